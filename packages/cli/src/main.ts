@@ -1,0 +1,35 @@
+import { FtcalError } from '@ftcal/core';
+import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './commands/doctor.ts';
+
+const program = new Command();
+program
+  .name('ftcal')
+  .description(
+    'Calibrate fine-tuned classifiers: restore absent-class accuracy with one logit bias (γ) and a temperature.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerDoctor(program);
+
+/** User mistakes end in one line on stderr and exit 2; runtime failures in one line and exit 1. */
+async function main(): Promise<number> {
+  try {
+    await program.parseAsync(process.argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof FtcalError) {
+      process.stderr.write(`ftcal: ${e.message}\n`);
+      return e.exitCode;
+    }
+    process.stderr.write(`ftcal: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,14 @@
+export type { Backend, ScoreOptions, SoftmaxOptions } from './backend/backend.ts';
+export { CpuBackend } from './backend/cpu.ts';
+export { WebGpuBackend } from './backend/webgpu.ts';
+export { softmaxCpu } from './cpu/softmax.ts';
+export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';
+export {
+  type DevicePlan,
+  type DevicePreference,
+  openBackend,
+  planDevice,
+  selectBackend,
+} from './device/select.ts';
+export { FtcalError, GpuError, InputError, NoAdapterError } from './errors.ts';
+export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+import { wgslText } from '../../tools/wgsl-plugin.ts';
+
+export default defineConfig({
+  plugins: [wgslText()],
+  test: {
+    name: 'core',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // llvmpipe runs compute on the CPU cores: one GPU test file at a time keeps it from fighting itself.
+    fileParallelism: false,
+  },
+});

@@ -1,0 +1,3 @@
+/// <reference path="./wgsl.d.ts" />
+export * from './descriptor.ts';
+export { softmaxKernel } from './softmax.ts';

@@ -1,0 +1,84 @@
+// Row softmax / log-softmax of s_c = (z_c + gamma*[c in U]) * invT, one workgroup per row.
+// Each thread keeps an online (max, sum) over a strided slice of the row; the pairs are merged in
+// workgroup memory, so the row is read twice (stats, then output) whatever its length.
+// -inf entries contribute exp(-inf)=0 without producing NaN; a row of only -inf gives NaN,
+// like log(0)-log(0), and the CPU twin does the same.
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  gamma: f32,
+  invT: f32,
+  logOut: u32,
+  gridX: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> z: array<f32>;
+@group(0) @binding(1) var<storage, read> groups: array<u32>;
+@group(0) @binding(2) var<storage, read_write> outp: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+override WG: u32 = 128u;
+
+var<workgroup> sm: array<f32, WG>;
+var<workgroup> ss: array<f32, WG>;
+
+// -inf cannot be a WGSL constant (const-evaluation rejects it), so it is made at run time.
+fn negInf() -> f32 {
+  var bits = 0xff800000u;
+  return bitcast<f32>(bits);
+}
+
+fn scaled(c: u32, v: f32) -> f32 {
+  return (v + select(0.0, p.gamma, groups[c] == 1u)) * p.invT;
+}
+
+// Merges two online (max, sum) pairs; a pair with sum 0 is empty and never touches the other.
+fn merge(m1: f32, s1: f32, m2: f32, s2: f32) -> vec2<f32> {
+  if (s1 == 0.0) { return vec2<f32>(m2, s2); }
+  if (s2 == 0.0) { return vec2<f32>(m1, s1); }
+  let m = max(m1, m2);
+  return vec2<f32>(m, s1 * exp(m1 - m) + s2 * exp(m2 - m));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row = wid.y * p.gridX + wid.x;
+  if (row >= p.rows) { return; }
+  let t = lid.x;
+  let base = row * p.cols;
+  let NEG_INF = negInf();
+  var m = NEG_INF;
+  var s = 0.0;
+  for (var c = t; c < p.cols; c += WG) {
+    let v = scaled(c, z[base + c]);
+    if (v == NEG_INF) { continue; }
+    if (s == 0.0) { m = v; s = 1.0; }
+    else if (v > m) { s = s * exp(m - v) + 1.0; m = v; }
+    else { s += exp(v - m); }
+  }
+  sm[t] = m;
+  ss[t] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (t < stride) {
+      let r = merge(sm[t], ss[t], sm[t + stride], ss[t + stride]);
+      sm[t] = r.x;
+      ss[t] = r.y;
+    }
+    workgroupBarrier();
+  }
+  let rowMax = sm[0];
+  let rowSum = ss[0];
+  let lse = rowMax + log(rowSum);
+  for (var c = t; c < p.cols; c += WG) {
+    let v = scaled(c, z[base + c]);
+    if (p.logOut == 1u) {
+      outp[base + c] = v - lse;
+    } else {
+      outp[base + c] = exp(v - rowMax) / rowSum;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything ftcal's build, demo and tests need on a Debian machine: system libraries for
+# WebGPU without a GPU (Mesa llvmpipe through EGL), Chromium for the HTML-report test, pnpm, and the
+# workspace's packages. Safe to run again; skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libegl-dev chromium)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$(pnpm --version 2>/dev/null || true)" != "12.4.2" ]; then
+  echo "setup: installing pnpm 12.4.2" >&2
+  npm install -g pnpm@12.4.2 >/dev/null
+fi
+pnpm install --frozen-lockfile

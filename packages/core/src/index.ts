@@ -1,6 +1,15 @@
-export type { Backend, ScoreOptions, SoftmaxOptions } from './backend/backend.ts';
+export type {
+  Backend,
+  MatmulOptions,
+  RowStats,
+  RowStatsOptions,
+  ScoreOptions,
+  SoftmaxOptions,
+} from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
+export { matmulCpu } from './cpu/matmul.ts';
+export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
 export { softmaxCpu } from './cpu/softmax.ts';
 export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';
 export {

@@ -16,6 +16,50 @@ export interface SoftmaxOptions extends ScoreOptions {
 }
 
 /**
+ * C[b] = op(A[b])·op(B[b]) + bias for b < batch, row-major f32. op(A) is M×K and op(B) is K×N:
+ * A is stored M×K (K×M when transA), B is stored K×N (N×K when transB, the nn.Linear weight layout).
+ * When `b` holds a single matrix (K·N values) it is shared by every batch entry.
+ */
+export interface MatmulOptions {
+  transA?: boolean;
+  transB?: boolean;
+  /** N values added to every row of every C[b]. */
+  bias?: Float32Array;
+  /** Number of matrices. Default 1. */
+  batch?: number;
+}
+
+export interface RowStatsOptions {
+  /** One group code per class (0 seen, 1 absent, 2 other). Required: the statistics are per group. */
+  groups: Uint32Array;
+  /** Label per row (class index); gives `label`, the label logit. Omit for unlabelled data. */
+  labels?: Int32Array;
+  /** Temperature for the two log-sum-exps. Default 1. */
+  temperature?: number;
+}
+
+/**
+ * DESIGN.md §1 row statistics, one entry per row. Maxima are of the raw logits z (not divided by T);
+ * ties go to the lowest class index; an empty group gives max -Infinity and arg -1.
+ * lseSO / lseU are log Σ exp(z_c / T) over S∪O and over U (-Infinity for an empty group).
+ */
+export interface RowStats {
+  rows: number;
+  maxSO: Float32Array;
+  argSO: Int32Array;
+  maxU: Float32Array;
+  argU: Int32Array;
+  maxS: Float32Array;
+  argS: Int32Array;
+  /** z at the label (NaN without labels). */
+  label: Float32Array;
+  sumS: Float32Array;
+  sumU: Float32Array;
+  lseSO: Float32Array;
+  lseU: Float32Array;
+}
+
+/**
  * One implementation of every kernel ftcal runs: `webgpu` (WGSL through Dawn) or `cpu` (the twins).
  * Both take and return row-major host arrays and split work that exceeds one storage binding, so
  * callers never see chunking; results agree bit for bit on max/argmax/counts, within stated
@@ -27,6 +71,16 @@ export interface Backend {
   readonly name: string;
   readonly adapter: AdapterReport | null;
   softmax(z: Float32Array, rows: number, cols: number, options?: SoftmaxOptions): Promise<Float32Array>;
+  /** C = op(A)·op(B) + bias, batched; returns batch·M·N values. */
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: MatmulOptions,
+  ): Promise<Float32Array>;
+  rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats>;
   dispose(): void;
 }
 

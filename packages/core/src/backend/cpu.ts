@@ -1,5 +1,7 @@
+import { matmulCpu } from '../cpu/matmul.ts';
+import { rowStatsCpu } from '../cpu/row-stats.ts';
 import { softmaxCpu } from '../cpu/softmax.ts';
-import type { Backend, SoftmaxOptions } from './backend.ts';
+import type { Backend, MatmulOptions, RowStats, RowStatsOptions, SoftmaxOptions } from './backend.ts';
 
 /** The reference path: plain TypeScript twins of every kernel. Runs anywhere. */
 export class CpuBackend implements Backend {
@@ -14,6 +16,21 @@ export class CpuBackend implements Backend {
     options?: SoftmaxOptions,
   ): Promise<Float32Array> {
     return softmaxCpu(z, rows, cols, options);
+  }
+
+  async matmul(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: MatmulOptions,
+  ): Promise<Float32Array> {
+    return matmulCpu(a, b, m, n, k, options);
+  }
+
+  async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
+    return rowStatsCpu(z, rows, cols, options);
   }
 
   dispose(): void {}

@@ -1,6 +1,8 @@
+import { matmulCpu } from '../cpu/matmul.ts';
+import { rowStatsCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { softmaxGpu } from '../webgpu/softmax.ts';
-import type { Backend, SoftmaxOptions } from './backend.ts';
+import type { Backend, MatmulOptions, RowStats, RowStatsOptions, SoftmaxOptions } from './backend.ts';
 
 /** Runs ftcal's WGSL kernels on one WebGPU device. */
 export class WebGpuBackend implements Backend {
@@ -23,6 +25,23 @@ export class WebGpuBackend implements Backend {
 
   softmax(z: Float32Array, rows: number, cols: number, options?: SoftmaxOptions): Promise<Float32Array> {
     return softmaxGpu(this.ctx, z, rows, cols, options);
+  }
+
+  // TEMPORARY until the WGSL matmul lands (issue 3): delegates to the CPU twin.
+  async matmul(
+    a: Float32Array,
+    b: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    options?: MatmulOptions,
+  ): Promise<Float32Array> {
+    return matmulCpu(a, b, m, n, k, options);
+  }
+
+  // TEMPORARY until the WGSL row-statistics kernel lands (issue 3): delegates to the CPU twin.
+  async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
+    return rowStatsCpu(z, rows, cols, options);
   }
 
   dispose(): void {

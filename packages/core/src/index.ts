@@ -21,3 +21,4 @@ export {
 } from './device/select.ts';
 export { FtcalError, GpuError, InputError, NoAdapterError } from './errors.ts';
 export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
+export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';

@@ -7,6 +7,7 @@ export type {
   SoftmaxOptions,
 } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu.ts';
+export { withCpuFallback } from './backend/fallback.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
 export { matmulCpu } from './cpu/matmul.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';

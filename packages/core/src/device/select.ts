@@ -1,5 +1,6 @@
 import type { Backend } from '../backend/backend.ts';
 import { CpuBackend } from '../backend/cpu.ts';
+import { withCpuFallback } from '../backend/fallback.ts';
 import { WebGpuBackend } from '../backend/webgpu.ts';
 import { NoAdapterError } from '../errors.ts';
 import { GpuContext } from '../gpu/context.ts';
@@ -58,10 +59,16 @@ export async function planDevice(preference: DevicePreference): Promise<DevicePl
   throw new NoAdapterError(`--device gpu: no WebGPU adapter found (${reasons.join('; ')})`, reasons);
 }
 
-/** Opens the backend a plan chose. Callers must `dispose()` it so the process can exit. */
-export async function openBackend(plan: DevicePlan): Promise<Backend> {
+/**
+ * Opens the backend a plan chose; a WebGPU backend comes wrapped so a lost device continues on the CPU.
+ * Callers must `dispose()` it so the process can exit.
+ */
+export async function openBackend(
+  plan: DevicePlan,
+  log: (line: string) => void = () => {},
+): Promise<Backend> {
   if (!plan.found) return new CpuBackend();
-  return new WebGpuBackend(await GpuContext.open(plan.found));
+  return withCpuFallback(new WebGpuBackend(await GpuContext.open(plan.found)), log);
 }
 
 /** planDevice + openBackend, printing the plan's one line through `log` (stderr in the CLI). */
@@ -71,5 +78,5 @@ export async function selectBackend(
 ): Promise<Backend> {
   const plan = await planDevice(preference);
   log(plan.summary);
-  return openBackend(plan);
+  return openBackend(plan, log);
 }

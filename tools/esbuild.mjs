@@ -1,4 +1,4 @@
-// One bundling recipe for every runnable package: .wgsl as text, the native webgpu addon left external.
+// One bundling recipe for every runnable package: .wgsl as text; the native webgpu addon and the 21 MB mnist data left external.
 import { build } from 'esbuild';
 
 const [entry, outfile, banner] = process.argv.slice(2);
@@ -14,7 +14,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['webgpu'],
+  external: ['webgpu', 'mnist'],
   loader: { '.wgsl': 'text' },
   banner: {
     js: `${banner === 'bin' ? '#!/usr/bin/env node\n' : ''}import { createRequire as __ftcalCreateRequire } from 'node:module'; const require = __ftcalCreateRequire(import.meta.url);`,

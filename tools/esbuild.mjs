@@ -1,4 +1,4 @@
-// One bundling recipe for every runnable package: .wgsl as text; the native webgpu addon and the 21 MB mnist data left external.
+// One bundling recipe: .wgsl as text; the native webgpu addon and the mnist digits (21 MB) stay external.
 import { build } from 'esbuild';
 
 const [entry, outfile, banner] = process.argv.slice(2);

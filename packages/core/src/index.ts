@@ -22,4 +22,5 @@ export {
 } from './device/select.ts';
 export { FtcalError, GpuError, InputError, NoAdapterError } from './errors.ts';
 export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
+export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';

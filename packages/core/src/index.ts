@@ -1,6 +1,8 @@
 export type {
   Backend,
   MatmulOptions,
+  NllGradOptions,
+  NllGradResult,
   RowStats,
   RowStatsOptions,
   ScoreOptions,
@@ -10,6 +12,7 @@ export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
 export { matmulCpu } from './cpu/matmul.ts';
+export { nllGradCpu } from './cpu/nll-grad.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
 export { softmaxCpu } from './cpu/softmax.ts';
 export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';

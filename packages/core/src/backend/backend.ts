@@ -59,6 +59,30 @@ export interface RowStats {
   lseU: Float32Array;
 }
 
+export interface NllGradOptions {
+  /** One group code per class (0 seen, 1 absent, 2 other). */
+  groups: Uint32Array;
+  /** One label per row, in [0, cols). */
+  labels: Int32Array;
+  /** K candidate pairs interleaved: (γ_0, logT_0, γ_1, logT_1, …). */
+  candidates: Float64Array;
+}
+
+/**
+ * Sums over rows of NLL_i = logsumexp_c(s_ic) − s_iy with s_ic = (z_ic + γ·[c∈U]) / T, T = e^τ,
+ * and their derivatives in (γ, τ), for each of K candidates (DESIGN.md §1 `nll`).
+ */
+export interface NllGradResult {
+  k: number;
+  rows: number;
+  /** K sums of NLL. */
+  nll: Float64Array;
+  /** 2K: (∂/∂γ, ∂/∂τ) of the sums, interleaved. */
+  grad: Float64Array;
+  /** 3K: (∂²/∂γ², ∂²/∂γ∂τ, ∂²/∂τ²) of the sums, interleaved. */
+  hess: Float64Array;
+}
+
 /**
  * One implementation of every kernel ftcal runs: `webgpu` (WGSL through Dawn) or `cpu` (the twins).
  * Both take and return row-major host arrays and split work that exceeds one storage binding, so
@@ -81,6 +105,8 @@ export interface Backend {
     options?: MatmulOptions,
   ): Promise<Float32Array>;
   rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats>;
+  /** NLL, gradient and Hessian in (γ, log T) summed over rows, for K candidates at once. */
+  nllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): Promise<NllGradResult>;
   dispose(): void;
 }
 

@@ -1,7 +1,16 @@
 import { matmulCpu } from '../cpu/matmul.ts';
+import { nllGradCpu } from '../cpu/nll-grad.ts';
 import { rowStatsCpu } from '../cpu/row-stats.ts';
 import { softmaxCpu } from '../cpu/softmax.ts';
-import type { Backend, MatmulOptions, RowStats, RowStatsOptions, SoftmaxOptions } from './backend.ts';
+import type {
+  Backend,
+  MatmulOptions,
+  NllGradOptions,
+  NllGradResult,
+  RowStats,
+  RowStatsOptions,
+  SoftmaxOptions,
+} from './backend.ts';
 
 /** The reference path: plain TypeScript twins of every kernel. Runs anywhere. */
 export class CpuBackend implements Backend {
@@ -31,6 +40,15 @@ export class CpuBackend implements Backend {
 
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
     return rowStatsCpu(z, rows, cols, options);
+  }
+
+  async nllGrad(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options: NllGradOptions,
+  ): Promise<NllGradResult> {
+    return nllGradCpu(z, rows, cols, options);
   }
 
   dispose(): void {}

@@ -1,8 +1,17 @@
 import { matmulCpu } from '../cpu/matmul.ts';
+import { nllGradCpu } from '../cpu/nll-grad.ts';
 import { rowStatsCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { softmaxGpu } from '../webgpu/softmax.ts';
-import type { Backend, MatmulOptions, RowStats, RowStatsOptions, SoftmaxOptions } from './backend.ts';
+import type {
+  Backend,
+  MatmulOptions,
+  NllGradOptions,
+  NllGradResult,
+  RowStats,
+  RowStatsOptions,
+  SoftmaxOptions,
+} from './backend.ts';
 
 /** Runs ftcal's WGSL kernels on one WebGPU device. */
 export class WebGpuBackend implements Backend {
@@ -42,6 +51,16 @@ export class WebGpuBackend implements Backend {
   // TEMPORARY until the WGSL row-statistics kernel lands (issue 3): delegates to the CPU twin.
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
     return rowStatsCpu(z, rows, cols, options);
+  }
+
+  // TEMPORARY until the WGSL gradient pass lands (issue 3): delegates to the CPU twin.
+  async nllGrad(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options: NllGradOptions,
+  ): Promise<NllGradResult> {
+    return nllGradCpu(z, rows, cols, options);
   }
 
   dispose(): void {

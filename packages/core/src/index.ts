@@ -16,6 +16,7 @@ export { nllGradCpu } from './cpu/nll-grad.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
 export { softmaxCpu } from './cpu/softmax.ts';
 export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';
+export { createGpu, type DawnBackendName } from './device/dawn.ts';
 export {
   type DevicePlan,
   type DevicePreference,

@@ -2,11 +2,11 @@ import type { GpuContext } from './context.ts';
 
 export interface PassTiming<T> {
   result: T;
-  /** Sum of the compute passes' durations on the GPU, in milliseconds. */
-  gpuMs: number;
-  /** Compute passes that were timed. */
+  /** Sum of the timed compute passes' durations on the GPU, in ms; null without 'timestamp-query'. */
+  gpuMs: number | null;
+  /** Compute passes the work began, timed or not: zero means the op never ran on this device. */
   passes: number;
-  /** Compute passes left untimed: they brought their own timestampWrites, or the query set was full. */
+  /** Compute passes left untimed: no 'timestamp-query', their own timestampWrites, or a full query set. */
   untimed: number;
 }
 
@@ -14,30 +14,42 @@ export interface PassTiming<T> {
  * GPU time of everything a piece of work dispatches, from timestamp queries. Core's ops create their
  * own encoders and passes, so rather than thread a query set through every op, `time()` shadows the
  * device's createCommandEncoder for its duration and gives each compute pass a pair of query slots.
- * Only for benchmarks: while `time()` runs, no other work may use the device, or it is timed as well.
+ * Without 'timestamp-query' (llvmpipe, most compatibility adapters) it still counts the passes, which
+ * tells a benchmark whether an op ran on the GPU at all.
+ * Only for benchmarks: while `time()` runs, no other work may use the device, or it is counted as well.
  */
 export class GpuPassTimer {
   private readonly ctx: GpuContext;
-  private readonly querySet: GPUQuerySet;
-  private readonly resolveBuffer: GPUBuffer;
+  private readonly querySet: GPUQuerySet | null;
+  private readonly resolveBuffer: GPUBuffer | null;
   private readonly capacity: number;
   private busy = false;
 
-  private constructor(ctx: GpuContext, capacity: number) {
-    this.ctx = ctx;
-    this.capacity = capacity;
-    this.querySet = ctx.device.createQuerySet({ label: 'pass-timer', type: 'timestamp', count: capacity });
-    this.resolveBuffer = ctx.device.createBuffer({
-      label: 'pass-timer:resolve',
-      size: capacity * 8,
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
+  /** Whether `time()` reports gpuMs: the device has 'timestamp-query'. */
+  get timestamps(): boolean {
+    return this.querySet !== null;
   }
 
-  /** A timer, or null when the device lacks 'timestamp-query' (llvmpipe, most compatibility adapters). */
-  static create(ctx: GpuContext, maxPasses = 2048): GpuPassTimer | null {
-    if (!ctx.features.timestampQuery) return null;
-    return new GpuPassTimer(ctx, Math.min(4096, maxPasses * 2));
+  constructor(ctx: GpuContext, maxPasses = 2048) {
+    this.ctx = ctx;
+    if (!ctx.features.timestampQuery) {
+      this.capacity = 0;
+      this.querySet = null;
+      this.resolveBuffer = null;
+      return;
+    }
+    // Query sets hold at most 4096 queries.
+    this.capacity = Math.min(4096, maxPasses * 2);
+    this.querySet = ctx.device.createQuerySet({
+      label: 'pass-timer',
+      type: 'timestamp',
+      count: this.capacity,
+    });
+    this.resolveBuffer = ctx.device.createBuffer({
+      label: 'pass-timer:resolve',
+      size: this.capacity * 8,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
   }
 
   async time<T>(work: () => Promise<T>): Promise<PassTiming<T>> {
@@ -46,13 +58,15 @@ export class GpuPassTimer {
     const device = this.ctx.device;
     let next = 0;
     let untimed = 0;
+    let passes = 0;
     const { querySet, capacity } = this;
     const createEncoder = device.createCommandEncoder;
     const shadow = (descriptor?: GPUCommandEncoderDescriptor): GPUCommandEncoder => {
       const encoder = createEncoder.call(device, descriptor);
       const beginPass = encoder.beginComputePass;
       encoder.beginComputePass = (pass?: GPUComputePassDescriptor) => {
-        if (pass?.timestampWrites || next + 2 > capacity) {
+        passes++;
+        if (!querySet || pass?.timestampWrites || next + 2 > capacity) {
           untimed++;
           return beginPass.call(encoder, pass);
         }
@@ -75,15 +89,17 @@ export class GpuPassTimer {
       if (device.createCommandEncoder !== createEncoder) device.createCommandEncoder = createEncoder;
       this.busy = false;
     }
-    const gpuMs = next === 0 ? 0 : await this.resolve(next);
-    return { result, gpuMs, passes: next / 2, untimed };
+    const gpuMs = querySet ? await this.resolve(querySet, next) : null;
+    return { result, gpuMs, passes, untimed };
   }
 
-  private async resolve(count: number): Promise<number> {
+  private async resolve(querySet: GPUQuerySet, count: number): Promise<number> {
+    if (count === 0) return 0;
+    const resolveBuffer = this.resolveBuffer!;
     const encoder = this.ctx.device.createCommandEncoder({ label: 'pass-timer:resolve' });
-    encoder.resolveQuerySet(this.querySet, 0, count, this.resolveBuffer, 0);
+    encoder.resolveQuerySet(querySet, 0, count, resolveBuffer, 0);
     this.ctx.device.queue.submit([encoder.finish()]);
-    const ticks = new BigInt64Array(await this.ctx.read(this.resolveBuffer, count * 8));
+    const ticks = new BigInt64Array(await this.ctx.read(resolveBuffer, count * 8));
     let ns = 0n;
     for (let i = 0; i + 1 < count; i += 2) {
       const d = ticks[i + 1]! - ticks[i]!;
@@ -94,7 +110,7 @@ export class GpuPassTimer {
   }
 
   destroy(): void {
-    this.querySet.destroy();
-    this.resolveBuffer.destroy();
+    this.querySet?.destroy();
+    this.resolveBuffer?.destroy();
   }
 }

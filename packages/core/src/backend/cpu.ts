@@ -1,15 +1,24 @@
+import { biasReluCpu } from '../cpu/bias-relu.ts';
+import { colSumCpu } from '../cpu/col-sum.ts';
 import { matmulCpu } from '../cpu/matmul.ts';
 import { nllGradCpu } from '../cpu/nll-grad.ts';
+import { reluBackwardCpu } from '../cpu/relu-backward.ts';
 import { rowStatsCpu } from '../cpu/row-stats.ts';
+import { sgdMomentumCpu } from '../cpu/sgd-momentum.ts';
 import { softmaxCpu } from '../cpu/softmax.ts';
+import { softmaxXentCpu } from '../cpu/softmax-xent.ts';
 import type {
   Backend,
+  BiasReluOptions,
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
   RowStats,
   RowStatsOptions,
+  SgdMomentumOptions,
+  SgdMomentumResult,
   SoftmaxOptions,
+  SoftmaxXentResult,
 } from './backend.ts';
 
 /** The reference path: plain TypeScript twins of every kernel. Runs anywhere. */
@@ -49,6 +58,42 @@ export class CpuBackend implements Backend {
     options: NllGradOptions,
   ): Promise<NllGradResult> {
     return nllGradCpu(z, rows, cols, options);
+  }
+
+  async biasRelu(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    bias: Float32Array,
+    options?: BiasReluOptions,
+  ): Promise<Float32Array> {
+    return biasReluCpu(x, rows, cols, bias, options);
+  }
+
+  async reluBackward(grad: Float32Array, activation: Float32Array): Promise<Float32Array> {
+    return reluBackwardCpu(grad, activation);
+  }
+
+  async softmaxXent(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    labels: Int32Array,
+  ): Promise<SoftmaxXentResult> {
+    return softmaxXentCpu(z, rows, cols, labels);
+  }
+
+  async colSum(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    return colSumCpu(x, rows, cols);
+  }
+
+  async sgdMomentum(
+    params: Float32Array,
+    grads: Float32Array,
+    velocity: Float32Array,
+    options: SgdMomentumOptions,
+  ): Promise<SgdMomentumResult> {
+    return sgdMomentumCpu(params, grads, velocity, options);
   }
 
   dispose(): void {}

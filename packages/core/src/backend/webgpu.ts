@@ -2,15 +2,24 @@ import { matmulCpu } from '../cpu/matmul.ts';
 import { nllGradCpu } from '../cpu/nll-grad.ts';
 import { rowStatsCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
+import { biasReluGpu } from '../webgpu/bias-relu.ts';
+import { colSumGpu } from '../webgpu/col-sum.ts';
+import { reluBackwardGpu } from '../webgpu/relu-backward.ts';
+import { sgdMomentumGpu } from '../webgpu/sgd-momentum.ts';
 import { softmaxGpu } from '../webgpu/softmax.ts';
+import { softmaxXentGpu } from '../webgpu/softmax-xent.ts';
 import type {
   Backend,
+  BiasReluOptions,
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
   RowStats,
   RowStatsOptions,
+  SgdMomentumOptions,
+  SgdMomentumResult,
   SoftmaxOptions,
+  SoftmaxXentResult,
 } from './backend.ts';
 
 /** Runs ftcal's WGSL kernels on one WebGPU device. */
@@ -61,6 +70,37 @@ export class WebGpuBackend implements Backend {
     options: NllGradOptions,
   ): Promise<NllGradResult> {
     return nllGradCpu(z, rows, cols, options);
+  }
+
+  biasRelu(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    bias: Float32Array,
+    options?: BiasReluOptions,
+  ): Promise<Float32Array> {
+    return biasReluGpu(this.ctx, x, rows, cols, bias, options);
+  }
+
+  reluBackward(grad: Float32Array, activation: Float32Array): Promise<Float32Array> {
+    return reluBackwardGpu(this.ctx, grad, activation);
+  }
+
+  softmaxXent(z: Float32Array, rows: number, cols: number, labels: Int32Array): Promise<SoftmaxXentResult> {
+    return softmaxXentGpu(this.ctx, z, rows, cols, labels);
+  }
+
+  colSum(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    return colSumGpu(this.ctx, x, rows, cols);
+  }
+
+  sgdMomentum(
+    params: Float32Array,
+    grads: Float32Array,
+    velocity: Float32Array,
+    options: SgdMomentumOptions,
+  ): Promise<SgdMomentumResult> {
+    return sgdMomentumGpu(this.ctx, params, grads, velocity, options);
   }
 
   dispose(): void {

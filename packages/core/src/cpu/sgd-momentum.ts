@@ -1,0 +1,50 @@
+import type { SgdMomentumOptions, SgdMomentumResult } from '../backend/backend.ts';
+
+const f = Math.fround;
+
+export function checkSgd(
+  params: Float32Array,
+  grads: Float32Array,
+  velocity: Float32Array,
+  o: SgdMomentumOptions,
+) {
+  if (grads.length !== params.length || velocity.length !== params.length) {
+    throw new RangeError(
+      `sgdMomentum: ${params.length} parameters, ${grads.length} gradients, ${velocity.length} velocities`,
+    );
+  }
+  for (const [name, v] of [
+    ['lr', o.lr],
+    ['momentum', o.momentum ?? 0],
+    ['weightDecay', o.weightDecay ?? 0],
+  ] as const) {
+    if (!Number.isFinite(v) || v < 0)
+      throw new RangeError(`sgdMomentum: ${name} must be finite and ≥ 0, got ${v}`);
+  }
+}
+
+/**
+ * CPU twin of kernels/sgd_momentum.wgsl (PyTorch's SGD: d = g + wd·w, v = μ·v + d, w = w − lr·v), each
+ * operation rounded to f32 in the shader's order. A GPU compiler may fuse a multiply-add, so the two
+ * can differ in the last bit. Returns new arrays; the inputs are left as they were.
+ */
+export function sgdMomentumCpu(
+  params: Float32Array,
+  grads: Float32Array,
+  velocity: Float32Array,
+  options: SgdMomentumOptions,
+): SgdMomentumResult {
+  checkSgd(params, grads, velocity, options);
+  const lr = f(options.lr);
+  const mu = f(options.momentum ?? 0);
+  const wd = f(options.weightDecay ?? 0);
+  const w = new Float32Array(params.length);
+  const v = new Float32Array(params.length);
+  for (let i = 0; i < params.length; i++) {
+    const d = f(grads[i]! + f(wd * params[i]!));
+    const nv = f(f(mu * velocity[i]!) + d);
+    v[i] = nv;
+    w[i] = f(params[i]! - f(lr * nv));
+  }
+  return { params: w, velocity: v };
+}

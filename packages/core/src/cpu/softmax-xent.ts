@@ -1,0 +1,41 @@
+import { checkShape, type SoftmaxXentResult } from '../backend/backend.ts';
+
+/** Labels must index a column: a bad label would read past the row on the GPU. */
+export function checkLabels(what: string, labels: Int32Array, rows: number, cols: number): void {
+  if (labels.length !== rows) throw new RangeError(`${what}: ${labels.length} labels for ${rows} rows`);
+  for (let r = 0; r < rows; r++) {
+    const y = labels[r]!;
+    if (!(y >= 0 && y < cols)) throw new RangeError(`${what}: label ${y} at row ${r} is not in [0, ${cols})`);
+  }
+}
+
+/**
+ * CPU twin of kernels/softmax_xent.wgsl, in float64: mean over rows of logsumexp(z_r) − z_r[y_r], and
+ * its gradient with respect to the logits, (softmax(z_r) − onehot(y_r)) / rows. The GPU works in f32,
+ * so the two agree within rounding (about 1e-6 relative on the loss).
+ */
+export function softmaxXentCpu(
+  z: Float32Array,
+  rows: number,
+  cols: number,
+  labels: Int32Array,
+): SoftmaxXentResult {
+  checkShape('softmaxXent', z, rows, cols);
+  checkLabels('softmaxXent', labels, rows, cols);
+  const grad = new Float32Array(rows * cols);
+  if (rows === 0) return { loss: Number.NaN, grad };
+  const scale = 1 / rows;
+  const e = new Float64Array(cols);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let m = z[base]!;
+    for (let c = 1; c < cols; c++) m = Math.max(m, z[base + c]!);
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += e[c] = Math.exp(z[base + c]! - m);
+    const y = labels[r]!;
+    for (let c = 0; c < cols; c++) grad[base + c] = (e[c]! / s - (c === y ? 1 : 0)) * scale;
+    total += m + Math.log(s) - z[base + y]!;
+  }
+  return { loss: total / rows, grad };
+}

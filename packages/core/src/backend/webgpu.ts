@@ -1,10 +1,10 @@
 import { matmulCpu } from '../cpu/matmul.ts';
 import { nllGradCpu } from '../cpu/nll-grad.ts';
-import { rowStatsCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { biasReluGpu } from '../webgpu/bias-relu.ts';
 import { colSumGpu } from '../webgpu/col-sum.ts';
 import { reluBackwardGpu } from '../webgpu/relu-backward.ts';
+import { rowStatsGpu } from '../webgpu/row-stats.ts';
 import { sgdMomentumGpu } from '../webgpu/sgd-momentum.ts';
 import { softmaxGpu } from '../webgpu/softmax.ts';
 import { softmaxXentGpu } from '../webgpu/softmax-xent.ts';
@@ -57,9 +57,8 @@ export class WebGpuBackend implements Backend {
     return matmulCpu(a, b, m, n, k, options);
   }
 
-  // TEMPORARY until the WGSL row-statistics kernel lands (issue 3): delegates to the CPU twin.
-  async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
-    return rowStatsCpu(z, rows, cols, options);
+  rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
+    return rowStatsGpu(this.ctx, z, rows, cols, options);
   }
 
   // TEMPORARY until the WGSL gradient pass lands (issue 3): delegates to the CPU twin.

@@ -1,0 +1,42 @@
+import { InputError } from '../errors.ts';
+
+/** The one-line shape of every io error (DESIGN.md §4): `<file>: <problem>; <fix>`. */
+export function inputError(file: string, problem: string, fix: string): InputError {
+  return new InputError(`${file}: ${problem}; ${fix}`);
+}
+
+/** Turns an fs error on `file` into an InputError when the user can fix it, and rethrows it otherwise. */
+export function fsError(file: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return inputError(file, 'no such file', 'check the path');
+    case 'EISDIR':
+      return inputError(file, 'is a directory, not a file', 'pass the path of an array file');
+    case 'EACCES':
+    case 'EPERM':
+      return inputError(file, 'permission denied', 'check the file permissions');
+    case 'ENOTDIR':
+      return inputError(file, 'a parent of this path is not a directory', 'check the path');
+    default:
+      return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** Byte counts for messages: exact, with a unit beside it once the number gets hard to read. */
+export function bytesText(n: number): string {
+  if (n < 10 * 1024 * 1024) return `${n} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${n} bytes, ${v.toFixed(1)} ${units[u]}`;
+}
+
+/** `200×1000`, or `(7,)` style for one dimension, for messages. */
+export function shapeText(shape: readonly number[]): string {
+  return shape.length === 1 ? `${shape[0]}` : shape.join('×');
+}

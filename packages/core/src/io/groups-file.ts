@@ -1,0 +1,227 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { fsError, inputError } from './fail.ts';
+
+/**
+ * Class groups (DESIGN.md §1, §3): which head outputs are seen (fine-tuned) and which are absent. From
+ * JSON `{"seen": [...], "absent": [...]}`, or a text file of the seen classes (one per line, or comma
+ * or space separated); entries are indices or, with a class-names file, names. `absent: null` means
+ * "every class not seen", the default the engine applies.
+ */
+export interface ClassGroups {
+  seen: number[];
+  absent: number[] | null;
+}
+
+export interface GroupsFileOptions {
+  /** C, the number of head outputs: indices must be below it. Defaults to the class-names count. */
+  numClasses?: number;
+  /** Class names (index = position), or the path of a file with one name per line. */
+  classNames?: string | readonly string[];
+}
+
+const MAX_TEXT_BYTES = 64 << 20;
+
+async function readText(path: string): Promise<string> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    throw fsError(path, err);
+  }
+  if (buf.length > MAX_TEXT_BYTES)
+    throw inputError(path, `is ${buf.length} bytes, too large for a class list`, 'check the path');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
+  } catch {
+    throw inputError(path, 'is not UTF-8 text', 'save it as UTF-8 text');
+  }
+}
+
+/** One class name per line; blank lines are allowed only at the end. */
+export async function readClassNames(path: string): Promise<string[]> {
+  const lines = (await readText(path)).split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
+  const names: string[] = [];
+  const at = new Map<string, number>();
+  lines.forEach((line, k) => {
+    const name = line.trim();
+    if (name === '')
+      throw inputError(path, `line ${k + 1} is empty`, 'write one class name per line, in index order');
+    const before = at.get(name);
+    if (before !== undefined) {
+      throw inputError(
+        path,
+        `class name '${name}' appears on lines ${before + 1} and ${k + 1}`,
+        'make the names unique',
+      );
+    }
+    at.set(name, k);
+    names.push(name);
+  });
+  if (names.length === 0)
+    throw inputError(path, 'holds no class names', 'write one class name per line, in index order');
+  return names;
+}
+
+interface Resolver {
+  file: string;
+  names: readonly string[] | null;
+  namesFile: string;
+  numClasses: number | undefined;
+  index: Map<string, number> | null;
+}
+
+function resolve(r: Resolver, entry: unknown, group: string): number {
+  if (typeof entry === 'number') {
+    if (!Number.isInteger(entry) || entry < 0) {
+      throw inputError(
+        r.file,
+        `${group} entry ${entry} is not a class index`,
+        'class indices are integers from 0',
+      );
+    }
+    if (r.numClasses !== undefined && entry >= r.numClasses) {
+      throw inputError(
+        r.file,
+        `${group} class ${entry} is out of range: the head has ${r.numClasses} classes (0..${r.numClasses - 1})`,
+        'fix the index or check the logits file',
+      );
+    }
+    return entry;
+  }
+  if (typeof entry === 'string') {
+    if (!r.index) {
+      throw inputError(
+        r.file,
+        `${group} entry '${entry}' is a name but no class-names file was given`,
+        'pass a class-names file (one name per line) or use indices',
+      );
+    }
+    const k = r.index.get(entry);
+    if (k === undefined)
+      throw inputError(
+        r.file,
+        `${group} class '${entry}' is not in ${r.namesFile}`,
+        'fix the spelling or the class-names file',
+      );
+    return k;
+  }
+  throw inputError(
+    r.file,
+    `${group} entry ${JSON.stringify(entry)} is neither an index nor a name`,
+    'list class indices or names',
+  );
+}
+
+function resolveGroup(r: Resolver, entries: readonly unknown[], group: string): number[] {
+  const out = entries.map((e) => resolve(r, e, group));
+  const seen = new Set<number>();
+  for (const k of out) {
+    if (seen.has(k)) throw inputError(r.file, `${group} lists class ${k} twice`, 'list each class once');
+    seen.add(k);
+  }
+  if (out.length === 0)
+    throw inputError(r.file, `the ${group} group is empty`, `list at least one ${group} class`);
+  return out.sort((a, b) => a - b);
+}
+
+/** Tokens of a text class list: `#` starts a comment; digits are indices, anything else a name. */
+function textEntries(text: string): (number | string)[] {
+  const out: (number | string)[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const body = line.replace(/#.*$/, '');
+    // Names may hold spaces only when listed one per line; otherwise commas and spaces separate.
+    const tokens = body.includes(',')
+      ? body.split(',')
+      : /^\s*\d+(\s+\d+)*\s*$/.test(body)
+        ? body.split(/\s+/)
+        : [body];
+    for (const t of tokens.map((s) => s.trim()).filter(Boolean)) out.push(/^\d+$/.test(t) ? Number(t) : t);
+  }
+  return out;
+}
+
+export function parseGroups(
+  text: string,
+  file: string,
+  options: { names?: readonly string[] | null; namesFile?: string; numClasses?: number; json?: boolean } = {},
+): ClassGroups {
+  const names = options.names ?? null;
+  const numClasses = options.numClasses ?? names?.length;
+  if (names && options.numClasses !== undefined && names.length !== options.numClasses) {
+    throw inputError(
+      options.namesFile ?? file,
+      `lists ${names.length} class names but the head has ${options.numClasses} classes`,
+      'give one name per head output',
+    );
+  }
+  const r: Resolver = {
+    file,
+    names,
+    namesFile: options.namesFile ?? 'the class names',
+    numClasses,
+    index: names ? new Map(names.map((n, k) => [n, k])) : null,
+  };
+  const json = options.json ?? text.trimStart().startsWith('{');
+  if (!json) return { seen: resolveGroup(r, textEntries(text), 'seen'), absent: null };
+
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw inputError(
+      file,
+      `is not valid JSON (${(err as Error).message})`,
+      'write {"seen": [...], "absent": [...]}',
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw inputError(file, 'is not a JSON object', 'write {"seen": [...], "absent": [...]}');
+  }
+  const obj = value as Record<string, unknown>;
+  const extra = Object.keys(obj).filter((k) => k !== 'seen' && k !== 'absent');
+  if (extra.length)
+    throw inputError(
+      file,
+      `has unknown key${extra.length > 1 ? 's' : ''} ${extra.join(', ')}`,
+      'use only "seen" and "absent"',
+    );
+  if (!Array.isArray(obj.seen))
+    throw inputError(file, 'has no "seen" list', 'write {"seen": [...], "absent": [...]}');
+  const seen = resolveGroup(r, obj.seen, 'seen');
+  if (obj.absent === undefined || obj.absent === null) return { seen, absent: null };
+  if (!Array.isArray(obj.absent))
+    throw inputError(file, '"absent" is not a list', 'write "absent": [...] or leave it out');
+  const absent = resolveGroup(r, obj.absent, 'absent');
+  const inSeen = new Set(seen);
+  const both = absent.filter((k) => inSeen.has(k));
+  if (both.length) {
+    const label = (k: number) => (names ? `${k} (${names[k]})` : `${k}`);
+    throw inputError(
+      file,
+      `class ${label(both[0]!)} is both seen and absent${both.length > 1 ? ` (and ${both.length - 1} more)` : ''}`,
+      'put each class in one group',
+    );
+  }
+  return { seen, absent };
+}
+
+/** Reads a class-groups file (JSON or a text list of seen classes). */
+export async function readGroupsFile(path: string, options: GroupsFileOptions = {}): Promise<ClassGroups> {
+  const text = await readText(path);
+  let names: readonly string[] | null = null;
+  let namesFile: string | undefined;
+  if (typeof options.classNames === 'string') {
+    namesFile = options.classNames;
+    names = await readClassNames(options.classNames);
+  } else if (options.classNames) {
+    names = options.classNames;
+  }
+  return parseGroups(text, path, {
+    names,
+    namesFile,
+    numClasses: options.numClasses,
+    json: extname(path).toLowerCase() === '.json' ? true : undefined,
+  });
+}

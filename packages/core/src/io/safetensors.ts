@@ -1,0 +1,164 @@
+import { type ByteSource, fileBytes } from './bytes.ts';
+import { type DTypeName, dtype } from './dtype.ts';
+import { inputError } from './fail.ts';
+import { checkShape, dataBytesOf } from './npy-header.ts';
+import { denseSource, type TensorSource } from './tensor-source.ts';
+
+/**
+ * .safetensors: an 8-byte little-endian header length, a JSON header mapping tensor names to
+ * {dtype, shape, data_offsets}, then the data (little-endian, C order). Offsets are relative to the
+ * first data byte and are checked against the file size and shape·itemsize before anything is read.
+ */
+export interface SafetensorsOptions {
+  /** The tensor to read; by default the file's only tensor. */
+  tensor?: string;
+  /** The file's name in messages (default: the path). */
+  name?: string;
+}
+
+/** The format's own limit on the header; a larger length is corruption or an attack. */
+export const MAX_SAFETENSORS_HEADER = 100_000_000;
+
+const DTYPES: Record<string, DTypeName> = {
+  BOOL: 'bool',
+  U8: 'uint8',
+  I8: 'int8',
+  I16: 'int16',
+  U16: 'uint16',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  I32: 'int32',
+  U32: 'uint32',
+  F32: 'float32',
+  F64: 'float64',
+  I64: 'int64',
+  U64: 'uint64',
+};
+
+interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function listText(names: string[]): string {
+  const shown = names.slice(0, 20).join(', ');
+  return names.length > 20 ? `${shown}, … and ${names.length - 20} more` : shown || 'none';
+}
+
+async function readHeader(bytes: ByteSource): Promise<{ tensors: TensorInfo[]; dataStart: number }> {
+  const file = bytes.name;
+  const corrupt = (problem: string) =>
+    inputError(file, problem, 'the file is corrupt or not safetensors; re-export it');
+  if (bytes.size < 8) throw inputError(file, 'too short to be a .safetensors file', 're-export it');
+  const len = new DataView((await bytes.read(0, 8)).slice().buffer).getBigUint64(0, true);
+  if (len > BigInt(MAX_SAFETENSORS_HEADER))
+    throw corrupt(`header length ${len} is absurd (at most ${MAX_SAFETENSORS_HEADER})`);
+  const headerLen = Number(len);
+  if (8 + headerLen > bytes.size)
+    throw corrupt(`truncated: the header claims ${headerLen} bytes but the file has ${bytes.size}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await bytes.read(8, headerLen)));
+  } catch {
+    throw corrupt('the header is not valid UTF-8 JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw corrupt('the header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataSize = bytes.size - dataStart;
+  const tensors: TensorInfo[] = [];
+  for (const [name, info] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') continue;
+    const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    const bad = (what: string) => corrupt(`tensor '${name}' has ${what}`);
+    if (typeof t !== 'object' || t === null) throw bad('no description');
+    if (typeof t.dtype !== 'string') throw bad('no dtype');
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw bad('a bad shape');
+    const offs = t.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw bad('bad data_offsets');
+    }
+    const [begin, end] = offs as [number, number];
+    if (begin > end || end > dataSize) {
+      throw inputError(
+        file,
+        `tensor '${name}' lies at data bytes [${begin}, ${end}) but only ${dataSize} data bytes follow the header`,
+        'the file is truncated or corrupt; re-export it',
+      );
+    }
+    const known = DTYPES[t.dtype];
+    if (known) {
+      const want = dataBytesOf(file, t.shape, dtype(known).itemsize);
+      if (end - begin !== want) {
+        throw bad(`shape [${t.shape.join(', ')}] ${t.dtype} (${want} bytes) but spans ${end - begin} bytes`);
+      }
+    }
+    tensors.push({ name, dtype: t.dtype, shape: t.shape as number[], begin, end });
+  }
+  return { tensors, dataStart };
+}
+
+/** Tensor names in the file at `path`. */
+export async function listSafetensors(path: string): Promise<string[]> {
+  const bytes = await fileBytes(path);
+  try {
+    return (await readHeader(bytes)).tensors.map((t) => t.name);
+  } finally {
+    await bytes.close();
+  }
+}
+
+export async function openSafetensors(path: string, options: SafetensorsOptions = {}): Promise<TensorSource> {
+  return safetensorsFromBytes(await fileBytes(path, options.name ?? path), options);
+}
+
+/** Opens one tensor of the file in `bytes`, which the returned source owns. */
+export async function safetensorsFromBytes(
+  bytes: ByteSource,
+  options: SafetensorsOptions = {},
+): Promise<TensorSource> {
+  const file = bytes.name;
+  try {
+    const { tensors, dataStart } = await readHeader(bytes);
+    const names = tensors.map((t) => t.name);
+    let t: TensorInfo | undefined;
+    if (options.tensor !== undefined) {
+      t = tensors.find((x) => x.name === options.tensor);
+      if (!t) {
+        throw inputError(
+          file,
+          `no tensor '${options.tensor}' (it holds: ${listText(names)})`,
+          `use ${file}:NAME with one of those`,
+        );
+      }
+    } else if (tensors.length === 1) {
+      t = tensors[0]!;
+    } else if (tensors.length === 0) {
+      throw inputError(file, 'the file holds no tensors', 'export at least one tensor');
+    } else {
+      throw inputError(
+        file,
+        `the file holds ${tensors.length} tensors (${listText(names)})`,
+        `pick one as ${file}:NAME`,
+      );
+    }
+    const name = `${file}:${t.name}`;
+    const known = DTYPES[t.dtype];
+    if (!known) {
+      throw inputError(name, `unsupported dtype ${t.dtype}`, 'export it as F32, F16, BF16, F64, I32 or I64');
+    }
+    checkShape(name, t.shape, 'tensor');
+    return denseSource(
+      bytes,
+      { dtype: dtype(known), shape: t.shape, fortranOrder: false, dataOffset: dataStart + t.begin },
+      name,
+    );
+  } catch (err) {
+    await bytes.close();
+    throw err;
+  }
+}

@@ -11,6 +11,35 @@ export type {
 export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
+export {
+  type AccuracyCounts,
+  type AccuracyTable,
+  accuracyAt,
+  countsAt,
+  type LabelledStats,
+  type RowOutcomes,
+  rowOutcomes,
+  tableOfCounts,
+  thresholds,
+} from './calib/accuracy.ts';
+export { ausuc, type CurvePoint, type GammaCurve, gammaCurve } from './calib/curve.ts';
+export {
+  ABSENT,
+  type ClassGroups,
+  checkLabels,
+  groupsFromCodes,
+  makeGroups,
+  OTHER,
+  SEEN,
+} from './calib/groups.ts';
+export {
+  accumulateStats,
+  type DataStats,
+  type LogitMoments,
+  type NanPolicy,
+  type StatsOptions,
+  statsOfArray,
+} from './calib/stats.ts';
 export { matmulCpu } from './cpu/matmul.ts';
 export { nllGradCpu } from './cpu/nll-grad.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';

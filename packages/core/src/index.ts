@@ -57,3 +57,4 @@ export { FtcalError, GpuError, InputError, NoAdapterError } from './errors.ts';
 export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
 export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
+export * from './report/index.ts';

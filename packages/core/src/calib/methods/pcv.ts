@@ -1,0 +1,120 @@
+import type { Backend } from '../../backend/backend.ts';
+import { InputError } from '../../errors.ts';
+import type { RowSource } from '../../io/row-source.ts';
+import { accuracyAt } from '../accuracy.ts';
+import { bestPoint, type CurvePoint, gammaCurve } from '../curve.ts';
+import { type ClassGroups, makeGroups } from '../groups.ts';
+import { accumulateStats, type NanPolicy } from '../stats.ts';
+import type { MethodResult } from './result.ts';
+
+/**
+ * One fold of pseudo cross-validation: a model fine-tuned on S_f ⊂ S only, its logits on rows labelled
+ * in S (the fold's held-out data), and the pre-trained model's logits on the same rows.
+ */
+export interface PcvFold {
+  /** S_f: the classes this fold model was fine-tuned on; the rest of S acts as pseudo-absent. */
+  seen: readonly number[];
+  logits: RowSource;
+  labels: Int32Array;
+  pretrained: RowSource;
+}
+
+export interface PcvFoldResult {
+  gamma: number;
+  /** Pre-trained model's accuracy on pseudo-absent rows (U/Y under the fold's groups), percent. */
+  pretrainedUnseen: number;
+  point: CurvePoint;
+  /** False when no point reached the pre-trained accuracy; the point of highest unseen accuracy is used. */
+  satisfied: boolean;
+  rows: number;
+  /** Rows labelled outside S, which a fold cannot score, dropped. */
+  droppedRows: number;
+}
+
+export interface PcvDetails {
+  folds: PcvFoldResult[];
+}
+
+/**
+ * The fold's groups: S_f seen, S \ S_f pseudo-absent, and every class outside S (the real U and O) other:
+ * they stay in the argmax over all C outputs as distractors, but no bias is applied to them.
+ */
+export function foldGroups(groups: ClassGroups, foldSeen: readonly number[], fold: number): ClassGroups {
+  const inS = new Set(groups.seen);
+  for (const c of foldSeen) {
+    if (!inS.has(c)) {
+      throw new InputError(`pcv fold ${fold}: class ${c} is not a seen class; S_f must be a subset of S`);
+    }
+  }
+  const fs = new Set(foldSeen);
+  const pseudoAbsent = groups.seen.filter((c) => !fs.has(c));
+  if (foldSeen.length === 0 || pseudoAbsent.length === 0) {
+    throw new InputError(
+      `pcv fold ${fold}: S_f has ${foldSeen.length} of the ${groups.seen.length} seen classes; it must be a non-empty proper subset of S`,
+    );
+  }
+  return makeGroups(groups.numClasses, foldSeen, pseudoAbsent);
+}
+
+/**
+ * Pseudo cross-validation (DESIGN.md §1 `pcv`): per fold, the highest-overall curve point whose
+ * pseudo-absent accuracy (U/Y under the fold's groups) is at least the pre-trained model's; γ is the mean
+ * over folds. Needs no real absent-class data.
+ */
+export async function pcvMethod(
+  backend: Backend,
+  groups: ClassGroups,
+  folds: readonly PcvFold[],
+  options: { chunkRows?: number; nanPolicy?: NanPolicy } = {},
+): Promise<MethodResult<PcvDetails>> {
+  if (folds.length === 0) throw new InputError('pcv needs at least one fold; pass fold models’ logits');
+  const results: PcvFoldResult[] = [];
+  for (const [f, fold] of folds.entries()) {
+    const fg = foldGroups(groups, fold.seen, f);
+    if (fold.pretrained.rows !== fold.logits.rows) {
+      throw new InputError(
+        `pcv fold ${f}: ${fold.logits.name} has ${fold.logits.rows} rows but ${fold.pretrained.name} has ${fold.pretrained.rows}; both must score the same rows`,
+      );
+    }
+    // Rows labelled outside S (in the fold's O) are the same rows in both models, so both drop them.
+    const common = {
+      groups: fg,
+      labels: fold.labels,
+      allowOtherLabels: true,
+      ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
+      ...(options.nanPolicy ? { nanPolicy: options.nanPolicy } : {}),
+    };
+    const foldStats = await accumulateStats(backend, fold.logits, common);
+    const preStats = await accumulateStats(backend, fold.pretrained, common);
+    if (foldStats.rows !== preStats.rows) {
+      throw new InputError(
+        `pcv fold ${f}: NaN rows differ between ${fold.logits.name} and ${fold.pretrained.name}; clean both`,
+      );
+    }
+    const pretrainedUnseen = accuracyAt(preStats, 0)['U/Y'];
+    if (Number.isNaN(pretrainedUnseen)) {
+      throw new InputError(
+        `pcv fold ${f}: no rows labelled in the pseudo-absent classes; the fold's data must cover S \\ S_f`,
+      );
+    }
+    const curve = await gammaCurve(backend, foldStats);
+    let index = bestPoint(
+      curve.points,
+      (p) => p.overall,
+      (p) => p.unseen >= pretrainedUnseen,
+    );
+    const satisfied = index >= 0;
+    if (!satisfied) index = bestPoint(curve.points, (p) => p.unseen);
+    const point = curve.points[index]!;
+    results.push({
+      gamma: point.gamma,
+      pretrainedUnseen,
+      point,
+      satisfied,
+      rows: foldStats.rows,
+      droppedRows: foldStats.dropped.otherLabel,
+    });
+  }
+  const gamma = results.reduce((s, r) => s + r.gamma, 0) / results.length;
+  return { method: 'pcv', gamma, temperature: 1, details: { folds: results } };
+}

@@ -1,0 +1,35 @@
+/**
+ * The conventions section of the HTML report: how every number on the page was computed, so a reader
+ * can reproduce it or compare it with another tool. Static markup, kept in step with DESIGN.md §1.
+ */
+export const CONVENTIONS_HTML = `
+<dl class="conventions">
+<dt>Groups</dt>
+<dd>Each head output is in S (seen: the fine-tuning classes), U (absent: in the target label space but
+not fine-tuned) or O (other). Calibrated scores are (z + γ·[c∈U]) / T.</dd>
+<dt>Accuracies (percent)</dt>
+<dd>A/B is the accuracy over rows labelled in A of the argmax restricted to the classes in B; Y as a
+column set means every head output. H = 2·(S/Y)·(U/Y) / (S/Y + U/Y). A group with no rows shows a dash.</dd>
+<dt>Tie rules</dt>
+<dd>Inside a group the lowest class index wins. Between groups a row goes to U only if
+max<sub>U</sub> + γ &gt; max<sub>S∪O</sub> strictly, so at γ equal to a row's threshold it stays in S∪O.
+The GPU and CPU paths follow these rules bit for bit.</dd>
+<dt>γ curve</dt>
+<dd>Exact, not a grid: with the distinct thresholds t = max<sub>S∪O</sub> − max<sub>U</sub> sorted as
+τ<sub>1</sub> &lt; … &lt; τ<sub>m</sub>, the curve has m+1 points at τ<sub>1</sub> − 1, the midpoints
+(τ<sub>k</sub> + τ<sub>k+1</sub>)/2 and τ<sub>m</sub> + 1.</dd>
+<dt>AUSUC (0–1)</dt>
+<dd>Trapezoids along that exact path on a 0–1 scale, points in γ-ascending order:
+Σ (seen<sub>k</sub> − seen<sub>k+1</sub>)·(unseen<sub>k</sub> + unseen<sub>k+1</sub>)/2. With O empty and no
+tied thresholds it equals the paper's AUC of its curve.</dd>
+<dt>ECE</dt>
+<dd>Top-label expected calibration error as torchmetrics computes it: 15 equal-width confidence bins
+(lo, hi], confidence 1.0 in the last bin; the bin-count-weighted mean of |accuracy − mean confidence|,
+on a 0–1 scale.</dd>
+<dt>NLL and Brier</dt>
+<dd>NLL: mean negative natural-log probability of the true label, in nats. Brier: mean over rows of the
+squared distance between the probability vector and the one-hot label.</dd>
+<dt>Logit-gap histogram</dt>
+<dd>Bars count rows by threshold t, split by the group of their label; a vertical line at γ sends every
+row to its left to U. Values beyond the axis (including ±∞) are counted in the panel's corner.</dd>
+</dl>`;

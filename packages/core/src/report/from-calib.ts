@@ -1,0 +1,54 @@
+import type { AccuracyTable, RowOutcomes } from '../calib/accuracy.ts';
+import type { GammaCurve } from '../calib/curve.ts';
+import { SEEN } from '../calib/groups.ts';
+import type { CurveMark, GammaCurvePlot, MethodRow, MetricTable, ThresholdGroups } from './types.ts';
+
+/**
+ * Adapters from the calibration engine's results to the report's plain inputs. They only reshape:
+ * every number is the engine's own.
+ */
+
+/** An operating point from the accuracy table at its γ (e.g. `accuracyAt(data, gamma)`). */
+export function markOf(label: string, gamma: number, table: AccuracyTable): CurveMark {
+  return { label, gamma, seen: table['S/Y'], unseen: table['U/Y'], overall: table['Y/Y'] };
+}
+
+/** The γ-curve plot of an exact curve with its marked operating points. */
+export function curvePlotOf(
+  curve: GammaCurve,
+  marks: readonly CurveMark[],
+  overallPanel = true,
+): GammaCurvePlot {
+  return { points: curve.points, marks, ausuc: curve.ausuc, overallPanel };
+}
+
+/** Row thresholds split by the group of the row's label, for the logit-gap histogram. */
+export function thresholdGroupsOf(outcomes: RowOutcomes): ThresholdGroups {
+  let seenRows = 0;
+  for (let r = 0; r < outcomes.rows; r++) if (outcomes.labelGroup[r] === SEEN) seenRows++;
+  const seen = new Float64Array(seenRows);
+  const unseen = new Float64Array(outcomes.rows - seenRows);
+  let s = 0;
+  let u = 0;
+  for (let r = 0; r < outcomes.rows; r++) {
+    if (outcomes.labelGroup[r] === SEEN) seen[s++] = outcomes.threshold[r]!;
+    else unseen[u++] = outcomes.threshold[r]!;
+  }
+  return { seen, unseen };
+}
+
+/**
+ * One row of the methods table from a method's choice (the engine's MethodResult has this shape) and
+ * the metrics measured at that choice: its accuracy table plus any of AUSUC, NLL, ECE, Brier.
+ */
+export function methodRowOf(
+  choice: { method: string; gamma: number; temperature: number },
+  metrics: AccuracyTable & MetricTable,
+  note?: string,
+): MethodRow {
+  return {
+    method: choice.method,
+    table: { ...metrics, gamma: choice.gamma, temperature: choice.temperature },
+    ...(note ? { note } : {}),
+  };
+}

@@ -1,0 +1,18 @@
+export { escapeXml } from './escape.ts';
+export { curvePlotOf, markOf, methodRowOf, thresholdGroupsOf } from './from-calib.ts';
+export { renderReportHtml } from './html.ts';
+export { gammaCurveSvg } from './svg/gamma-curve.ts';
+export { logitGapSvg } from './svg/logit-gap.ts';
+export { reliabilitySvg } from './svg/reliability.ts';
+export type {
+  CurveMark,
+  GammaCurvePlot,
+  LogitGapPlot,
+  MethodRow,
+  MetricTable,
+  ReliabilityBin,
+  ReliabilityPanel,
+  ReportInput,
+  ThresholdGroups,
+} from './types.ts';
+export { reportPlots, writeReport, writeReportPlots } from './write.ts';

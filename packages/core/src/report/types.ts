@@ -1,0 +1,101 @@
+/**
+ * What a report is drawn from: plain data, so the CLI, the demo and embedding tools can fill it from the
+ * calibration engine (see `from-calib.ts`) or from a saved JSON file. Accuracies follow DESIGN.md §1:
+ * percent for accuracy tables and curve points, 0–1 for AUSUC, confidences and reliability bins.
+ */
+
+import type { CurvePoint } from '../calib/curve.ts';
+
+/** The engine's curve point: γ and Acc S/Y ("seen"), U/Y ("unseen"), Y/Y ("overall") in percent. */
+export type { CurvePoint };
+
+/** A chosen operating point (γ=0, alg, oracle, hmean, pcv, nll…), accuracies in percent. */
+export interface CurveMark {
+  label: string;
+  gamma: number;
+  seen: number;
+  unseen: number;
+  overall?: number;
+}
+
+/** One reliability bin (lo, hi]: mean top-label confidence and accuracy of its rows, both 0–1. */
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  count: number;
+  confidence: number;
+  accuracy: number;
+}
+
+/** Thresholds t_i = maxSO_i − maxU_i, split by the group of the row's label. A row goes to U iff γ > t_i. */
+export interface ThresholdGroups {
+  seen: ArrayLike<number>;
+  unseen: ArrayLike<number>;
+}
+
+/**
+ * Metrics keyed as the JSON output names them (DESIGN.md §3): accuracies in percent, "ausuc" 0–1,
+ * NLL in nats. Every key is optional and a missing or NaN value prints as a dash, so the engine's
+ * AccuracyTable and its metric objects can be spread straight in.
+ */
+export interface MetricTable {
+  'Y/Y'?: number;
+  'S/Y'?: number;
+  'U/Y'?: number;
+  'S/S'?: number;
+  'U/U'?: number;
+  H?: number;
+  ausuc?: number;
+  nll?: number;
+  ece?: number;
+  brier?: number;
+  gamma?: number;
+  temperature?: number;
+}
+
+export interface GammaCurvePlot {
+  points: readonly CurvePoint[];
+  marks: readonly CurveMark[];
+  ausuc: number;
+  /** Adds a second panel: overall accuracy against γ. Default true. */
+  overallPanel?: boolean;
+}
+
+export interface ReliabilityPanel {
+  /** "Before", "After (alg)"… */
+  label: string;
+  bins: readonly ReliabilityBin[];
+  ece: number;
+}
+
+export interface LogitGapPlot {
+  thresholds: ThresholdGroups;
+  /** γ values drawn as vertical lines: rows left of a line (t < γ) are predicted absent. */
+  markers: readonly { label: string; gamma: number }[];
+}
+
+/** One row of the methods table. */
+export interface MethodRow {
+  method: string;
+  table: MetricTable;
+  /** Iterations, gradient norm, a warning: shown as text beside the numbers. */
+  note?: string;
+}
+
+export interface ReportInput {
+  /** Page heading; defaults to "ftcal calibration report". */
+  title?: string;
+  /** What was evaluated: label/value pairs such as ["logits", "val_logits.npy"], ["rows", "50000"]. */
+  evaluated: readonly (readonly [string, string])[];
+  /** The adapter or backend the numbers came from, e.g. "llvmpipe (opengles, software)" or "cpu". */
+  device: string;
+  date: Date;
+  /** The fitted calibration, if any: its tables before and after. */
+  calibration?: { method: string; before: MetricTable; after: MetricTable };
+  methods: readonly MethodRow[];
+  curve?: GammaCurvePlot;
+  reliability?: readonly ReliabilityPanel[];
+  logitGap?: LogitGapPlot;
+  /** Class names by group, listed (abridged) in the page; user-provided, so escaped. */
+  classes?: { seen: readonly string[]; absent: readonly string[]; other?: readonly string[] };
+}

@@ -58,3 +58,15 @@ export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
 export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
 export * from './report/index.ts';
+export {
+  type MatmulBuffers,
+  type MatmulChunks,
+  type MatmulProblem,
+  type MatmulVariant,
+  matmulGpu,
+  pickMatmulVariant,
+  planMatmulChunks,
+  type RecordedMatmul,
+  recordMatmul,
+  vec4Loadable,
+} from './webgpu/matmul.ts';

@@ -1,8 +1,8 @@
-import { matmulCpu } from '../cpu/matmul.ts';
 import { nllGradCpu } from '../cpu/nll-grad.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { biasReluGpu } from '../webgpu/bias-relu.ts';
 import { colSumGpu } from '../webgpu/col-sum.ts';
+import { matmulGpu } from '../webgpu/matmul.ts';
 import { reluBackwardGpu } from '../webgpu/relu-backward.ts';
 import { rowStatsGpu } from '../webgpu/row-stats.ts';
 import { sgdMomentumGpu } from '../webgpu/sgd-momentum.ts';
@@ -45,8 +45,7 @@ export class WebGpuBackend implements Backend {
     return softmaxGpu(this.ctx, z, rows, cols, options);
   }
 
-  // TEMPORARY until the WGSL matmul lands (issue 3): delegates to the CPU twin.
-  async matmul(
+  matmul(
     a: Float32Array,
     b: Float32Array,
     m: number,
@@ -54,7 +53,7 @@ export class WebGpuBackend implements Backend {
     k: number,
     options?: MatmulOptions,
   ): Promise<Float32Array> {
-    return matmulCpu(a, b, m, n, k, options);
+    return matmulGpu(this.ctx, a, b, m, n, k, options);
   }
 
   rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {

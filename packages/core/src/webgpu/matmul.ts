@@ -1,0 +1,357 @@
+import {
+  type KernelDescriptor,
+  MATMUL_TILE,
+  matmulSmallKernel,
+  matmulTiledKernel,
+  matmulTiledVec4Kernel,
+} from '@ftcal/kernels';
+import type { MatmulOptions } from '../backend/backend.ts';
+import { type GpuContext, rowGrid } from '../gpu/context.ts';
+
+export type MatmulVariant = 'small' | 'tiled' | 'tiled-vec4';
+
+/** One matmul as the kernels see it: C[b] = op(A[b])·op(B[b]) (+ bias) for b < batch. */
+export interface MatmulProblem {
+  m: number;
+  n: number;
+  k: number;
+  /** Default 1. */
+  batch?: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** B holds one K×N matrix used by every batch entry. */
+  sharedB?: boolean;
+}
+
+/** Buffers already on the device, row-major f32 in the layouts of MatmulOptions; bias holds N values. */
+export interface MatmulBuffers {
+  a: GPUBuffer;
+  b: GPUBuffer;
+  c: GPUBuffer;
+  bias?: GPUBuffer;
+}
+
+/** The small variant wins while op(A) or op(B) is this thin: a 64-wide tile would be mostly padding. */
+const SMALL_SIDE = 8;
+const SMALL_SLOTS = 8;
+
+/**
+ * vec4 global loads need every stored row of A and B to be a multiple of 4 floats long, so that each
+ * 4-run a thread loads is 16-byte aligned and lies wholly inside or outside the matrix.
+ */
+export function vec4Loadable(p: MatmulProblem): boolean {
+  const aRow = p.transA ? p.m : p.k;
+  const bRow = p.transB ? p.k : p.n;
+  return aRow % 4 === 0 && bRow % 4 === 0;
+}
+
+/** The kernel a matmul of this shape runs on. No variant depends on optional features yet. */
+export function pickMatmulVariant(p: MatmulProblem): MatmulVariant {
+  if (Math.min(p.m, p.n) <= SMALL_SIDE) return 'small';
+  return vec4Loadable(p) ? 'tiled-vec4' : 'tiled';
+}
+
+function kernelOf(variant: MatmulVariant): KernelDescriptor {
+  if (variant === 'small') return matmulSmallKernel;
+  return variant === 'tiled' ? matmulTiledKernel : matmulTiledVec4Kernel;
+}
+
+function pow2AtLeast(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
+
+/** The small kernel's block of C: as many of the thin side as fit in 8 slots, the rest along the other. */
+function smallBlock(m: number, n: number): { rows: number; cols: number } {
+  if (m <= n) {
+    const rows = pow2AtLeast(Math.min(m, SMALL_SLOTS));
+    return { rows, cols: SMALL_SLOTS / rows };
+  }
+  const cols = pow2AtLeast(Math.min(n, SMALL_SLOTS));
+  return { rows: SMALL_SLOTS / cols, cols };
+}
+
+/** Bytes of A, B and C a problem binds. */
+function bindingBytes(p: Required<MatmulProblem>): { a: number; b: number; c: number } {
+  return {
+    a: p.batch * p.m * p.k * 4,
+    b: (p.sharedB ? 1 : p.batch) * p.k * p.n * 4,
+    c: p.batch * p.m * p.n * 4,
+  };
+}
+
+/** Temporaries of a recorded matmul, to release once the encoder's work has been submitted. */
+export interface RecordedMatmul {
+  variant: MatmulVariant;
+  release(): void;
+}
+
+/**
+ * Records C = op(A)·op(B) (+ bias) on resident buffers into `encoder`, without chunking: every operand
+ * must fit one storage binding (matmulGpu splits larger ones). Run it inside ctx.checked so a bad
+ * dispatch throws; call `release()` after submitting.
+ */
+export function recordMatmul(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  buffers: MatmulBuffers,
+  problem: MatmulProblem,
+  variant: MatmulVariant = pickMatmulVariant(problem),
+): RecordedMatmul {
+  const p: Required<MatmulProblem> = {
+    batch: 1,
+    transA: false,
+    transB: false,
+    sharedB: false,
+    ...problem,
+  };
+  if (variant === 'tiled-vec4' && !vec4Loadable(p)) {
+    throw new RangeError(
+      `matmul: tiled-vec4 needs the stored rows of A and B to be multiples of 4 floats (m=${p.m}, n=${p.n}, k=${p.k})`,
+    );
+  }
+  const bytes = bindingBytes(p);
+  for (const [name, size] of Object.entries(bytes)) {
+    if (size > ctx.maxBindingBytes) {
+      throw new RangeError(
+        `matmul: ${name.toUpperCase()} needs ${size} bytes, over one storage binding (${ctx.maxBindingBytes}); use matmulGpu, which splits it`,
+      );
+    }
+  }
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const kernel = kernelOf(variant);
+  const constants: Record<string, number> = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0 };
+  let grid: { x: number; y: number };
+  if (variant === 'small') {
+    const block = smallBlock(p.m, p.n);
+    constants.BR = block.rows;
+    constants.BC = block.cols;
+    grid = rowGrid(Math.ceil(p.m / block.rows) * Math.ceil(p.n / block.cols), maxDim);
+  } else {
+    grid = { x: Math.ceil(p.n / MATMUL_TILE.cols), y: Math.ceil(p.m / MATMUL_TILE.rows) };
+  }
+  if (grid.x > maxDim || grid.y > maxDim) {
+    throw new RangeError(
+      `matmul: ${p.m}×${p.n} needs a ${grid.x}×${grid.y} grid, over ${maxDim} per dimension`,
+    );
+  }
+  const temporaries: GPUBuffer[] = [];
+  const bias = buffers.bias ?? ctx.storage(4, 'matmul-no-bias');
+  if (!buffers.bias) temporaries.push(bias);
+  const bound = [
+    { buffer: buffers.a, size: bytes.a },
+    { buffer: buffers.b, size: bytes.b },
+    { buffer: bias, size: buffers.bias ? p.n * 4 : 4 },
+    { buffer: buffers.c, size: bytes.c },
+  ];
+  for (let z0 = 0; z0 < p.batch; z0 += maxDim) {
+    const uniforms = ctx.uniforms(kernel, {
+      M: p.m,
+      N: p.n,
+      K: p.k,
+      aStride: p.m * p.k,
+      bStride: p.sharedB ? 0 : p.k * p.n,
+      cStride: p.m * p.n,
+      hasBias: buffers.bias ? 1 : 0,
+      batch0: z0,
+      gridX: grid.x,
+    });
+    temporaries.push(uniforms);
+    ctx.dispatch(
+      kernel,
+      [...bound, uniforms],
+      [grid.x, grid.y, Math.min(maxDim, p.batch - z0)],
+      constants,
+      encoder,
+    );
+  }
+  return {
+    variant,
+    release: () => {
+      for (const t of temporaries) t.destroy();
+    },
+  };
+}
+
+/** Sizes of the pieces a matmul is split into so that each piece of A, B and C fits one binding. */
+export interface MatmulChunks {
+  /** Batch entries per piece. */
+  batch: number;
+  /** Rows of C per piece. */
+  rows: number;
+  /** Columns of C per piece. */
+  cols: number;
+}
+
+/**
+ * Splits over columns of C only when one B matrix is too large, then over rows of C, then over batch
+ * entries. Partial row and column counts are kept to multiples of 64 (one tile, and a multiple of 4 so
+ * vec4 loads stay valid). K is never split: one K-long row of A must fit a binding.
+ */
+export function planMatmulChunks(
+  p: Required<MatmulProblem>,
+  maxBindingBytes: number,
+  maxDim: number,
+): MatmulChunks {
+  const floats = Math.floor(maxBindingBytes / 4);
+  if (p.k > floats) {
+    throw new RangeError(`matmul: K=${p.k} is too long, one row of A does not fit a storage binding`);
+  }
+  const fit = (want: number, limit: number, tile: number) =>
+    want <= limit ? want : Math.max(1, limit >= tile ? limit - (limit % tile) : limit);
+  const cols = fit(p.n, Math.min(Math.floor(floats / p.k), maxDim * MATMUL_TILE.cols), MATMUL_TILE.cols);
+  const rows = fit(
+    p.m,
+    Math.min(Math.floor(floats / p.k), Math.floor(floats / cols), maxDim * MATMUL_TILE.rows),
+    MATMUL_TILE.rows,
+  );
+  let batch = Math.min(p.batch, Math.floor(floats / (rows * p.k)), Math.floor(floats / (rows * cols)));
+  if (!p.sharedB) batch = Math.min(batch, Math.floor(floats / (p.k * cols)));
+  return { batch: Math.max(1, batch), rows, cols };
+}
+
+/** Stored A of entries [b0, b0+bc), restricted to rows [r0, r0+rows) of op(A): bc × (rows×K, K×rows when transA). */
+function sliceA(
+  a: Float32Array,
+  p: Required<MatmulProblem>,
+  b0: number,
+  bc: number,
+  r0: number,
+  rows: number,
+) {
+  const { m, k } = p;
+  if (rows === m) return a.subarray(b0 * m * k, (b0 + bc) * m * k);
+  const out = new Float32Array(bc * rows * k);
+  for (let e = 0; e < bc; e++) {
+    const src = (b0 + e) * m * k;
+    const dst = e * rows * k;
+    if (!p.transA) out.set(a.subarray(src + r0 * k, src + (r0 + rows) * k), dst);
+    else
+      for (let q = 0; q < k; q++)
+        out.set(a.subarray(src + q * m + r0, src + q * m + r0 + rows), dst + q * rows);
+  }
+  return out;
+}
+
+/** Stored B of entries [b0, b0+bc) (one matrix when shared), restricted to columns [c0, c0+cols) of op(B). */
+function sliceB(
+  b: Float32Array,
+  p: Required<MatmulProblem>,
+  b0: number,
+  bc: number,
+  c0: number,
+  cols: number,
+) {
+  const { n, k } = p;
+  const first = p.sharedB ? 0 : b0;
+  const entries = p.sharedB ? 1 : bc;
+  if (cols === n) return b.subarray(first * k * n, (first + entries) * k * n);
+  const out = new Float32Array(entries * k * cols);
+  for (let e = 0; e < entries; e++) {
+    const src = (first + e) * k * n;
+    const dst = e * k * cols;
+    if (p.transB) out.set(b.subarray(src + c0 * k, src + (c0 + cols) * k), dst);
+    else
+      for (let q = 0; q < k; q++)
+        out.set(b.subarray(src + q * n + c0, src + q * n + c0 + cols), dst + q * cols);
+  }
+  return out;
+}
+
+function checkMatmul(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  options: MatmulOptions,
+): Required<MatmulProblem> {
+  const batch = options.batch ?? 1;
+  for (const [name, v] of [
+    ['m', m],
+    ['n', n],
+    ['k', k],
+    ['batch', batch],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
+  }
+  if (a.length !== batch * m * k)
+    throw new RangeError(`matmul: A has ${a.length} values, expected ${batch}·${m}·${k}`);
+  const sharedB = b.length === k * n && batch > 1;
+  if (!sharedB && b.length !== batch * k * n) {
+    throw new RangeError(`matmul: B has ${b.length} values, expected ${batch}·${k}·${n} or ${k}·${n}`);
+  }
+  if (options.bias && options.bias.length !== n)
+    throw new RangeError(`matmul: bias has ${options.bias.length} values, expected ${n}`);
+  return { m, n, k, batch, transA: !!options.transA, transB: !!options.transB, sharedB };
+}
+
+/**
+ * C = op(A)·op(B) + bias on the GPU from host arrays (the Backend.matmul contract), split into pieces
+ * that fit one storage binding each. `variant` forces a kernel (tests); by default each piece's shape
+ * picks it.
+ */
+export async function matmulGpu(
+  ctx: GpuContext,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  options: MatmulOptions = {},
+  variant?: MatmulVariant,
+): Promise<Float32Array> {
+  const p = checkMatmul(a, b, m, n, k, options);
+  const chunks = planMatmulChunks(p, ctx.maxBindingBytes, ctx.limits.maxComputeWorkgroupsPerDimension);
+  const out = new Float32Array(p.batch * m * n);
+  return ctx.checked('matmul', async () => {
+    for (let c0 = 0; c0 < n; c0 += chunks.cols) {
+      const cols = Math.min(chunks.cols, n - c0);
+      const bias = options.bias ? ctx.upload(options.bias.subarray(c0, c0 + cols), 'matmul-bias') : undefined;
+      // A shared B is the same for every batch and row piece of this column range: upload it once.
+      let sharedB: GPUBuffer | undefined;
+      for (let b0 = 0; b0 < p.batch; b0 += chunks.batch) {
+        const bc = Math.min(chunks.batch, p.batch - b0);
+        let bBuf = sharedB;
+        if (!bBuf) {
+          bBuf = ctx.upload(sliceB(b, p, b0, bc, c0, cols), 'matmul-b');
+          if (p.sharedB) sharedB = bBuf;
+        }
+        for (let r0 = 0; r0 < m; r0 += chunks.rows) {
+          const rows = Math.min(chunks.rows, m - r0);
+          const piece: Required<MatmulProblem> = { ...p, m: rows, n: cols, batch: bc };
+          const aBuf = ctx.upload(sliceA(a, p, b0, bc, r0, rows), 'matmul-a');
+          const cBuf = ctx.storage(bc * rows * cols * 4, 'matmul-c');
+          const encoder = ctx.device.createCommandEncoder({ label: 'matmul' });
+          const recorded = recordMatmul(
+            ctx,
+            encoder,
+            { a: aBuf, b: bBuf, c: cBuf, ...(bias ? { bias } : {}) },
+            piece,
+            variant ?? pickMatmulVariant(piece),
+          );
+          ctx.device.queue.submit([encoder.finish()]);
+          const pieceC = await ctx.readF32(cBuf, bc * rows * cols);
+          recorded.release();
+          aBuf.destroy();
+          cBuf.destroy();
+          if (rows === m && cols === n) {
+            out.set(pieceC, b0 * m * n);
+          } else {
+            for (let e = 0; e < bc; e++)
+              for (let i = 0; i < rows; i++) {
+                const src = (e * rows + i) * cols;
+                out.set(pieceC.subarray(src, src + cols), ((b0 + e) * m + r0 + i) * n + c0);
+              }
+          }
+        }
+        if (!p.sharedB) bBuf.destroy();
+      }
+      sharedB?.destroy();
+      bias?.destroy();
+    }
+    return out;
+  });
+}

@@ -1,0 +1,332 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MatmulOptions } from '../src/backend/backend.ts';
+import type { WebGpuBackend } from '../src/backend/webgpu.ts';
+import { matmulCpu } from '../src/cpu/matmul.ts';
+import {
+  type MatmulProblem,
+  type MatmulVariant,
+  matmulGpu,
+  pickMatmulVariant,
+  planMatmulChunks,
+  vec4Loadable,
+} from '../src/webgpu/matmul.ts';
+import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+
+function normals(count: number, seed: number): Float32Array {
+  const next = rng(seed);
+  return Float32Array.from({ length: count }, () => randomNormal(next));
+}
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  transA: boolean;
+  transB: boolean;
+  sharedB: boolean;
+  bias: boolean;
+}
+
+function inputs(c: Case, seed: number) {
+  const a = normals(c.batch * c.m * c.k, seed);
+  const b = normals((c.sharedB ? 1 : c.batch) * c.k * c.n, seed + 1);
+  const options: MatmulOptions = { transA: c.transA, transB: c.transB, batch: c.batch };
+  if (c.bias) options.bias = normals(c.n, seed + 2);
+  return { a, b, options };
+}
+
+/** Σ_p |a_ip·b_pj| + |bias_j| for every output: the scale of the rounding error of a sum of products. */
+function magnitude(a: Float32Array, b: Float32Array, c: Case, options: MatmulOptions): Float32Array {
+  const abs = (x: Float32Array) => x.map(Math.abs);
+  return matmulCpu(abs(a), abs(b), c.m, c.n, c.k, {
+    ...options,
+    ...(options.bias ? { bias: abs(options.bias) } : {}),
+  });
+}
+
+/** |x − ref| ≤ rel·(Σ_p |a_ip·b_pj| + |bias_j|) elementwise. */
+function expectWithin(got: Float32Array, ref: Float32Array, scale: Float32Array, rel: number): void {
+  expect(got.length).toBe(ref.length);
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i]! - ref[i]!);
+    if (!(err <= rel * scale[i]!)) {
+      throw new Error(`element ${i}: got ${got[i]} vs ${ref[i]} (error ${err}, allowed ${rel * scale[i]!})`);
+    }
+  }
+}
+
+function label(c: Case): string {
+  const op = `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'}`;
+  const extras = [c.batch > 1 ? `batch ${c.batch}${c.sharedB ? ', shared B' : ''}` : '', c.bias ? 'bias' : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${c.m}×${c.n}×${c.k} ${op}${extras ? ` (${extras})` : ''}`;
+}
+
+const TRANS: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+/** Independent of the twin: op(A) and op(B) indexed straight from the stored layouts, summed in float64. */
+function naiveMatmul(a: Float32Array, b: Float32Array, c: Case, options: MatmulOptions): Float64Array {
+  const { m, n, k, batch } = c;
+  const out = new Float64Array(batch * m * n);
+  for (let e = 0; e < batch; e++) {
+    const bBase = c.sharedB ? 0 : e * k * n;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = options.bias ? options.bias[j]! : 0;
+        for (let p = 0; p < k; p++) {
+          const av = c.transA ? a[e * m * k + p * m + i]! : a[e * m * k + i * k + p]!;
+          const bv = c.transB ? b[bBase + j * k + p]! : b[bBase + p * n + j]!;
+          s += av * bv;
+        }
+        out[(e * m + i) * n + j] = s;
+      }
+  }
+  return out;
+}
+
+describe('matmul: CPU twin against a naive float64 triple loop', () => {
+  const cases: Case[] = [];
+  for (const [transA, transB] of TRANS) {
+    cases.push({ m: 3, n: 5, k: 4, batch: 1, transA, transB, sharedB: false, bias: false });
+    cases.push({ m: 4, n: 2, k: 7, batch: 3, transA, transB, sharedB: false, bias: true });
+    cases.push({ m: 2, n: 6, k: 3, batch: 3, transA, transB, sharedB: true, bias: true });
+  }
+  cases.push({ m: 1, n: 1, k: 1, batch: 1, transA: false, transB: false, sharedB: false, bias: true });
+  it.each(cases.map((c) => [label(c), c] as const))('%s', (_name, c) => {
+    const { a, b, options } = inputs(c, c.m * 100 + c.n * 10 + c.k);
+    const twin = matmulCpu(a, b, c.m, c.n, c.k, options);
+    const exact = naiveMatmul(a, b, c, options);
+    // The twin rounds a float64 sum to float32 once: within half an ulp, plus float64 reordering noise.
+    const scale = magnitude(a, b, c, options);
+    for (let i = 0; i < twin.length; i++) {
+      expect(Math.abs(twin[i]! - exact[i]!)).toBeLessThanOrEqual(
+        2 ** -24 * Math.abs(exact[i]!) + 1e-12 * scale[i]!,
+      );
+    }
+  });
+
+  it('rejects inconsistent lengths', () => {
+    expect(() => matmulCpu(new Float32Array(6), new Float32Array(5), 2, 2, 3)).toThrow(/B has 5 values/);
+    expect(() =>
+      matmulCpu(new Float32Array(4), new Float32Array(4), 2, 2, 2, { bias: new Float32Array(3) }),
+    ).toThrow(/bias/);
+  });
+});
+
+describe('matmul variant picker and chunk plan', () => {
+  const p = (m: number, n: number, k: number, extra: Partial<MatmulProblem> = {}): MatmulProblem => ({
+    m,
+    n,
+    k,
+    ...extra,
+  });
+
+  it('takes the small kernel when M or N is at most 8, else tiled with vec4 loads when aligned', () => {
+    expect(pickMatmulVariant(p(1, 4096, 1024))).toBe('small');
+    expect(pickMatmulVariant(p(4096, 8, 1024))).toBe('small');
+    expect(pickMatmulVariant(p(512, 512, 512))).toBe('tiled-vec4');
+    expect(pickMatmulVariant(p(65, 130, 17))).toBe('tiled');
+    // The stored row lengths decide: K and N, M when transA, K when transB.
+    expect(pickMatmulVariant(p(64, 130, 64, { transB: true }))).toBe('tiled-vec4');
+    expect(pickMatmulVariant(p(64, 130, 64))).toBe('tiled');
+    expect(pickMatmulVariant(p(64, 64, 17, { transA: true }))).toBe('tiled-vec4');
+    expect(pickMatmulVariant(p(65, 64, 64, { transA: true }))).toBe('tiled');
+  });
+
+  it('cuts pieces whose A, B and C each fit the binding', () => {
+    const next = rng(5);
+    for (let t = 0; t < 300; t++) {
+      const dim = () => 1 + Math.floor(next() ** 3 * 3000);
+      const prob = {
+        m: dim(),
+        n: dim(),
+        k: dim(),
+        batch: 1 + Math.floor(next() * 9),
+        transA: false,
+        transB: false,
+        sharedB: next() < 0.5,
+      };
+      const cap = 4 * Math.max(prob.k, Math.floor(next() * 2e6));
+      const c = planMatmulChunks(prob, cap, 65535);
+      const floats = cap / 4;
+      expect(c.batch * c.rows * prob.k).toBeLessThanOrEqual(floats);
+      expect((prob.sharedB ? 1 : c.batch) * prob.k * c.cols).toBeLessThanOrEqual(floats);
+      expect(c.batch * c.rows * c.cols).toBeLessThanOrEqual(floats);
+      expect(c.rows).toBeGreaterThanOrEqual(1);
+      expect(c.cols).toBeGreaterThanOrEqual(1);
+      expect(c.batch).toBeLessThanOrEqual(prob.batch);
+    }
+    expect(() =>
+      planMatmulChunks(
+        { m: 1, n: 1, k: 100, batch: 1, transA: false, transB: false, sharedB: false },
+        256,
+        65535,
+      ),
+    ).toThrow(/K=100/);
+  });
+});
+
+describe('matmul kernels vs CPU twin', () => {
+  let gpu: WebGpuBackend | null = null;
+  beforeAll(async () => {
+    gpu = await openTestGpu();
+  });
+  afterAll(() => gpu?.dispose());
+
+  /**
+   * Tolerance: |gpu − twin| ≤ 1e-5·(Σ_p |a_ip·b_pj| + |bias_j|). The twin sums in float64; the kernels
+   * sum K float32 products, whose rounding error grows with that sum of magnitudes, not with |c_ij|
+   * (which cancellation can make arbitrarily small).
+   */
+  const REL = 1e-5;
+
+  async function check(c: Case, variants: readonly MatmulVariant[], seed: number): Promise<void> {
+    const { a, b, options } = inputs(c, seed);
+    const twin = matmulCpu(a, b, c.m, c.n, c.k, options);
+    const scale = magnitude(a, b, c, options);
+    for (const v of variants) {
+      try {
+        expectWithin(await matmulGpu(gpu!.ctx, a, b, c.m, c.n, c.k, options, v), twin, scale, REL);
+      } catch (e) {
+        throw new Error(`${v}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  function variantsFor(c: Case): MatmulVariant[] {
+    return vec4Loadable(c) ? ['small', 'tiled', 'tiled-vec4'] : ['small', 'tiled'];
+  }
+
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 130, 257],
+    [257, 1, 65],
+    [3, 17, 64],
+    [17, 3, 130],
+    [64, 64, 64],
+    [65, 130, 17],
+    [130, 65, 257],
+    [17, 64, 64],
+    [64, 257, 64],
+    [257, 64, 3],
+  ];
+  const single: Case[] = [];
+  shapes.forEach(([m, n, k], s) => {
+    TRANS.forEach(([transA, transB], t) => {
+      single.push({ m, n, k, batch: 1, transA, transB, sharedB: false, bias: (s + t) % 2 === 0 });
+    });
+  });
+  single.forEach((c, i) => {
+    it(`${label(c)}, every variant`, async (ctx) => {
+      if (!gpu) return ctx.skip();
+      await check(c, variantsFor(c), 1000 + i);
+    });
+  });
+
+  const batched: Case[] = [];
+  for (const [m, n, k] of [
+    [3, 130, 17],
+    [65, 17, 64],
+    [64, 64, 64],
+  ] as const) {
+    for (const [transA, transB] of TRANS) {
+      for (const sharedB of [false, true])
+        batched.push({ m, n, k, batch: 3, transA, transB, sharedB, bias: sharedB });
+    }
+  }
+  batched.forEach((c, i) => {
+    it(`${label(c)}, every variant`, async (ctx) => {
+      if (!gpu) return ctx.skip();
+      await check(c, variantsFor(c), 2000 + i);
+    });
+  });
+
+  it('Backend.matmul picks a variant itself', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    for (const c of [
+      { m: 5, n: 130, k: 64, batch: 2, transA: false, transB: true, sharedB: true, bias: true },
+      { m: 130, n: 64, k: 64, batch: 1, transA: false, transB: false, sharedB: false, bias: true },
+      { m: 130, n: 65, k: 33, batch: 1, transA: true, transB: false, sharedB: false, bias: false },
+    ]) {
+      const { a, b, options } = inputs(c, 77);
+      expectWithin(
+        await gpu.matmul(a, b, c.m, c.n, c.k, options),
+        matmulCpu(a, b, c.m, c.n, c.k, options),
+        magnitude(a, b, c, options),
+        REL,
+      );
+    }
+  });
+
+  it('rejects bad shapes and a vec4 variant on unaligned rows', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    await expect(gpu.matmul(new Float32Array(6), new Float32Array(5), 2, 2, 3)).rejects.toThrow(
+      /B has 5 values/,
+    );
+    await expect(
+      gpu.matmul(new Float32Array(4), new Float32Array(4), 2, 2, 2, { bias: new Float32Array(3) }),
+    ).rejects.toThrow(/bias has 3 values/);
+    await expect(
+      matmulGpu(gpu.ctx, new Float32Array(9 * 9), new Float32Array(9 * 9), 9, 9, 9, {}, 'tiled-vec4'),
+    ).rejects.toThrow(/multiples of 4/);
+  });
+
+  describe('pieces when a binding is smaller than an operand', () => {
+    const chunked: [string, Case, number][] = [
+      // A batch entry fits, three do not: split over batch only.
+      [
+        'batch',
+        { m: 65, n: 33, k: 40, batch: 3, transA: false, transB: false, sharedB: false, bias: true },
+        65 * 40 * 4,
+      ],
+      // Rows of a transposed A are strided: the pieces are gathered on the host.
+      [
+        'rows, Aᵀ',
+        { m: 130, n: 17, k: 40, batch: 2, transA: true, transB: false, sharedB: true, bias: false },
+        70 * 40 * 4,
+      ],
+      [
+        'rows, shared B',
+        { m: 257, n: 20, k: 64, batch: 2, transA: false, transB: true, sharedB: true, bias: true },
+        64 * 64 * 4,
+      ],
+      // One B matrix is over the cap: split over columns too (strided when B is not transposed).
+      [
+        'columns, B',
+        { m: 33, n: 130, k: 24, batch: 2, transA: false, transB: false, sharedB: false, bias: true },
+        40 * 24 * 4,
+      ],
+      [
+        'columns, Bᵀ',
+        { m: 9, n: 130, k: 24, batch: 3, transA: true, transB: true, sharedB: true, bias: true },
+        40 * 24 * 4,
+      ],
+    ];
+    for (const [name, c, cap] of chunked) {
+      it(`splits over ${name}`, async (ctx) => {
+        if (!gpu) return ctx.skip();
+        const plan = planMatmulChunks(c, cap, gpu.ctx.limits.maxComputeWorkgroupsPerDimension);
+        expect(plan.batch < c.batch || plan.rows < c.m || plan.cols < c.n).toBe(true);
+        const { a, b, options } = inputs(c, cap);
+        gpu.ctx.capBindingBytes(cap);
+        try {
+          expectWithin(
+            await gpu.matmul(a, b, c.m, c.n, c.k, options),
+            matmulCpu(a, b, c.m, c.n, c.k, options),
+            magnitude(a, b, c, options),
+            REL,
+          );
+        } finally {
+          gpu.ctx.capBindingBytes(undefined);
+        }
+      });
+    }
+  });
+});

@@ -67,8 +67,9 @@ export function parseCsv(text: string, file: string, options: CsvOptions = {}): 
     delimiter ??= detectDelimiter(trimmed);
     const fields = split(line, delimiter);
     if (cols < 0 && columns === null) {
-      const allNumbers = fields.every((f) => toNumber(f) !== null);
-      if (options.header ?? !allNumbers) {
+      // A header is words (and perhaps an empty index-column name); any number in it makes it data.
+      const isHeader = fields.some((f) => f !== '') && fields.every((f) => toNumber(f) === null);
+      if (options.header ?? isHeader) {
         columns = fields;
         cols = fields.length;
         continue;

@@ -56,6 +56,7 @@ export {
 export { FtcalError, GpuError, InputError, NoAdapterError } from './errors.ts';
 export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
 export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
+export * from './io/index.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
 export * from './report/index.ts';
 export {

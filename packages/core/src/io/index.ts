@@ -1,0 +1,41 @@
+// The io public surface: readers (by row ranges), atomic writers, class-group files.
+export { type AtomicWriter, openAtomicWriter, writeFileAtomic } from './atomic.ts';
+export { type ByteSource, fileBytes, memoryBytes } from './bytes.ts';
+export { type CsvOptions, type CsvSource, openCsv, parseCsv } from './csv.ts';
+export type { DTypeName } from './dtype.ts';
+export {
+  type ClassGroups,
+  type GroupsFileOptions,
+  parseGroups,
+  readClassNames,
+  readGroupsFile,
+} from './groups-file.ts';
+export { labelsFromSource } from './labels.ts';
+export {
+  createNpyWriter,
+  type NpyData,
+  type NpyHeader,
+  type NpyOptions,
+  type NpySource,
+  type NpyWriter,
+  npyFromBytes,
+  openNpy,
+  readNpyLabels,
+  writeNpy,
+} from './npy.ts';
+export { listNpz, type NpzOptions, npzFromBytes, openNpz } from './npz.ts';
+export {
+  type ArrayFormat,
+  type ArraySpec,
+  type OpenArrayOptions,
+  openArray,
+  parseArraySpec,
+  readLabels,
+} from './open.ts';
+export {
+  listSafetensors,
+  openSafetensors,
+  type SafetensorsOptions,
+  safetensorsFromBytes,
+} from './safetensors.ts';
+export type { TensorSource } from './tensor-source.ts';

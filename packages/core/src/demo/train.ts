@@ -1,0 +1,58 @@
+import type { Backend, SgdMomentumOptions } from '../backend/backend.ts';
+import { gradients, type Mlp } from './mlp.ts';
+import type { DigitSet } from './mnist.ts';
+import { SeededRandom } from './random.ts';
+
+export interface TrainOptions extends SgdMomentumOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Separates the batch order of each training run made with the same seed. */
+  stream: number;
+  /** Called after every step with the steps done and the total. */
+  onStep?: (done: number, total: number, loss: number) => void;
+}
+
+export interface TrainResult {
+  model: Mlp;
+  /** Mean training loss of each epoch (over its batches, weighted by batch size). */
+  epochLosses: number[];
+  steps: number;
+}
+
+/** Mini-batch SGD with momentum over `set`, reshuffled every epoch from the seed. */
+export async function train(
+  backend: Backend,
+  start: Mlp,
+  set: DigitSet,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  const { inputs } = start;
+  const rand = new SeededRandom(options.seed, options.stream);
+  const batches = Math.ceil(set.count / options.batchSize);
+  const total = batches * options.epochs;
+  let params: Float32Array = start.params;
+  let velocity: Float32Array = new Float32Array(params.length);
+  const epochLosses: number[] = [];
+  let done = 0;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const order = rand.permutation(set.count);
+    let sum = 0;
+    for (let b0 = 0; b0 < set.count; b0 += options.batchSize) {
+      const rows = Math.min(options.batchSize, set.count - b0);
+      const x = new Float32Array(rows * inputs);
+      const y = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) {
+        const src = order[b0 + r]!;
+        x.set(set.images.subarray(src * inputs, (src + 1) * inputs), r * inputs);
+        y[r] = set.labels[src]!;
+      }
+      const { loss, grad } = await gradients(backend, { ...start, params }, x, y, rows);
+      ({ params, velocity } = await backend.sgdMomentum(params, grad, velocity, options));
+      sum += loss * rows;
+      options.onStep?.(++done, total, loss);
+    }
+    epochLosses.push(sum / set.count);
+  }
+  return { model: { ...start, params }, epochLosses, steps: total };
+}

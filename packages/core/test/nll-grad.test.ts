@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import type { NllGradOptions } from '../src/backend/backend.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NllGradOptions, NllGradResult } from '../src/backend/backend.ts';
+import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { nllGradCpu } from '../src/cpu/nll-grad.ts';
 import { InputError } from '../src/errors.ts';
-import { randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
 
 function logits(rows: number, cols: number, seed: number, scale = 3): Float32Array {
   const next = rng(seed);
@@ -159,5 +160,146 @@ describe('nllGrad: CPU twin', () => {
     expect(() => nllGradCpu(z, rows, cols, { groups, labels, candidates: Float64Array.of(0) })).toThrow(
       /pairs/,
     );
+  });
+});
+
+const TERMS = ['nll', 'grad', 'hess'] as const;
+
+/**
+ * GPU (f32) vs twin (f64): |gpu − cpu| ≤ 1e-4·Σ_i|term_i| + 1e-6 for each of the 6K sums, where Σ_i|term_i|
+ * is the sum over rows of the absolute per-row term (from the twin, one row at a time). That equals
+ * 1e-4 relative to the sum whenever the row terms share a sign (NLL, ∂γγ, ∂ττ mostly), and stays
+ * meaningful for gradients that sum to nearly 0 across rows, as they do near the optimum.
+ */
+function expectCloseToTwin(
+  gpu: NllGradResult,
+  z: Float32Array,
+  rows: number,
+  cols: number,
+  o: NllGradOptions,
+) {
+  const cpu = nllGradCpu(z, rows, cols, o);
+  expect([gpu.k, gpu.rows]).toEqual([cpu.k, cpu.rows]);
+  const scale = {
+    nll: new Float64Array(cpu.k),
+    grad: new Float64Array(2 * cpu.k),
+    hess: new Float64Array(3 * cpu.k),
+  };
+  for (let r = 0; r < rows; r++) {
+    const one = nllGradCpu(z.subarray(r * cols, (r + 1) * cols), 1, cols, {
+      ...o,
+      labels: o.labels.subarray(r, r + 1),
+    });
+    for (const key of TERMS) {
+      for (let i = 0; i < one[key].length; i++) scale[key][i]! += Math.abs(one[key][i]!);
+    }
+  }
+  for (const key of TERMS) {
+    cpu[key].forEach((want, i) => {
+      const got = gpu[key][i]!;
+      if (!(Math.abs(got - want) <= 1e-4 * scale[key][i]! + 1e-6)) {
+        throw new Error(`${key}[${i}]: gpu ${got} vs cpu ${want} (scale ${scale[key][i]})`);
+      }
+    });
+  }
+}
+
+function candidatesFor(k: number, seed: number): Float64Array {
+  const next = rng(seed);
+  const c = new Float64Array(2 * k);
+  for (let j = 0; j < k; j++) {
+    c[2 * j] = (next() - 0.5) * 8;
+    c[2 * j + 1] = (next() - 0.5) * 2;
+  }
+  return c;
+}
+
+describe('nllGrad kernel vs CPU twin', () => {
+  let gpu: WebGpuBackend | null = null;
+  beforeAll(async () => {
+    gpu = await openTestGpu();
+  });
+  afterAll(() => gpu?.dispose());
+
+  // rows, cols, K, O non-empty, logit scale
+  const shapes: [number, number, number, boolean, number][] = [
+    [1, 1, 1, false, 3],
+    [1, 7, 5, true, 3],
+    [3, 128, 5, true, 3],
+    [5, 129, 1, false, 3],
+    [37, 1000, 5, true, 3],
+    [2, 3001, 5, false, 3],
+    [300, 10, 1, true, 3],
+    [500, 40, 5, true, 20],
+    [2000, 33, 13, true, 3],
+  ];
+  for (const [rows, cols, k, withOther, scale] of shapes) {
+    it(`${rows}×${cols}, K=${k}${withOther ? ', O non-empty' : ''}${scale > 3 ? `, logits ×${scale}` : ''}`, async (ctx) => {
+      if (!gpu) return ctx.skip();
+      const z = logits(rows, cols, rows * 31 + cols, scale);
+      const groups = groupsFor(cols, cols + 1, withOther);
+      const o = { groups, labels: labelsFor(rows, groups, rows), candidates: candidatesFor(k, k + cols) };
+      expectCloseToTwin(await gpu.nllGrad(z, rows, cols, o), z, rows, cols, o);
+    });
+  }
+
+  it('walks several row steps per workgroup on many short rows', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    // 300k rows of 2 classes: more row steps than the driver's target workgroup count.
+    const rows = 300_000;
+    const z = logits(rows, 2, 77);
+    const groups = Uint32Array.of(0, 1);
+    const o = {
+      groups,
+      labels: labelsFor(rows, groups, 78),
+      candidates: Float64Array.of(0.7, -0.2, -1, 0.3),
+    };
+    expectCloseToTwin(await gpu.nllGrad(z, rows, 2, o), z, rows, 2, o);
+  });
+
+  it('skips -inf logits and survives ±3e38 without 0·inf', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const rows = 40;
+    const cols = 70;
+    const z = logits(rows, cols, 3);
+    const groups = groupsFor(cols, 4);
+    const labels = labelsFor(rows, groups, 5);
+    const next = rng(6);
+    for (let i = 0; i < z.length; i++)
+      if (next() < 0.1 && i % cols !== labels[Math.floor(i / cols)]) z[i] = -Infinity;
+    // Rows 0..9: the label logit is 3e38 and one other logit is -3e38, so every other weight underflows.
+    for (let r = 0; r < 10; r++) {
+      z[r * cols + labels[r]!] = 3e38;
+      z[r * cols + ((labels[r]! + 1 + r) % cols)] = -3e38;
+    }
+    const o = { groups, labels, candidates: Float64Array.of(0.5, 0, -2, 0.4) };
+    const got = await gpu.nllGrad(z, rows, cols, o);
+    expectCloseToTwin(got, z, rows, cols, o);
+    for (const key of TERMS) expect(got[key].every(Number.isFinite)).toBe(true);
+  });
+
+  it('splits rows and candidates into chunks and sums them on the device', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const rows = 203;
+    const cols = 33;
+    const z = logits(rows, cols, 99);
+    const groups = groupsFor(cols, 9);
+    const o = { groups, labels: labelsFor(rows, groups, 10), candidates: candidatesFor(10, 11) };
+    gpu.ctx.capBindingBytes(cols * 4 * 17);
+    try {
+      expectCloseToTwin(await gpu.nllGrad(z, rows, cols, o), z, rows, cols, o);
+    } finally {
+      gpu.ctx.capBindingBytes(undefined);
+    }
+  });
+
+  it('rejects a label outside the classes before touching the device', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const o = {
+      groups: Uint32Array.of(0, 1),
+      labels: Int32Array.of(0, 2),
+      candidates: Float64Array.of(0, 0),
+    };
+    await expect(gpu.nllGrad(new Float32Array(4), 2, 2, o)).rejects.toThrow(InputError);
   });
 });

@@ -1,6 +1,7 @@
 /// <reference path="./wgsl.d.ts" />
 export * from './descriptor.ts';
 export { MATMUL_TILE, matmulSmallKernel, matmulTiledKernel, matmulTiledVec4Kernel } from './matmul.ts';
+export { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from './nll-grad.ts';
 export { ROW_STATS_FIELDS, rowStatsKernel } from './row-stats.ts';
 export { softmaxKernel } from './softmax.ts';
 export {

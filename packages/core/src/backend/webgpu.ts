@@ -1,8 +1,8 @@
-import { nllGradCpu } from '../cpu/nll-grad.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { biasReluGpu } from '../webgpu/bias-relu.ts';
 import { colSumGpu } from '../webgpu/col-sum.ts';
 import { matmulGpu } from '../webgpu/matmul.ts';
+import { nllGradGpu } from '../webgpu/nll-grad.ts';
 import { reluBackwardGpu } from '../webgpu/relu-backward.ts';
 import { rowStatsGpu } from '../webgpu/row-stats.ts';
 import { sgdMomentumGpu } from '../webgpu/sgd-momentum.ts';
@@ -60,14 +60,8 @@ export class WebGpuBackend implements Backend {
     return rowStatsGpu(this.ctx, z, rows, cols, options);
   }
 
-  // TEMPORARY until the WGSL gradient pass lands (issue 3): delegates to the CPU twin.
-  async nllGrad(
-    z: Float32Array,
-    rows: number,
-    cols: number,
-    options: NllGradOptions,
-  ): Promise<NllGradResult> {
-    return nllGradCpu(z, rows, cols, options);
+  nllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): Promise<NllGradResult> {
+    return nllGradGpu(this.ctx, z, rows, cols, options);
   }
 
   biasRelu(

@@ -1,0 +1,109 @@
+import { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from '@ftcal/kernels';
+import { checkShape, type NllGradOptions, type NllGradResult } from '../backend/backend.ts';
+import { checkNllGradInputs } from '../cpu/nll-grad.ts';
+import { type GpuContext, rowGrid } from '../gpu/context.ts';
+
+const WG = 64;
+/** Enough workgroups to fill a large GPU; beyond that each workgroup walks more row steps. */
+const TARGET_WORKGROUPS = 4096;
+
+/**
+ * Threads per row, from three variants only (each is a pipeline to compile, seconds on llvmpipe): one
+ * thread per row for short rows, 8 for medium, the whole workgroup of 64 for long rows.
+ */
+export function nllGradLanes(cols: number): number {
+  if (cols <= 24) return 1;
+  return cols <= 384 ? 8 : WG;
+}
+
+/**
+ * The calibration gradient pass on the GPU, in f32: stage 1 sums the row terms of up to 8 candidates
+ * per workgroup in one pass over the logits, stage 2 sums those partials into 6 numbers per candidate,
+ * adding across row chunks on the device, so one read of 6K floats ends the call. Row chunks keep
+ * each logits upload within one storage binding; candidate chunks of 8 reuse the uploaded rows.
+ */
+export async function nllGradGpu(
+  ctx: GpuContext,
+  z: Float32Array,
+  rows: number,
+  cols: number,
+  options: NllGradOptions,
+): Promise<NllGradResult> {
+  checkShape('nllGrad', z, rows, cols);
+  const k = checkNllGradInputs(rows, cols, options);
+  const { groups, labels, candidates } = options;
+  const result: NllGradResult = {
+    k,
+    rows,
+    nll: new Float64Array(k),
+    grad: new Float64Array(2 * k),
+    hess: new Float64Array(3 * k),
+  };
+  if (rows === 0) return result;
+  const lanes = nllGradLanes(cols);
+  const rowsPerStep = WG / lanes;
+  const step = Math.max(1, Math.floor(ctx.maxBindingBytes / (cols * 4)));
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const totals = await ctx.checked('nllGrad', async () => {
+    const groupsBuf = ctx.upload(groups, 'groups');
+    const out = ctx.storage(NLL_GRAD_TERMS * k * 4, 'nll-grad-out');
+    const chunks: { buf: GPUBuffer; count: number }[] = [];
+    for (let k0 = 0; k0 < k; k0 += NLL_GRAD_KMAX) {
+      const count = Math.min(NLL_GRAD_KMAX, k - k0);
+      const cand = new Float32Array(2 * count);
+      for (let j = 0; j < count; j++) {
+        cand[2 * j] = candidates[2 * (k0 + j)]!;
+        cand[2 * j + 1] = Math.exp(-candidates[2 * (k0 + j) + 1]!);
+      }
+      chunks.push({ buf: ctx.upload(cand, 'nll-grad-candidates'), count });
+    }
+    for (let r0 = 0; r0 < rows; r0 += step) {
+      const n = Math.min(step, rows - r0);
+      const input = ctx.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
+      const labelBuf = ctx.upload(labels.subarray(r0, r0 + n), 'labels');
+      const rowSteps = Math.ceil(n / rowsPerStep);
+      const iters = Math.ceil(rowSteps / TARGET_WORKGROUPS);
+      const grid = rowGrid(Math.ceil(rowSteps / iters), maxDim);
+      const parts = grid.x * grid.y;
+      const partials = ctx.storage(parts * NLL_GRAD_KMAX * NLL_GRAD_TERMS * 4, 'nll-grad-partials');
+      const encoder = ctx.device.createCommandEncoder({ label: 'nll-grad' });
+      // Destroying after submit is safe: WebGPU frees a buffer only once the submitted work is done.
+      const done: GPUBuffer[] = [input, labelBuf, partials];
+      chunks.forEach(({ buf, count }, c) => {
+        const stage1 = ctx.uniforms(nllGradKernel, { rows: n, cols, gridX: grid.x, iters, k: count });
+        ctx.dispatch(
+          nllGradKernel,
+          [input, groupsBuf, labelBuf, buf, partials, stage1],
+          [grid.x, grid.y],
+          { WG, LANES: lanes, SLOTS: WG * NLL_GRAD_KMAX },
+          encoder,
+        );
+        const stage2 = ctx.uniforms(nllGradReduceKernel, {
+          count: NLL_GRAD_TERMS * count,
+          parts,
+          offset: NLL_GRAD_TERMS * NLL_GRAD_KMAX * c,
+          accumulate: r0 === 0 ? 0 : 1,
+        });
+        ctx.dispatch(nllGradReduceKernel, [partials, out, stage2], [NLL_GRAD_TERMS * count], {}, encoder);
+        done.push(stage1, stage2);
+      });
+      ctx.device.queue.submit([encoder.finish()]);
+      for (const b of done) b.destroy();
+    }
+    const totals = await ctx.readF32(out, NLL_GRAD_TERMS * k);
+    for (const { buf } of chunks) buf.destroy();
+    groupsBuf.destroy();
+    out.destroy();
+    return totals;
+  });
+  for (let j = 0; j < k; j++) {
+    const o = NLL_GRAD_TERMS * j;
+    result.nll[j] = totals[o]!;
+    result.grad[2 * j] = totals[o + 1]!;
+    result.grad[2 * j + 1] = totals[o + 2]!;
+    result.hess[3 * j] = totals[o + 3]!;
+    result.hess[3 * j + 1] = totals[o + 4]!;
+    result.hess[3 * j + 2] = totals[o + 5]!;
+  }
+  return result;
+}

@@ -3,8 +3,8 @@ import type { CurveMark, CurvePoint, GammaCurvePlot } from '../types.ts';
 import { axes, el, type Frame, line, polyline, svgDocument, symbol, text } from './draw.ts';
 import { drawMarks, markStyle } from './marks.ts';
 import { OKABE_ITO } from './palette.ts';
-import { decimatePath } from './path-decimate.ts';
-import { linearScale, robustExtent } from './scale.ts';
+import { PathThinner } from './path-decimate.ts';
+import { linearScale, quantileRange, sortedFinite } from './scale.ts';
 
 const PANEL = 320;
 const LEFT = 70;
@@ -19,7 +19,8 @@ const finiteNumber = Number.isFinite as (v: unknown) => v is number;
  */
 export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string {
   const withOverall = plot.overallPanel ?? true;
-  const points = plot.points.filter((p) => finiteNumber(p.seen) && finiteNumber(p.unseen));
+  let unusable = 0;
+  for (const p of plot.points) if (!(finiteNumber(p.seen) && finiteNumber(p.unseen))) unusable++;
   const legendRows = Math.ceil(plot.marks.length / 3);
   const width = withOverall ? LEFT + PANEL + GUTTER + PANEL + 30 : LEFT + PANEL + 40;
   const height = TOP + PANEL + 50 + (legendRows > 0 ? 12 + legendRows * 18 : 0);
@@ -28,7 +29,7 @@ export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string 
 
   const parts: string[] = [
     text(LEFT, 24, `γ curve: seen vs absent-class accuracy (AUSUC ${ausuc})`, { class: 'title' }),
-    seenUnseenPanel(left, points, plot.marks),
+    seenUnseenPanel(left, plot.points, plot.marks),
   ];
   if (withOverall) {
     const right: Frame = { x: LEFT + PANEL + GUTTER, y: TOP, width: PANEL, height: PANEL };
@@ -43,7 +44,7 @@ export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string 
   );
   const desc =
     `Absent-class accuracy U/Y against seen-class accuracy S/Y, in percent, along the exact γ curve ` +
-    `(${plot.points.length} points${points.length < plot.points.length ? `, ${plot.points.length - points.length} without finite accuracies left out` : ''}); ` +
+    `(${plot.points.length} points${unusable > 0 ? `, ${unusable} without finite accuracies left out` : ''}); ` +
     `the shaded area is AUSUC = ${ausuc}.` +
     (withOverall ? ' Second panel: overall accuracy Y/Y against γ.' : '') +
     (described.length > 0 ? ` Operating points: ${described.join('; ')}.` : '');
@@ -56,10 +57,13 @@ function seenUnseenPanel(frame: Frame, points: readonly CurvePoint[], marks: rea
   const parts = [
     axes(frame, xs, ys, { xLabel: 'Seen-class accuracy S/Y (%)', yLabel: 'Absent-class accuracy U/Y (%)' }),
   ];
-  if (points.length === 0) {
+  const thinner = new PathThinner();
+  for (const p of points)
+    if (finiteNumber(p.seen) && finiteNumber(p.unseen)) thinner.add(xs(p.seen), ys(p.unseen));
+  const path = thinner.points();
+  if (path.length === 0) {
     parts.push(noData(frame, 'no curve points with finite accuracies'));
   } else {
-    const path = decimatePath(points.map((p) => [xs(p.seen), ys(p.unseen)] as const));
     const floor = ys(0);
     const first = path[0]!;
     const last = path[path.length - 1]!;
@@ -91,17 +95,21 @@ function seenUnseenPanel(frame: Frame, points: readonly CurvePoint[], marks: rea
 }
 
 function overallPanel(frame: Frame, all: readonly CurvePoint[], marks: readonly CurveMark[]): string {
-  const points = all.filter((p) => finiteNumber(p.gamma) && finiteNumber(p.overall));
+  // Loops rather than filter/map/spread: the curve can have millions of points.
+  const drawn = (p: CurvePoint) => finiteNumber(p.gamma) && finiteNumber(p.overall);
+  const gammas = new Float64Array(all.length);
+  let count = 0;
+  for (const p of all) if (drawn(p)) gammas[count++] = p.gamma;
   const markGammas = marks.map((m) => m.gamma).filter(finiteNumber);
-  const extent = robustExtent(points.map((p) => p.gamma));
+  const extent = quantileRange(sortedFinite(gammas.subarray(0, count)).sorted);
   const lo = Math.min(extent?.[0] ?? 0, ...markGammas);
   const hi = Math.max(extent?.[1] ?? 1, ...markGammas);
   const pad = (hi - lo) * 0.03 || 1;
   const xs = linearScale([lo - pad, hi + pad], [frame.x, frame.x + frame.width]);
-  // A loop, not Math.min(...spread): the curve can have millions of points.
   let min = 100;
   let max = 0;
-  for (const p of points) {
+  for (const p of all) {
+    if (!drawn(p)) continue;
     if (p.overall < min) min = p.overall;
     if (p.overall > max) max = p.overall;
   }
@@ -128,22 +136,28 @@ function overallPanel(frame: Frame, all: readonly CurvePoint[], marks: readonly 
     if (m.overall !== undefined && finiteNumber(m.overall))
       parts.push(symbol(shape, x, ys(m.overall), 5, colour));
   });
-  if (points.length === 0) {
+  if (count === 0) {
     parts.push(noData(frame, 'no curve points with finite γ'));
   } else {
     // Accuracy is constant between thresholds: a step drawn halfway between neighbouring curve points.
-    const steps: [number, number][] = [];
-    for (let i = 0; i < points.length; i++) {
-      const p = points[i]!;
-      const next = points[i + 1];
-      const x0 = i === 0 ? frame.x : xs((points[i - 1]!.gamma + p.gamma) / 2);
-      const x1 = next ? xs((p.gamma + next.gamma) / 2) : frame.x + frame.width;
-      steps.push([x0, ys(p.overall)], [x1, ys(p.overall)]);
+    const steps = new PathThinner();
+    let previous: CurvePoint | null = null;
+    let x0 = frame.x;
+    for (const p of all) {
+      if (!drawn(p)) continue;
+      if (previous) {
+        const mid = xs((previous.gamma + p.gamma) / 2);
+        steps.add(mid, ys(previous.overall));
+        x0 = mid;
+      }
+      steps.add(x0, ys(p.overall));
+      previous = p;
     }
+    steps.add(frame.x + frame.width, ys(previous!.overall));
     parts.push(
       el('path', {
         class: 'overall-curve',
-        d: polyline(decimatePath(steps)),
+        d: polyline(steps.points()),
         fill: 'none',
         stroke: OKABE_ITO.blue,
         'stroke-width': 2,

@@ -4,7 +4,7 @@ import { axes, el, type Frame, line, rect, svgDocument, text } from './draw.ts';
 import { type Histogram, histogram } from './histogram.ts';
 import { markStyle } from './marks.ts';
 import { OKABE_ITO } from './palette.ts';
-import { linearScale, robustExtent } from './scale.ts';
+import { linearScale, quantileRange, sortedFinite } from './scale.ts';
 
 const LEFT = 70;
 const PLOT_W = 640;
@@ -21,15 +21,13 @@ const LABEL_LINE = 14;
 export function logitGapSvg(plot: LogitGapPlot, id = 'logit-gap'): string {
   const { seen, unseen } = plot.thresholds;
   const markers = plot.markers.map((m, index) => ({ ...m, index })).filter((m) => Number.isFinite(m.gamma));
-  const all: number[] = [];
-  for (const group of [seen, unseen]) for (let i = 0; i < group.length; i++) all.push(group[i]!);
-  const extent = robustExtent(all);
+  const { sorted, total } = sortedFinite(seen, unseen);
+  const extent = quantileRange(sorted);
   const lo0 = Math.min(extent?.[0] ?? -1, ...markers.map((m) => m.gamma));
   const hi0 = Math.max(extent?.[1] ?? 1, ...markers.map((m) => m.gamma));
   const pad = (hi0 - lo0) * 0.02 || 1;
   const [lo, hi] = [lo0 - pad, hi0 + pad];
-  const finiteInRange = all.filter((v) => v >= lo && v <= hi).length;
-  const bins = Math.min(60, Math.max(10, Math.ceil(2 * Math.cbrt(finiteInRange))));
+  const bins = Math.min(60, Math.max(10, Math.ceil(2 * Math.cbrt(total))));
   const hs = histogram(seen, lo, hi, bins);
   const hu = histogram(unseen, lo, hi, bins);
 

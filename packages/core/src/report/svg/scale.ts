@@ -80,18 +80,40 @@ export function tickLabel(value: number, ticks: readonly number[]): string {
   return (/^-0\.?0*$/.test(text) ? text.slice(1) : text).replace('-', '−');
 }
 
+/** At most this many values are sorted for axis limits: Node's typed-array sort takes seconds on millions. */
+const SAMPLE = 100_000;
+
 /**
- * Sorted finite values' quantile range [q, 1−q]: a handful of extreme logits should not squash
- * everything else into one pixel. Returns null when there is no finite value.
+ * The finite values of every group, ascending: all of them, or an evenly strided sample of about
+ * 100k when there are more (axis limits from quantiles need no more). `total` counts every finite value.
  */
-export function robustExtent(values: ArrayLike<number>, q = 0.005): [number, number] | null {
-  const finite: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (Number.isFinite(v)) finite.push(v);
+export function sortedFinite(...groups: ArrayLike<number>[]): { sorted: Float64Array; total: number } {
+  let total = 0;
+  for (const g of groups) for (let i = 0; i < g.length; i++) if (Number.isFinite(g[i]!)) total++;
+  const stride = Math.max(1, Math.ceil(total / SAMPLE));
+  const out = new Float64Array(Math.ceil(total / stride));
+  let seen = 0;
+  let k = 0;
+  let ascending = true;
+  for (const g of groups) {
+    for (let i = 0; i < g.length; i++) {
+      const v = g[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (seen++ % stride === 0) {
+        if (k > 0 && v < out[k - 1]!) ascending = false;
+        out[k++] = v;
+      }
+    }
   }
-  if (finite.length === 0) return null;
-  const sorted = Float64Array.from(finite).sort();
+  return { sorted: ascending ? out : out.sort(), total };
+}
+
+/**
+ * The [q, 1−q] quantile range of sorted values: a handful of extreme logits should not squash
+ * everything else into one pixel. Null when there are no values.
+ */
+export function quantileRange(sorted: Float64Array, q = 0.005): [number, number] | null {
+  if (sorted.length === 0) return null;
   const at = (p: number) =>
     sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * (sorted.length - 1))))]!;
   return [at(q), at(1 - q)];

@@ -1,0 +1,141 @@
+import { InputError } from '../errors.ts';
+import { thresholdOf } from './accuracy.ts';
+import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
+import type { DataStats, Moments } from './stats.ts';
+
+/** Mean and population standard deviation (divide by n) of the finite values; NaN for both when n = 0. */
+export interface Summary {
+  count: number;
+  mean: number;
+  std: number;
+}
+
+export interface ByClassGroup {
+  seen: Summary;
+  absent: Summary;
+  other: Summary;
+}
+
+export interface MaxLogitSummary {
+  /** max over S, max over U, max over S∪O, one value per row. */
+  seen: Summary;
+  absent: Summary;
+  seenOrOther: Summary;
+}
+
+/** Diagnostics for rows of every label (`all`) and for rows labelled in S and in U (absent without labels). */
+export interface ByLabelGroup<T> {
+  all: T;
+  seen?: T;
+  absent?: T;
+}
+
+/**
+ * Where the damage shows (DESIGN.md §1): the logits of each class group, the per-row maxima, and the
+ * thresholds t_i = maxSO_i − maxU_i (a row goes to U iff γ > t_i), by the label group of the row; and the
+ * L2 norm of each head weight row by class group. Non-finite values (-Infinity logits, thresholds of rows
+ * with no finite maximum on one side) are left out and the counts say how many values remain.
+ */
+export interface Diagnostics {
+  /** Null when the statistics pass ran without `moments: true`. */
+  logits: ByLabelGroup<ByClassGroup> | null;
+  maxLogits: ByLabelGroup<MaxLogitSummary>;
+  thresholds: ByLabelGroup<Summary>;
+  /** Null without head weights. */
+  weightNorms: ByClassGroup | null;
+  conventions: { std: 'population (divide by n)'; nonFinite: 'left out' };
+}
+
+/** Head weights in nn.Linear layout: C rows (one per class) of D values. */
+export interface HeadWeights {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+export function summaryOfMoments(m: Moments): Summary {
+  if (m.count === 0) return { count: 0, mean: Number.NaN, std: Number.NaN };
+  const mean = m.sum / m.count;
+  return { count: m.count, mean, std: Math.sqrt(Math.max(0, m.sumSq / m.count - mean * mean)) };
+}
+
+/** Two-pass summary of a list (exact mean first, then squared deviations), for per-row quantities. */
+function summaryOf(values: Float64Array): Summary {
+  let n = 0;
+  let s = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    n++;
+    s += v;
+  }
+  if (n === 0) return { count: 0, mean: Number.NaN, std: Number.NaN };
+  const mean = s / n;
+  let q = 0;
+  for (const v of values) if (Number.isFinite(v)) q += (v - mean) * (v - mean);
+  return { count: n, mean, std: Math.sqrt(q / n) };
+}
+
+export function weightNorms(weights: HeadWeights, groups: ClassGroups): ByClassGroup {
+  if (weights.rows !== groups.numClasses || weights.data.length !== weights.rows * weights.cols) {
+    throw new InputError(
+      `head weights: shape ${weights.rows}×${weights.cols} does not match ${groups.numClasses} classes; pass the C×D weight of the classifier head (nn.Linear layout)`,
+    );
+  }
+  const norms = { seen: [] as number[], absent: [] as number[], other: [] as number[] };
+  for (let c = 0; c < weights.rows; c++) {
+    let sq = 0;
+    for (let d = 0; d < weights.cols; d++) sq += weights.data[c * weights.cols + d]! ** 2;
+    const g = groups.codes[c] === SEEN ? 'seen' : groups.codes[c] === ABSENT ? 'absent' : 'other';
+    norms[g].push(Math.sqrt(sq));
+  }
+  return {
+    seen: summaryOf(Float64Array.from(norms.seen)),
+    absent: summaryOf(Float64Array.from(norms.absent)),
+    other: summaryOf(Float64Array.from(norms.other)),
+  };
+}
+
+export function diagnostics(data: DataStats, weights?: HeadWeights): Diagnostics {
+  const { stats, labels, groups, moments } = data;
+  const rowsOf = (g: number | null): number[] => {
+    const out: number[] = [];
+    for (let r = 0; r < stats.rows; r++) if (g === null || groups.codes[labels![r]!] === g) out.push(r);
+    return out;
+  };
+  const perRow = (rows: number[], f: (r: number) => number) => summaryOf(Float64Array.from(rows, f));
+  const maxOf = (rows: number[]): MaxLogitSummary => ({
+    seen: perRow(rows, (r) => stats.maxS[r]!),
+    absent: perRow(rows, (r) => stats.maxU[r]!),
+    seenOrOther: perRow(rows, (r) => stats.maxSO[r]!),
+  });
+  const tOf = (rows: number[]) => perRow(rows, (r) => thresholdOf(stats.maxSO[r]!, stats.maxU[r]!));
+  const all = rowsOf(null);
+  const maxLogits: ByLabelGroup<MaxLogitSummary> = { all: maxOf(all) };
+  const thresholds: ByLabelGroup<Summary> = { all: tOf(all) };
+  if (labels) {
+    const seenRows = rowsOf(SEEN);
+    const absentRows = rowsOf(ABSENT);
+    maxLogits.seen = maxOf(seenRows);
+    maxLogits.absent = maxOf(absentRows);
+    thresholds.seen = tOf(seenRows);
+    thresholds.absent = tOf(absentRows);
+  }
+  const byClass = (m: { seen: Moments; absent: Moments; other: Moments }): ByClassGroup => ({
+    seen: summaryOfMoments(m.seen),
+    absent: summaryOfMoments(m.absent),
+    other: summaryOfMoments(m.other),
+  });
+  const logits: ByLabelGroup<ByClassGroup> | null = moments
+    ? {
+        all: byClass(moments.all),
+        ...(labels ? { seen: byClass(moments.labelSeen), absent: byClass(moments.labelAbsent) } : {}),
+      }
+    : null;
+  return {
+    logits,
+    maxLogits,
+    thresholds,
+    weightNorms: weights ? weightNorms(weights, groups) : null,
+    conventions: { std: 'population (divide by n)', nonFinite: 'left out' },
+  };
+}

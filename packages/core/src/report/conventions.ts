@@ -23,12 +23,13 @@ The GPU and CPU paths follow these rules bit for bit.</dd>
 Σ (seen<sub>k</sub> − seen<sub>k+1</sub>)·(unseen<sub>k</sub> + unseen<sub>k+1</sub>)/2. With O empty and no
 tied thresholds it equals the paper's AUC of its curve.</dd>
 <dt>ECE</dt>
-<dd>Top-label expected calibration error as torchmetrics computes it: 15 equal-width confidence bins
-(lo, hi], confidence 1.0 in the last bin; the bin-count-weighted mean of |accuracy − mean confidence|,
-on a 0–1 scale.</dd>
+<dd>Top-label expected calibration error as torchmetrics computes it: the confidence of a row is the
+probability of its predicted class (under the tie rules above); 15 equal-width bins (lo, hi], confidence 0
+in the first bin and 1.0 in the last; the bin-count-weighted mean of |accuracy − mean confidence|, on a 0–1
+scale. Equal-mass bins, where shown, split the rows sorted by confidence into equal counts.</dd>
 <dt>NLL and Brier</dt>
 <dd>NLL: mean negative natural-log probability of the true label, in nats. Brier: mean over rows of the
-squared distance between the probability vector and the one-hot label.</dd>
+squared distance between the probability vector and the one-hot label, summed over classes (0–2).</dd>
 <dt>Logit-gap histogram</dt>
 <dd>Bars count rows by threshold t, split by the group of their label; a vertical line at γ sends every
 row to its left to U. Values beyond the axis (including ±∞) are counted in the panel's corner.</dd>

@@ -1,7 +1,15 @@
 import type { AccuracyTable, RowOutcomes } from '../calib/accuracy.ts';
 import type { GammaCurve } from '../calib/curve.ts';
 import { SEEN } from '../calib/groups.ts';
-import type { CurveMark, GammaCurvePlot, MethodRow, MetricTable, ThresholdGroups } from './types.ts';
+import type { CalibrationError } from '../calib/metrics.ts';
+import type {
+  CurveMark,
+  GammaCurvePlot,
+  MethodRow,
+  MetricTable,
+  ReliabilityPanel,
+  ThresholdGroups,
+} from './types.ts';
 
 /**
  * Adapters from the calibration engine's results to the report's plain inputs. They only reshape:
@@ -51,4 +59,12 @@ export function methodRowOf(
     table: { ...metrics, gamma: choice.gamma, temperature: choice.temperature },
     ...(note ? { note } : {}),
   };
+}
+
+/**
+ * One reliability diagram from the engine's calibration error (`ConfidenceMetrics.calibration`, or
+ * `.equalMass` for equal-mass bins): its bins and ECE, under a label such as "Before" or "After (alg)".
+ */
+export function reliabilityPanelOf(label: string, error: CalibrationError): ReliabilityPanel {
+  return { label, bins: error.bins, ece: error.ece };
 }

@@ -1,5 +1,5 @@
 export { escapeXml } from './escape.ts';
-export { curvePlotOf, markOf, methodRowOf, thresholdGroupsOf } from './from-calib.ts';
+export { curvePlotOf, markOf, methodRowOf, reliabilityPanelOf, thresholdGroupsOf } from './from-calib.ts';
 export { renderReportHtml } from './html.ts';
 export { gammaCurveSvg } from './svg/gamma-curve.ts';
 export { logitGapSvg } from './svg/logit-gap.ts';
@@ -10,7 +10,6 @@ export type {
   LogitGapPlot,
   MethodRow,
   MetricTable,
-  ReliabilityBin,
   ReliabilityPanel,
   ReportInput,
   ThresholdGroups,

@@ -5,9 +5,13 @@
  */
 
 import type { CurvePoint } from '../calib/curve.ts';
+import type { ReliabilityBin } from '../calib/metrics.ts';
 
-/** The engine's curve point: γ and Acc S/Y ("seen"), U/Y ("unseen"), Y/Y ("overall") in percent. */
-export type { CurvePoint };
+/**
+ * The engine's own shapes: a curve point is γ with Acc S/Y ("seen"), U/Y ("unseen") and Y/Y ("overall")
+ * in percent; a reliability bin is a confidence range, its rows, mean top-label confidence and accuracy.
+ */
+export type { CurvePoint, ReliabilityBin };
 
 /** A chosen operating point (γ=0, alg, oracle, hmean, pcv, nll…), accuracies in percent. */
 export interface CurveMark {
@@ -16,15 +20,6 @@ export interface CurveMark {
   seen: number;
   unseen: number;
   overall?: number;
-}
-
-/** One reliability bin (lo, hi]: mean top-label confidence and accuracy of its rows, both 0–1. */
-export interface ReliabilityBin {
-  lo: number;
-  hi: number;
-  count: number;
-  confidence: number;
-  accuracy: number;
 }
 
 /** Thresholds t_i = maxSO_i − maxU_i, split by the group of the row's label. A row goes to U iff γ > t_i. */

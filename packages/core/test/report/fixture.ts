@@ -101,7 +101,7 @@ export function syntheticBins(seed: number, sharpness: number): ReliabilityBin[]
     lo: i / 15,
     hi: (i + 1) / 15,
     count: 0,
-    confidence: 0,
+    meanConfidence: 0,
     accuracy: 0,
   }));
   for (let i = 0; i < 3000; i++) {
@@ -109,12 +109,12 @@ export function syntheticBins(seed: number, sharpness: number): ReliabilityBin[]
     const bin = Math.min(14, Math.max(0, Math.ceil(p * 15) - 1));
     const b = bins[bin]!;
     b.count++;
-    b.confidence += p;
+    b.meanConfidence += p;
     // Over-confident before calibration: the true hit rate trails the confidence.
     b.accuracy += next() < p ** (sharpness > 1 ? 1 : 1.6) ? 1 : 0;
   }
   for (const b of bins) {
-    b.confidence = b.count ? b.confidence / b.count : Number.NaN;
+    b.meanConfidence = b.count ? b.meanConfidence / b.count : Number.NaN;
     b.accuracy = b.count ? b.accuracy / b.count : Number.NaN;
   }
   return bins;
@@ -122,7 +122,10 @@ export function syntheticBins(seed: number, sharpness: number): ReliabilityBin[]
 
 export function eceOf(bins: readonly ReliabilityBin[]): number {
   const n = bins.reduce((a, b) => a + b.count, 0);
-  return bins.reduce((a, b) => (b.count ? a + (b.count / n) * Math.abs(b.accuracy - b.confidence) : a), 0);
+  return bins.reduce(
+    (a, b) => (b.count ? a + (b.count / n) * Math.abs(b.accuracy - b.meanConfidence) : a),
+    0,
+  );
 }
 
 export function syntheticReport(n = 600): ReportInput {

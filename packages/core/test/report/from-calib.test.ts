@@ -3,11 +3,21 @@ import { CpuBackend } from '../../src/backend/cpu.ts';
 import { accuracyAt, rowOutcomes, thresholds } from '../../src/calib/accuracy.ts';
 import { gammaCurve } from '../../src/calib/curve.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
+import { confidenceMetrics } from '../../src/calib/metrics.ts';
+import { logitPasses } from '../../src/calib/passes.ts';
 import { statsOfArray } from '../../src/calib/stats.ts';
-import { curvePlotOf, markOf, methodRowOf, thresholdGroupsOf } from '../../src/report/from-calib.ts';
+import { arraySource } from '../../src/io/row-source.ts';
+import {
+  curvePlotOf,
+  markOf,
+  methodRowOf,
+  reliabilityPanelOf,
+  thresholdGroupsOf,
+} from '../../src/report/from-calib.ts';
 import { renderReportHtml } from '../../src/report/html.ts';
 import { gammaCurveSvg } from '../../src/report/svg/gamma-curve.ts';
 import { logitGapSvg } from '../../src/report/svg/logit-gap.ts';
+import { reliabilitySvg } from '../../src/report/svg/reliability.ts';
 import { parseXml, pathPoints, walk } from './xml-check.ts';
 
 /** Logits of a "fine-tuned" head: seen classes pushed up, so γ > 0 is needed to recover U. */
@@ -77,5 +87,28 @@ describe('report inputs from the calibration engine', async () => {
     expect(row.table).toMatchObject({ gamma: 1.5, temperature: 1, 'S/Y': table['S/Y'], ausuc: curve.ausuc });
     const html = renderReportHtml({ evaluated: [], device: 'cpu', date: new Date(0), methods: [row] });
     expect(html).toContain(`<td>${table['Y/Y'].toFixed(2)}</td>`);
+  });
+
+  it('draws the engine’s reliability bins before and after a bias, equal-width and equal-mass', async () => {
+    const passes = await logitPasses(arraySource(z, rows, cols), { labels });
+    const before = await confidenceMetrics(cpu, passes, groups, { equalMass: true });
+    const after = await confidenceMetrics(cpu, passes, groups, { gamma: 1.5, equalMass: true });
+    const svg = reliabilitySvg([
+      reliabilityPanelOf('Before', before.calibration),
+      reliabilityPanelOf('After (γ=1.5)', after.calibration),
+      reliabilityPanelOf('After, equal-mass', after.equalMass!),
+    ]);
+    const root = parseXml(svg);
+    const bars = [...walk(root)].filter((e) => e.attrs.class === 'bar-accuracy');
+    const filled = [before.calibration, after.calibration, after.equalMass!].flatMap((c) =>
+      c.bins.filter((b) => b.count > 0),
+    );
+    expect(bars).toHaveLength(filled.length);
+    bars.forEach((bar, i) => {
+      expect(Number(bar.attrs.height) / 300).toBeCloseTo(filled[i]!.accuracy, 3);
+      expect(Number(bar.attrs.width)).toBeGreaterThanOrEqual(3);
+    });
+    expect(svg).toContain(`Before ECE ${before.ece.toFixed(4)}`);
+    expect(svg).toContain(`After (γ=1.5) ECE ${after.ece.toFixed(4)}`);
   });
 });

@@ -145,7 +145,7 @@ describe('reliability diagram', () => {
     const gaps = byClass(root, 'bar-gap');
     gaps.forEach((gap, i) => {
       expect(Number(gap.attrs.height) / 300).toBeCloseTo(
-        Math.abs(filled[i]!.accuracy - filled[i]!.confidence),
+        Math.abs(filled[i]!.accuracy - filled[i]!.meanConfidence),
         3,
       );
     });
@@ -156,14 +156,19 @@ describe('reliability diagram', () => {
 
   it('skips bins it cannot draw and stays finite', () => {
     const bad: ReliabilityBin[] = [
-      { lo: 0, hi: 0.5, count: 10, confidence: Number.NaN, accuracy: 0.3 },
-      { lo: 0.5, hi: 0.5, count: 3, confidence: 0.5, accuracy: 0.5 },
-      { lo: 0.5, hi: Number.POSITIVE_INFINITY, count: 3, confidence: 0.7, accuracy: 0.6 },
-      { lo: 0.6, hi: 0.8, count: 0, confidence: Number.NaN, accuracy: Number.NaN },
-      { lo: 0.8, hi: 1, count: 5, confidence: 0.9, accuracy: 1 },
+      { lo: 0, hi: 0.5, count: 10, meanConfidence: Number.NaN, accuracy: 0.3 },
+      { lo: 0.5, hi: 0.4, count: 3, meanConfidence: 0.5, accuracy: 0.5 },
+      { lo: 0.7, hi: 0.7, count: 4, meanConfidence: 0.7, accuracy: 0.25 },
+      { lo: 0.5, hi: Number.POSITIVE_INFINITY, count: 3, meanConfidence: 0.7, accuracy: 0.6 },
+      { lo: 0.6, hi: 0.8, count: 0, meanConfidence: Number.NaN, accuracy: Number.NaN },
+      { lo: 0.8, hi: 1, count: 5, meanConfidence: 0.9, accuracy: 1 },
     ];
     const root = checkSvg(reliabilitySvg([{ label: 'x', bins: bad, ece: Number.NaN }]));
-    expect(byClass(root, 'bar-accuracy')).toHaveLength(1);
+    // Only the last bin and the zero-width one (as equal-mass binning makes) can be drawn.
+    const bars = byClass(root, 'bar-accuracy');
+    expect(bars).toHaveLength(2);
+    expect(Number(bars[0]!.attrs.width)).toBe(3);
+    expect(Number(bars[0]!.attrs.height) / 300).toBeCloseTo(0.25, 3);
     checkSvg(reliabilitySvg([]));
     checkSvg(reliabilitySvg([{ label: 'empty', bins: [], ece: 0 }]));
   });

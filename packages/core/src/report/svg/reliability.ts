@@ -12,16 +12,17 @@ const TOP = 64;
 const GUTTER = 90;
 /** Room between the diagram and the count strip for the count labels. */
 const COUNT_ROW = 20;
+const MIN_BAR = 3;
 
 function drawable(b: ReliabilityBin): boolean {
   return (
     Number.isFinite(b.lo) &&
     Number.isFinite(b.hi) &&
-    b.hi > b.lo &&
+    b.hi >= b.lo &&
     Number.isFinite(b.count) &&
     b.count > 0 &&
     Number.isFinite(b.accuracy) &&
-    Number.isFinite(b.confidence)
+    Number.isFinite(b.meanConfidence)
   );
 }
 
@@ -73,10 +74,11 @@ function drawPanel(x: number, panel: ReliabilityPanel): string {
   ];
   const showCounts = bins.length <= 20;
   for (const b of bins) {
-    const x0 = xs(b.lo) + 1;
-    const w = xs(b.hi) - xs(b.lo) - 2;
+    // Equal-mass bins can be a single confidence value wide: give them a visible minimum width.
+    const w = Math.max(MIN_BAR, xs(b.hi) - xs(b.lo) - 2);
+    const x0 = (xs(b.lo) + xs(b.hi)) / 2 - w / 2;
     const acc = ys(b.accuracy);
-    const conf = ys(b.confidence);
+    const conf = ys(b.meanConfidence);
     parts.push(
       rect(x0, acc, w, main.y + SIZE - acc, {
         class: 'bar-accuracy',

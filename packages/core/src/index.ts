@@ -22,7 +22,41 @@ export {
   tableOfCounts,
   thresholds,
 } from './calib/accuracy.ts';
-export { ausuc, type CurvePoint, type GammaCurve, gammaCurve } from './calib/curve.ts';
+export {
+  CALIBRATOR_SCHEMA_VERSION,
+  type CalibratedOutput,
+  Calibrator,
+  type CalibratorJson,
+  type Fingerprint,
+  fingerprint,
+} from './calib/calibrator.ts';
+export { ausuc, bestPoint, type CurvePoint, type GammaCurve, gammaCurve } from './calib/curve.ts';
+export {
+  type Diagnostics,
+  diagnostics,
+  type HeadWeights,
+  type Summary,
+  weightNorms,
+} from './calib/diagnostics.ts';
+export {
+  type Calibration,
+  type CalibrateInput,
+  type CurveSummary,
+  calibrate,
+  type DataSummary,
+  type EngineOptions,
+  EVALUATION_SCHEMA_VERSION,
+  type Evaluation,
+  type EvaluateInput,
+  evaluate,
+  type LabelledSet,
+  type MethodRow,
+  type MetricTable,
+  type Prepared,
+  prepare,
+  tableAt,
+  thresholdsByLabelGroup,
+} from './calib/evaluate.ts';
 export {
   ABSENT,
   type ClassGroups,
@@ -32,6 +66,33 @@ export {
   OTHER,
   SEEN,
 } from './calib/groups.ts';
+export { type AlgDetails, algMethod } from './calib/methods/alg.ts';
+export {
+  type ConstrainedDetails,
+  constrainedMethod,
+  hmeanMethod,
+  oracleMethod,
+  type PickDetails,
+} from './calib/methods/curve-picks.ts';
+export type { NewtonDetails, NewtonOptions } from './calib/methods/newton.ts';
+export {
+  type NllOptions,
+  nllMethod,
+  type TemperatureOptions,
+  temperatureMethod,
+} from './calib/methods/nll.ts';
+export { type PcvDetails, type PcvFold, type PcvFoldResult, pcvMethod } from './calib/methods/pcv.ts';
+export { METHOD_NAMES, type MethodName, type MethodResult } from './calib/methods/result.ts';
+export {
+  type Binning,
+  type CalibrationError,
+  type ConfidenceMetrics,
+  confidenceMetrics,
+  type MetricsOptions,
+  type ReliabilityBin,
+} from './calib/metrics.ts';
+export { type NcmInput, type NcmResult, ncm } from './calib/ncm.ts';
+export { type LogitChunk, type LogitPasses, logitPasses } from './calib/passes.ts';
 export {
   accumulateStats,
   type DataStats,

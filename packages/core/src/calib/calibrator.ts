@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import type { Backend } from '../backend/backend.ts';
+import { InputError } from '../errors.ts';
+import { type RowSource, rowChunks } from '../io/row-source.ts';
+import { ABSENT, type ClassGroups, makeGroups } from './groups.ts';
+import { defaultChunkRows } from './stats.ts';
+
+export const CALIBRATOR_SCHEMA_VERSION = 1;
+
+/**
+ * Identifies the data a calibration was fitted on without storing it: shape, and a SHA-256 of the raw
+ * little-endian f32 rows, over the whole matrix when it is small, else over the first and last `edgeRows`.
+ */
+export interface Fingerprint {
+  source: string;
+  rows: number;
+  cols: number;
+  sha256: string;
+  scope: 'all' | 'first-and-last-rows';
+  /** Rows hashed at each end when scope is 'first-and-last-rows'. */
+  edgeRows?: number;
+}
+
+/** The JSON form of a calibrator (DESIGN.md §3): what `ftcal apply` and the library load. */
+export interface CalibratorJson {
+  schemaVersion: 1;
+  kind: 'ftcal-calibrator';
+  groups: { numClasses: number; seen: number[]; absent: number[]; other: number[] };
+  gamma: number;
+  temperature: number;
+  method: string;
+  provenance: { fingerprints: Fingerprint[]; created: string };
+}
+
+/** Matrices up to this size are hashed whole; larger ones by their first and last rows. */
+const WHOLE_HASH_BYTES = 64 * 1024 * 1024;
+const EDGE_ROWS = 1024;
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+export async function fingerprint(
+  source: RowSource,
+  options: { wholeHashBytes?: number; edgeRows?: number } = {},
+): Promise<Fingerprint> {
+  const hash = createHash('sha256');
+  const whole = source.rows * source.cols * 4 <= (options.wholeHashBytes ?? WHOLE_HASH_BYTES);
+  const base = { source: source.name, rows: source.rows, cols: source.cols };
+  if (whole) {
+    for await (const { data } of rowChunks(source, defaultChunkRows(source.cols))) hash.update(bytesOf(data));
+    return { ...base, sha256: hash.digest('hex'), scope: 'all' };
+  }
+  const edgeRows = Math.min(options.edgeRows ?? EDGE_ROWS, Math.ceil(source.rows / 2));
+  hash.update(bytesOf(await source.readRows(0, edgeRows)));
+  hash.update(bytesOf(await source.readRows(source.rows - edgeRows, edgeRows)));
+  return { ...base, sha256: hash.digest('hex'), scope: 'first-and-last-rows', edgeRows };
+}
+
+export type CalibratedOutput = 'logits' | 'probabilities' | 'log-probabilities';
+
+function bad(what: string, fix: string): never {
+  throw new InputError(`${what}; ${fix}`);
+}
+
+function isIndexList(v: unknown): v is number[] {
+  return Array.isArray(v) && v.every((x) => Number.isInteger(x));
+}
+
+/**
+ * A fitted calibration: scores s = (z + γ·[c∈U]) / T for one head's class groups, with the method that
+ * chose (γ, T) and fingerprints of the data it was fitted on. Serialises to JSON and applies to new
+ * logits chunk by chunk.
+ */
+export class Calibrator {
+  readonly groups: ClassGroups;
+  readonly gamma: number;
+  readonly temperature: number;
+  readonly method: string;
+  readonly fingerprints: readonly Fingerprint[];
+  readonly created: string;
+
+  constructor(init: {
+    groups: ClassGroups;
+    gamma: number;
+    temperature: number;
+    method: string;
+    fingerprints?: readonly Fingerprint[];
+    created?: string;
+  }) {
+    if (!Number.isFinite(init.gamma)) bad(`calibrator: gamma ${init.gamma} is not finite`, 'fit it again');
+    if (!(init.temperature > 0) || !Number.isFinite(init.temperature)) {
+      bad(`calibrator: temperature ${init.temperature} is not a finite number > 0`, 'fit it again');
+    }
+    this.groups = init.groups;
+    this.gamma = init.gamma;
+    this.temperature = init.temperature;
+    this.method = init.method;
+    this.fingerprints = init.fingerprints ?? [];
+    this.created = init.created ?? new Date().toISOString();
+  }
+
+  toJSON(): CalibratorJson {
+    const g = this.groups;
+    return {
+      schemaVersion: CALIBRATOR_SCHEMA_VERSION,
+      kind: 'ftcal-calibrator',
+      groups: { numClasses: g.numClasses, seen: [...g.seen], absent: [...g.absent], other: [...g.other] },
+      gamma: this.gamma,
+      temperature: this.temperature,
+      method: this.method,
+      provenance: { fingerprints: [...this.fingerprints], created: this.created },
+    };
+  }
+
+  /**
+   * Reads a calibrator from its JSON text or parsed value, validating every field: anything malformed is
+   * an InputError naming `name` (the file) and the field.
+   */
+  static fromJSON(json: string | unknown, name = 'calibrator JSON'): Calibrator {
+    let v: unknown = json;
+    if (typeof json === 'string') {
+      try {
+        v = JSON.parse(json);
+      } catch (e) {
+        bad(`${name}: not valid JSON (${(e as Error).message})`, 'pass the file ftcal wrote');
+      }
+    }
+    const fix = 'pass a calibrator file written by ftcal';
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`${name}: not a JSON object`, fix);
+    const o = v as Record<string, unknown>;
+    if (o.kind !== 'ftcal-calibrator') bad(`${name}: "kind" is not "ftcal-calibrator"`, fix);
+    if (o.schemaVersion !== CALIBRATOR_SCHEMA_VERSION) {
+      bad(
+        `${name}: schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (this ftcal reads ${CALIBRATOR_SCHEMA_VERSION})`,
+        'use the ftcal version that wrote it',
+      );
+    }
+    const g = o.groups as Record<string, unknown> | undefined;
+    if (typeof g !== 'object' || g === null) bad(`${name}: "groups" is missing`, fix);
+    if (
+      !Number.isInteger(g.numClasses) ||
+      !isIndexList(g.seen) ||
+      !isIndexList(g.absent) ||
+      !isIndexList(g.other)
+    ) {
+      bad(`${name}: "groups" needs integer numClasses and index lists seen, absent, other`, fix);
+    }
+    let groups: ClassGroups;
+    try {
+      groups = makeGroups(g.numClasses as number, g.seen, g.absent);
+    } catch (e) {
+      bad(`${name}: ${(e as Error).message}`, fix);
+    }
+    if (groups.other.join() !== [...g.other].sort((a, b) => a - b).join()) {
+      bad(`${name}: "groups.other" does not match the classes in neither seen nor absent`, fix);
+    }
+    if (typeof o.gamma !== 'number' || !Number.isFinite(o.gamma))
+      bad(`${name}: "gamma" must be a finite number`, fix);
+    if (typeof o.temperature !== 'number' || !(o.temperature > 0) || !Number.isFinite(o.temperature)) {
+      bad(`${name}: "temperature" must be a finite number > 0`, fix);
+    }
+    if (typeof o.method !== 'string') bad(`${name}: "method" must be a string`, fix);
+    const p = o.provenance as Record<string, unknown> | undefined;
+    if (
+      typeof p !== 'object' ||
+      p === null ||
+      !Array.isArray(p.fingerprints) ||
+      typeof p.created !== 'string'
+    ) {
+      bad(`${name}: "provenance" needs a fingerprints array and a created date`, fix);
+    }
+    for (const f of p.fingerprints as unknown[]) {
+      const r = f as Record<string, unknown>;
+      if (
+        typeof r !== 'object' ||
+        r === null ||
+        typeof r.sha256 !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(r.sha256) ||
+        !Number.isInteger(r.rows) ||
+        !Number.isInteger(r.cols)
+      ) {
+        bad(`${name}: a fingerprint needs rows, cols and a hex sha256`, fix);
+      }
+    }
+    return new Calibrator({
+      groups,
+      gamma: o.gamma,
+      temperature: o.temperature,
+      method: o.method,
+      fingerprints: p.fingerprints as Fingerprint[],
+      created: p.created,
+    });
+  }
+
+  /**
+   * Calibrated logits s = (z + γ·[c∈U]) / T, rounded to f32 exactly as the softmax kernels compute their
+   * scores (f32(γ) added, then multiplied by f32(1/T)), so argmax(s) agrees with their probabilities.
+   */
+  logits(z: Float32Array, rows: number, cols: number): Float32Array {
+    this.checkCols(cols, '<memory>');
+    const gamma = Math.fround(this.gamma);
+    const invT = Math.fround(1 / this.temperature);
+    const codes = this.groups.codes;
+    const out = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) {
+        const v = codes[c] === ABSENT ? Math.fround(z[base + c]! + gamma) : z[base + c]!;
+        out[base + c] = v * invT;
+      }
+    }
+    return out;
+  }
+
+  private checkCols(cols: number, name: string): void {
+    if (cols !== this.groups.numClasses) {
+      bad(
+        `${name}: ${cols} logits per row but the calibrator was fitted for ${this.groups.numClasses} classes`,
+        'apply it to logits of the same model head',
+      );
+    }
+  }
+
+  /** Applies the calibration to a chunk: calibrated logits, or (log-)probabilities via backend.softmax. */
+  async applyArray(
+    backend: Backend,
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    output: CalibratedOutput = 'probabilities',
+  ): Promise<Float32Array> {
+    if (output === 'logits') return this.logits(z, rows, cols);
+    this.checkCols(cols, '<memory>');
+    return backend.softmax(z, rows, cols, {
+      gamma: this.gamma,
+      temperature: this.temperature,
+      groups: this.groups.codes,
+      log: output === 'log-probabilities',
+    });
+  }
+
+  /** Streams a RowSource through the calibration, one chunk of rows at a time. */
+  async *apply(
+    backend: Backend,
+    source: RowSource,
+    options: { output?: CalibratedOutput; chunkRows?: number } = {},
+  ): AsyncGenerator<{ start: number; count: number; data: Float32Array }> {
+    this.checkCols(source.cols, source.name);
+    const chunkRows = options.chunkRows ?? defaultChunkRows(source.cols);
+    for await (const { start, count, data } of rowChunks(source, chunkRows)) {
+      yield { start, count, data: await this.applyArray(backend, data, count, source.cols, options.output) };
+    }
+  }
+}

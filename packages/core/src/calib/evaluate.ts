@@ -1,0 +1,371 @@
+import type { Backend } from '../backend/backend.ts';
+import { InputError } from '../errors.ts';
+import type { RowSource } from '../io/row-source.ts';
+import { type AccuracyTable, accuracyAt, thresholds } from './accuracy.ts';
+import { Calibrator, type CalibratorJson, fingerprint } from './calibrator.ts';
+import { type GammaCurve, gammaCurve } from './curve.ts';
+import { type Diagnostics, diagnostics, type HeadWeights } from './diagnostics.ts';
+import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
+import { algMethod } from './methods/alg.ts';
+import { constrainedMethod, hmeanMethod, oracleMethod } from './methods/curve-picks.ts';
+import type { NewtonOptions } from './methods/newton.ts';
+import { nllMethod, temperatureMethod } from './methods/nll.ts';
+import { type PcvFold, pcvMethod } from './methods/pcv.ts';
+import { METHOD_NAMES, type MethodName, type MethodResult } from './methods/result.ts';
+import { type ConfidenceMetrics, confidenceMetrics } from './metrics.ts';
+import { type LogitPasses, logitPasses } from './passes.ts';
+import { accumulateStats, type DataStats, type NanPolicy } from './stats.ts';
+
+export const EVALUATION_SCHEMA_VERSION = 1;
+
+/**
+ * The headline numbers under DESIGN.md §3's names: accuracies in percent, "ausuc" on 0–1, "nll" (mean,
+ * natural log), "ece" (top-label, 15 equal-width bins unless configured), "brier" (multi-class, mean).
+ * NaN (an empty label group) becomes null in JSON.
+ */
+export interface MetricTable extends AccuracyTable {
+  ausuc: number;
+  gamma: number;
+  temperature: number;
+  nll: number;
+  ece: number;
+  brier: number;
+}
+
+/** Options shared by `evaluate` and `calibrate`. */
+export interface EngineOptions {
+  /** Rows per chunk sent to the backend. */
+  chunkRows?: number;
+  nanPolicy?: NanPolicy;
+  allowOtherLabels?: boolean;
+  /** ECE bins (default 15) and whether to add equal-mass bins. */
+  bins?: number;
+  equalMass?: boolean;
+  /** Logits up to this many bytes stay in memory between passes (default 1 GiB). */
+  residentBytes?: number;
+  /** Progress of the streamed statistics pass: rows done of total. */
+  onProgress?: (stage: 'stats', rowsDone: number, rowsTotal: number) => void;
+}
+
+/** A labelled set: logits, labels and the head's class groups. */
+export interface LabelledSet {
+  logits: RowSource;
+  labels: Int32Array;
+  groups: ClassGroups;
+}
+
+export interface EvaluateInput extends LabelledSet, EngineOptions {
+  /** Operating point. Default γ = 0, T = 1. */
+  gamma?: number;
+  temperature?: number;
+  /** Head weights (C×D, nn.Linear layout) for the weight-norm diagnostics. */
+  weights?: HeadWeights;
+}
+
+/** The γ curve without its count arrays: what goes into JSON. */
+export type CurveSummary = Omit<GammaCurve, 'seenCorrect' | 'absentCorrect'>;
+
+export interface DataSummary {
+  source: string;
+  sourceRows: number;
+  rows: number;
+  cols: number;
+  dropped: { nonFinite: number; otherLabel: number };
+  /** Rows kept, by label group. */
+  seenRows: number;
+  absentRows: number;
+}
+
+export interface Evaluation {
+  schemaVersion: 1;
+  backend: string;
+  data: DataSummary;
+  groups: { numClasses: number; seen: number[]; absent: number[]; other: number[] };
+  gamma: number;
+  temperature: number;
+  /** Accuracy table, AUSUC and confidence metrics together (DESIGN.md §3 names). */
+  table: MetricTable;
+  curve: CurveSummary;
+  confidence: ConfidenceMetrics;
+  diagnostics: Diagnostics;
+}
+
+/** Statistics, curve and re-readable logits of a labelled set: everything the tables are computed from. */
+export interface Prepared {
+  backend: Backend;
+  data: DataStats;
+  curve: GammaCurve;
+  passes: LogitPasses;
+  options: EngineOptions;
+}
+
+function checkOperatingPoint(gamma: number, temperature: number): void {
+  if (!Number.isFinite(gamma)) throw new InputError(`gamma must be a finite number, got ${gamma}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature)) {
+    throw new InputError(`temperature must be a finite number > 0, got ${temperature}`);
+  }
+}
+
+/** One streamed statistics pass (with logit moments for the diagnostics), the curve, and a pass handle. */
+export async function prepare(
+  backend: Backend,
+  set: LabelledSet,
+  options: EngineOptions & { residentDefault?: number } = {},
+): Promise<Prepared> {
+  const data = await accumulateStats(backend, set.logits, {
+    groups: set.groups,
+    labels: set.labels,
+    moments: true,
+    ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
+    ...(options.nanPolicy ? { nanPolicy: options.nanPolicy } : {}),
+    ...(options.allowOtherLabels ? { allowOtherLabels: true } : {}),
+    ...(options.onProgress
+      ? { onProgress: (d: number, t: number) => options.onProgress!('stats', d, t) }
+      : {}),
+  });
+  const curve = await gammaCurve(backend, data);
+  const passes = await logitPasses(set.logits, {
+    labels: set.labels,
+    keep: data.keep,
+    residentBytes: options.residentBytes ?? options.residentDefault ?? 2 ** 30,
+    ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
+  });
+  return { backend, data, curve, passes, options };
+}
+
+/** The metric table at (γ, T): accuracies from the statistics, confidence metrics from one logit pass. */
+export async function tableAt(
+  p: Prepared,
+  gamma: number,
+  temperature: number,
+): Promise<{ table: MetricTable; confidence: ConfidenceMetrics }> {
+  checkOperatingPoint(gamma, temperature);
+  const confidence = await confidenceMetrics(p.backend, p.passes, p.data.groups, {
+    gamma,
+    temperature,
+    ...(p.options.bins ? { bins: p.options.bins } : {}),
+    ...(p.options.equalMass ? { equalMass: true } : {}),
+  });
+  const table: MetricTable = {
+    ...accuracyAt(p.data, gamma),
+    ausuc: p.curve.ausuc,
+    gamma,
+    temperature,
+    nll: confidence.nll,
+    ece: confidence.ece,
+    brier: confidence.brier,
+  };
+  return { table, confidence };
+}
+
+export function curveSummary(curve: GammaCurve): CurveSummary {
+  const { seenCorrect: _s, absentCorrect: _a, ...rest } = curve;
+  return rest;
+}
+
+function dataSummary(data: DataStats, curve: GammaCurve): DataSummary {
+  return {
+    source: data.source,
+    sourceRows: data.sourceRows,
+    rows: data.rows,
+    cols: data.cols,
+    dropped: { ...data.dropped },
+    seenRows: curve.seenRows,
+    absentRows: curve.absentRows,
+  };
+}
+
+function groupsJson(g: ClassGroups) {
+  return { numClasses: g.numClasses, seen: [...g.seen], absent: [...g.absent], other: [...g.other] };
+}
+
+/**
+ * The full evaluation of one labelled set at (γ, T): accuracy table, exact γ curve and AUSUC, NLL / ECE /
+ * Brier with the reliability table, and diagnostics. Two passes over the logits: statistics, then metrics.
+ */
+export async function evaluate(backend: Backend, input: EvaluateInput): Promise<Evaluation> {
+  const gamma = input.gamma ?? 0;
+  const temperature = input.temperature ?? 1;
+  checkOperatingPoint(gamma, temperature);
+  // One metrics pass follows the statistics pass: no need to keep the logits in memory.
+  const p = await prepare(backend, input, { ...input, residentDefault: 0 });
+  const { table, confidence } = await tableAt(p, gamma, temperature);
+  return {
+    schemaVersion: EVALUATION_SCHEMA_VERSION,
+    backend: backend.name,
+    data: dataSummary(p.data, p.curve),
+    groups: groupsJson(input.groups),
+    gamma,
+    temperature,
+    table,
+    curve: curveSummary(p.curve),
+    confidence,
+    diagnostics: diagnostics(p.data, input.weights),
+  };
+}
+
+/** Thresholds t_i = maxSO_i − maxU_i split by the label group of the row (for a logit-gap histogram). */
+export function thresholdsByLabelGroup(data: DataStats): { seen: Float64Array; unseen: Float64Array } {
+  const t = thresholds(data.stats);
+  const labels = data.labels;
+  if (!labels) throw new InputError('thresholds by label group need labels');
+  const codes = data.groups.codes;
+  return {
+    seen: t.filter((_, r) => codes[labels[r]!] === SEEN),
+    unseen: t.filter((_, r) => codes[labels[r]!] === ABSENT),
+  };
+}
+
+export interface CalibrateInput extends LabelledSet, EngineOptions {
+  /** The fine-tuning training logits and labels: the fitting set of `alg`. */
+  train?: { logits: RowSource; labels: Int32Array };
+  /** Fold models for `pcv`. */
+  folds?: readonly PcvFold[];
+  /** Methods to run. Default: every method whose inputs were given. */
+  methods?: readonly MethodName[];
+  /**
+   * The method whose (γ, T) becomes the calibration. Default: the first of alg, pcv, nll that ran, in
+   * that order: the ones that need no absent-class labels come first.
+   */
+  select?: MethodName;
+  /** δ of `constrained`, in accuracy points. Default 1. */
+  maxSeenDrop?: number;
+  /** The fixed γ of `temperature`. Default 0. */
+  temperatureGamma?: number;
+  newton?: NewtonOptions;
+  weights?: HeadWeights;
+}
+
+/** One row of the methods table: the method's (γ, T), its metric table on the labelled set, its details. */
+export interface MethodRow {
+  method: MethodName;
+  gamma: number;
+  temperature: number;
+  table: MetricTable;
+  details: unknown;
+}
+
+export interface Calibration {
+  schemaVersion: 1;
+  backend: string;
+  method: MethodName;
+  gamma: number;
+  temperature: number;
+  /** The labelled set at γ = 0, T = 1, and at the chosen (γ, T). */
+  before: MetricTable;
+  after: MetricTable;
+  methods: MethodRow[];
+  calibrator: CalibratorJson;
+  data: DataSummary;
+  curve: CurveSummary;
+  /** Reliability tables before and after, for diagrams. */
+  confidenceBefore: ConfidenceMetrics;
+  confidenceAfter: ConfidenceMetrics;
+  diagnostics: Diagnostics;
+}
+
+const SELECT_ORDER: readonly MethodName[] = ['alg', 'pcv', 'nll'];
+
+async function runMethod(
+  name: MethodName,
+  backend: Backend,
+  p: Prepared,
+  input: CalibrateInput,
+  trainStats: () => Promise<DataStats>,
+): Promise<MethodResult<unknown>> {
+  const groups = input.groups;
+  switch (name) {
+    case 'alg':
+      return algMethod(await trainStats());
+    case 'oracle':
+      return oracleMethod(p.curve);
+    case 'hmean':
+      return hmeanMethod(p.curve);
+    case 'constrained':
+      return constrainedMethod(p.curve, accuracyAt(p.data, 0)['S/Y'], input.maxSeenDrop ?? 1);
+    case 'pcv':
+      if (!input.folds?.length) throw new InputError('pcv needs fold models’ logits; pass folds or drop pcv');
+      return pcvMethod(backend, groups, input.folds, {
+        ...(input.chunkRows ? { chunkRows: input.chunkRows } : {}),
+        ...(input.nanPolicy ? { nanPolicy: input.nanPolicy } : {}),
+      });
+    case 'nll':
+      return nllMethod(backend, p.passes, groups, input.newton ?? {});
+    case 'temperature':
+      return temperatureMethod(backend, p.passes, groups, {
+        ...input.newton,
+        gamma: input.temperatureGamma ?? 0,
+      });
+  }
+}
+
+/**
+ * Fits the calibration: runs the chosen methods on the labelled set (alg on `train`, pcv on `folds`),
+ * reports every method's table in one list, and returns the selected (γ, T) with its tables before and
+ * after and a Calibrator to save or apply.
+ */
+export async function calibrate(backend: Backend, input: CalibrateInput): Promise<Calibration> {
+  const methods =
+    input.methods ??
+    METHOD_NAMES.filter((m) => (m !== 'alg' || input.train) && (m !== 'pcv' || input.folds?.length));
+  if (methods.length === 0) throw new InputError('calibrate: no methods to run; name at least one');
+  for (const m of methods) {
+    if (!METHOD_NAMES.includes(m)) {
+      throw new InputError(`calibrate: unknown method "${m}"; use one of ${METHOD_NAMES.join(', ')}`);
+    }
+  }
+  if (methods.includes('alg') && !input.train) {
+    throw new InputError('alg needs the fine-tuning training logits and labels; pass train or drop alg');
+  }
+  const select = input.select ?? SELECT_ORDER.find((m) => methods.includes(m)) ?? methods[0]!;
+  if (!methods.includes(select)) {
+    throw new InputError(`calibrate: the selected method "${select}" is not among the methods run`);
+  }
+  const p = await prepare(backend, input, input);
+  let train: DataStats | null = null;
+  const trainStats = async () => {
+    train ??= await accumulateStats(backend, input.train!.logits, {
+      groups: input.groups,
+      labels: input.train!.labels,
+      ...(input.chunkRows ? { chunkRows: input.chunkRows } : {}),
+      ...(input.nanPolicy ? { nanPolicy: input.nanPolicy } : {}),
+      ...(input.allowOtherLabels ? { allowOtherLabels: true } : {}),
+    });
+    return train;
+  };
+  const rows: MethodRow[] = [];
+  let chosenConfidence: ConfidenceMetrics | null = null;
+  for (const m of methods) {
+    const r = await runMethod(m, backend, p, input, trainStats);
+    const { table, confidence } = await tableAt(p, r.gamma, r.temperature);
+    if (m === select) chosenConfidence = confidence;
+    rows.push({ method: m, gamma: r.gamma, temperature: r.temperature, table, details: r.details });
+  }
+  const chosen = rows.find((r) => r.method === select)!;
+  const before = await tableAt(p, 0, 1);
+  const fingerprints = [await fingerprint(input.logits)];
+  if (input.train && methods.includes('alg')) fingerprints.push(await fingerprint(input.train.logits));
+  const calibrator = new Calibrator({
+    groups: input.groups,
+    gamma: chosen.gamma,
+    temperature: chosen.temperature,
+    method: select,
+    fingerprints,
+  });
+  return {
+    schemaVersion: EVALUATION_SCHEMA_VERSION,
+    backend: backend.name,
+    method: select,
+    gamma: chosen.gamma,
+    temperature: chosen.temperature,
+    before: before.table,
+    after: chosen.table,
+    methods: rows,
+    calibrator: calibrator.toJSON(),
+    data: dataSummary(p.data, p.curve),
+    curve: curveSummary(p.curve),
+    confidenceBefore: before.confidence,
+    confidenceAfter: chosenConfidence!,
+    diagnostics: diagnostics(p.data, input.weights),
+  };
+}

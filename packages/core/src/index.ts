@@ -7,6 +7,7 @@ export type {
   RowStatsOptions,
   ScoreOptions,
   SoftmaxOptions,
+  SortedKeys,
 } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
@@ -101,10 +102,12 @@ export {
   type StatsOptions,
   statsOfArray,
 } from './calib/stats.ts';
+export { l2NormalizeCpu } from './cpu/l2-normalize.ts';
 export { matmulCpu } from './cpu/matmul.ts';
 export { nllGradCpu } from './cpu/nll-grad.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
 export { softmaxCpu } from './cpu/softmax.ts';
+export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
 export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';
 export { createGpu, type DawnBackendName } from './device/dawn.ts';
 export {
@@ -132,3 +135,4 @@ export {
   recordMatmul,
   vec4Loadable,
 } from './webgpu/matmul.ts';
+export { type RadixSortTuning, sortKeysGpu } from './webgpu/sort.ts';

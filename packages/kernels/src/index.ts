@@ -1,7 +1,15 @@
 /// <reference path="./wgsl.d.ts" />
 export * from './descriptor.ts';
+export { l2NormalizeKernel } from './l2-normalize.ts';
 export { MATMUL_TILE, matmulSmallKernel, matmulTiledKernel, matmulTiledVec4Kernel } from './matmul.ts';
 export { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from './nll-grad.ts';
+export {
+  RADIX_SORT_DIGIT_BITS,
+  RADIX_SORT_MODE,
+  radixSortHistogramKernel,
+  radixSortScanKernel,
+  radixSortScatterKernel,
+} from './radix-sort.ts';
 export { ROW_STATS_FIELDS, rowStatsKernel } from './row-stats.ts';
 export { softmaxKernel } from './softmax.ts';
 export {

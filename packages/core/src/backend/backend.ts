@@ -109,6 +109,12 @@ export interface SgdMomentumResult {
   velocity: Float32Array;
 }
 
+/** `sortKeys` result: the keys' bits in ascending order, and the input index of each. */
+export interface SortedKeys {
+  keys: Float32Array;
+  order: Uint32Array;
+}
+
 /**
  * One implementation of every kernel ftcal runs: `webgpu` (WGSL through Dawn) or `cpu` (the twins).
  * Both take and return row-major host arrays and split work that exceeds one storage binding, so
@@ -154,6 +160,11 @@ export interface Backend {
     velocity: Float32Array,
     options: SgdMomentumOptions,
   ): Promise<SgdMomentumResult>;
+  /** Ascending, stable sort of f32 keys: returns the sorted keys and, for each position, the original index.
+   *  Total order: -Infinity < finite (with -0 < +0) < +Infinity < NaN (all NaNs last, in input order). */
+  sortKeys(keys: Float32Array): Promise<SortedKeys>;
+  /** Each row divided by its L2 norm (NCM features); an all-zero row stays zero, a row with Inf/NaN is NaN. */
+  l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array>;
   dispose(): void;
 }
 

@@ -1,5 +1,6 @@
 import { biasReluCpu } from '../cpu/bias-relu.ts';
 import { colSumCpu } from '../cpu/col-sum.ts';
+import { l2NormalizeCpu } from '../cpu/l2-normalize.ts';
 import { matmulCpu } from '../cpu/matmul.ts';
 import { nllGradCpu } from '../cpu/nll-grad.ts';
 import { reluBackwardCpu } from '../cpu/relu-backward.ts';
@@ -7,6 +8,7 @@ import { rowStatsCpu } from '../cpu/row-stats.ts';
 import { sgdMomentumCpu } from '../cpu/sgd-momentum.ts';
 import { softmaxCpu } from '../cpu/softmax.ts';
 import { softmaxXentCpu } from '../cpu/softmax-xent.ts';
+import { sortKeysCpu } from '../cpu/sort.ts';
 import type {
   Backend,
   BiasReluOptions,
@@ -19,6 +21,7 @@ import type {
   SgdMomentumResult,
   SoftmaxOptions,
   SoftmaxXentResult,
+  SortedKeys,
 } from './backend.ts';
 
 /** The reference path: plain TypeScript twins of every kernel. Runs anywhere. */
@@ -94,6 +97,14 @@ export class CpuBackend implements Backend {
     options: SgdMomentumOptions,
   ): Promise<SgdMomentumResult> {
     return sgdMomentumCpu(params, grads, velocity, options);
+  }
+
+  async sortKeys(keys: Float32Array): Promise<SortedKeys> {
+    return sortKeysCpu(keys);
+  }
+
+  async l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    return l2NormalizeCpu(x, rows, cols);
   }
 
   dispose(): void {}

@@ -1,6 +1,7 @@
 import type { GpuContext } from '../gpu/context.ts';
 import { biasReluGpu } from '../webgpu/bias-relu.ts';
 import { colSumGpu } from '../webgpu/col-sum.ts';
+import { l2NormalizeGpu } from '../webgpu/l2-normalize.ts';
 import { matmulGpu } from '../webgpu/matmul.ts';
 import { nllGradGpu } from '../webgpu/nll-grad.ts';
 import { reluBackwardGpu } from '../webgpu/relu-backward.ts';
@@ -8,6 +9,7 @@ import { rowStatsGpu } from '../webgpu/row-stats.ts';
 import { sgdMomentumGpu } from '../webgpu/sgd-momentum.ts';
 import { softmaxGpu } from '../webgpu/softmax.ts';
 import { softmaxXentGpu } from '../webgpu/softmax-xent.ts';
+import { sortKeysGpu } from '../webgpu/sort.ts';
 import type {
   Backend,
   BiasReluOptions,
@@ -20,6 +22,7 @@ import type {
   SgdMomentumResult,
   SoftmaxOptions,
   SoftmaxXentResult,
+  SortedKeys,
 } from './backend.ts';
 
 /** Runs ftcal's WGSL kernels on one WebGPU device. */
@@ -93,6 +96,14 @@ export class WebGpuBackend implements Backend {
     options: SgdMomentumOptions,
   ): Promise<SgdMomentumResult> {
     return sgdMomentumGpu(this.ctx, params, grads, velocity, options);
+  }
+
+  sortKeys(keys: Float32Array): Promise<SortedKeys> {
+    return sortKeysGpu(this.ctx, keys);
+  }
+
+  l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    return l2NormalizeGpu(this.ctx, x, rows, cols);
   }
 
   dispose(): void {

@@ -1,6 +1,6 @@
 import { compactCount, fixed } from '../format.ts';
 import type { ReliabilityBin, ReliabilityPanel } from '../types.ts';
-import { axes, el, type Frame, line, rect, svgDocument, text } from './draw.ts';
+import { axes, el, type Frame, line, px, rect, svgDocument, text } from './draw.ts';
 import { noData } from './gamma-curve.ts';
 import { OKABE_ITO } from './palette.ts';
 import { linearScale } from './scale.ts';
@@ -11,7 +11,9 @@ const LEFT = 70;
 const TOP = 64;
 const GUTTER = 90;
 /** Room between the diagram and the count strip for the count labels. */
-const COUNT_ROW = 20;
+const COUNT_ROW = 30;
+/** Approximate width of one digit of a 9px count label, to tell whether labels fit their bars. */
+const DIGIT_W = 5.4;
 const MIN_BAR = 3;
 
 function drawable(b: ReliabilityBin): boolean {
@@ -73,6 +75,8 @@ function drawPanel(x: number, panel: ReliabilityPanel): string {
     }),
   ];
   const showCounts = bins.length <= 20;
+  // Counts sit level over their bars when every label fits its bar, else all turn upright to read alike.
+  const upright = bins.some((b) => compactCount(b.count).length * DIGIT_W > xs(b.hi) - xs(b.lo));
   for (const b of bins) {
     // Equal-mass bins can be a single confidence value wide: give them a visible minimum width.
     const w = Math.max(MIN_BAR, xs(b.hi) - xs(b.lo) - 2);
@@ -96,10 +100,12 @@ function drawPanel(x: number, panel: ReliabilityPanel): string {
     );
     if (showCounts) {
       parts.push(
-        text(x0 + w / 2, strip.y - 5, compactCount(b.count), {
-          'text-anchor': 'middle',
-          'font-size': 9,
-        }),
+        upright
+          ? text(x0 + w / 2 + 3, strip.y - 3, compactCount(b.count), {
+              'font-size': 9,
+              transform: `rotate(-90 ${px(x0 + w / 2 + 3)} ${px(strip.y - 3)})`,
+            })
+          : text(x0 + w / 2, strip.y - 5, compactCount(b.count), { 'text-anchor': 'middle', 'font-size': 9 }),
       );
     }
   }

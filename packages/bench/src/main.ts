@@ -1,46 +1,155 @@
-import { type Backend, CpuBackend, type DevicePreference, selectBackend } from '@ftcal/core';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CpuBackend, FtcalError, GpuContext, GpuPassTimer, planDevice, WebGpuBackend } from '@ftcal/core';
+import { parseBenchArgs, USAGE, wantsHelp } from './args.ts';
+import type { BenchContext } from './context.ts';
+import { machine } from './harness.ts';
+import { findNumpy } from './peers/numpy.ts';
+import { openTfjs } from './peers/tfjs.ts';
+import { writeReports } from './report/write.ts';
+import { type BenchDocument, type PeerStatus, SCHEMA_VERSION } from './results.ts';
+import { curveSuite } from './suites/curve.ts';
+import { endToEndSuite } from './suites/end-to-end.ts';
+import { kernelSuite } from './suites/kernels.ts';
 
-/** Median wall time of `reps` runs after one warm-up, in milliseconds. */
-async function time(
-  reps: number,
-  run: () => Promise<unknown>,
-): Promise<{ median: number; min: number; max: number }> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+/** dist/bench.mjs lives in packages/bench/dist: the repository root is three folders up. */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)]!, min: times[0]!, max: times.at(-1)! };
+  const opts = parseBenchArgs(argv, path.join(REPO_ROOT, 'docs', 'benchmarks.md'));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (opts.json) {
+    // stdout carries the JSON document alone; libraries that print (tfjs) are sent to stderr.
+    console.log = (...a: unknown[]) => console.error(...a);
+    console.info = console.log;
+    console.warn = (...a: unknown[]) => console.error(...a);
+  }
+  const started = performance.now();
+  const plan = await planDevice(opts.device);
+  log(plan.summary);
+  const gpu = plan.found ? await GpuContext.open(plan.found) : null;
+  const main = gpu ? new WebGpuBackend(gpu) : new CpuBackend();
+  const timer = gpu ? new GpuPassTimer(gpu) : null;
+  const m = machine();
+  const peers: PeerStatus[] = [];
+  const twin = gpu ? new CpuBackend() : null;
+  peers.push({
+    name: 'ftcal CPU twin',
+    available: twin !== null,
+    note: twin
+      ? `same process, single-threaded TypeScript on ${m.cpu}`
+      : 'it is the backend under test (--device cpu)',
+  });
+
+  const numpy = opts.noPeers ? '--no-peers' : findNumpy();
+  peers.push(
+    typeof numpy === 'string'
+      ? { name: 'NumPy', available: false, note: numpy }
+      : {
+          name: 'NumPy',
+          available: true,
+          version: numpy.version,
+          note: `python ${numpy.python} subprocess on the same machine, timed inside Python`,
+        },
+  );
+
+  let tfjs: Awaited<ReturnType<typeof openTfjs>> = 'not tried: the backend under test is the CPU';
+  if (opts.noPeers) tfjs = '--no-peers';
+  else if (plan.adapter) {
+    log('peers: starting tfjs-backend-webgpu on the same adapter');
+    tfjs = await openTfjs(plan.adapter);
+  }
+  peers.push(
+    typeof tfjs === 'string'
+      ? { name: 'tfjs-backend-webgpu', available: false, note: tfjs }
+      : {
+          name: 'tfjs-backend-webgpu',
+          available: true,
+          version: tfjs.version,
+          note: `same process, its own device on ${tfjs.adapter}`,
+        },
+  );
+
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'ftcal-bench-'));
+  const ctx: BenchContext = {
+    opts,
+    machine: m,
+    main,
+    mainImpl: gpu ? 'ftcal-webgpu' : 'ftcal-cpu',
+    mainDevice: gpu ? main.name : `${m.cpu} (TypeScript)`,
+    gpu,
+    timer,
+    twin,
+    numpy: typeof numpy === 'string' ? null : numpy,
+    tfjs: typeof tfjs === 'string' ? null : tfjs,
+    tmp,
+    missing: new Set(),
+    log,
+  };
+  const doc: BenchDocument = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: 'ftcal-bench',
+    date: new Date().toISOString(),
+    mode: opts.quick ? 'quick' : 'full',
+    argv,
+    machine: m,
+    device: {
+      preference: opts.device,
+      backend: gpu ? 'webgpu' : 'cpu',
+      name: main.name,
+      adapter: plan.adapter
+        ? {
+            vendor: plan.adapter.vendor,
+            architecture: plan.adapter.architecture,
+            device: plan.adapter.device,
+            description: plan.adapter.description,
+          }
+        : null,
+      software: plan.adapter?.software ?? false,
+      timing: !gpu
+        ? 'wall time (CPU backend)'
+        : timer?.timestamps
+          ? 'wall time and GPU time (timestamp queries)'
+          : `wall time only: the adapter has no 'timestamp-query' feature`,
+    },
+    peers,
+    missing: [],
+    cases: [],
+    durationS: 0,
+  };
+  try {
+    if (opts.suites.has('kernels')) doc.cases.push(...(await kernelSuite(ctx)));
+    if (opts.suites.has('curve')) doc.cases.push(...(await curveSuite(ctx)));
+    if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
+  } finally {
+    ctx.tfjs?.dispose();
+    timer?.destroy();
+    main.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  }
+  doc.missing = [...ctx.missing];
+  doc.durationS = Math.round((performance.now() - started) / 100) / 10;
+  await mkdir(opts.out, { recursive: true });
+  const written = await writeReports(doc, opts.out, opts.docs);
+  for (const f of written) log(`wrote ${f}`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  return 0;
 }
 
-async function softmaxRow(backend: Backend, rows: number, cols: number, reps: number) {
-  const z = new Float32Array(rows * cols);
-  for (let i = 0; i < z.length; i++) z[i] = Math.sin(i * 12.9898) * 4;
-  const t = await time(reps, () => backend.softmax(z, rows, cols, { gamma: 1 }));
-  const gb = (rows * cols * 8) / 1e9;
-  return { backend: backend.name, rows, cols, ms: t, gbPerS: gb / (t.median / 1e3) };
-}
-
-const device = (
-  process.argv.includes('--device') ? process.argv[process.argv.indexOf('--device') + 1] : 'gpu'
-) as DevicePreference;
-const gpu = await selectBackend(device, (l) => process.stderr.write(`${l}\n`));
-const cpu = new CpuBackend();
-try {
-  for (const [rows, cols] of [
-    [10_000, 100],
-    [10_000, 1000],
-  ] as const) {
-    for (const b of gpu.kind === 'cpu' ? [cpu] : [gpu, cpu]) {
-      const r = await softmaxRow(b, rows, cols, 5);
-      console.log(
-        `softmax ${rows}×${cols} ${r.backend}: ${r.ms.median.toFixed(2)} ms (${r.gbPerS.toFixed(2)} GB/s host round trip)`,
-      );
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof FtcalError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(e.exitCode);
     }
-  }
-} finally {
-  gpu.dispose();
-}
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

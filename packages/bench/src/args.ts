@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+import { type DevicePreference, InputError } from '@ftcal/core';
+
+export const SUITES = ['kernels', 'curve', 'end-to-end'] as const;
+export type Suite = (typeof SUITES)[number];
+
+export interface BenchOptions {
+  json: boolean;
+  quick: boolean;
+  device: DevicePreference;
+  out: string;
+  /** Markdown report path; null: only the copy under `out`. */
+  docs: string | null;
+  /** Largest N·C a row benchmark or the end-to-end run may use (bigger sizes are listed as skipped). */
+  maxCells: number;
+  /** Largest 2·M·N·K a matmul case may use. */
+  maxFlops: number;
+  suites: Set<Suite>;
+  /** Skip NumPy and tfjs even when present (the in-process CPU twin and paper curve still run). */
+  noPeers: boolean;
+}
+
+export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cpu] [--out DIR] [--docs FILE]
+                  [--max-cells N] [--max-flops N] [--only kernels,curve,end-to-end] [--no-peers]
+  --json        print the result document on stdout (progress goes to stderr)
+  --quick       small sizes only; finishes in under a minute on two cores
+  --device      auto (hardware GPU, else CPU), gpu (a software adapter too), cpu; default gpu
+  --out         folder for the JSON result and a markdown copy; default bench-results/
+  --docs        also write the markdown report there (the full run writes docs/benchmarks.md)
+  --max-cells   skip row benchmarks with N·C above this (e.g. 1e8 on a software adapter)
+  --max-flops   skip matmul cases with 2·M·N·K above this`;
+
+function count(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InputError(`bench: --${flag} ${value} is not a positive number; give e.g. --${flag} 1e8`);
+  }
+  return n;
+}
+
+export function parseBenchArgs(argv: readonly string[], defaultDocs: string): BenchOptions {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new InputError(`bench: ${(e as Error).message.split('\n')[0]}; see --help`);
+  }
+  const v = parsed.values;
+  const device = v.device ?? 'gpu';
+  if (device !== 'auto' && device !== 'gpu' && device !== 'cpu') {
+    throw new InputError(`bench: --device ${device} is not one of auto, gpu, cpu`);
+  }
+  const suites = new Set<Suite>();
+  for (const name of (v.only ?? SUITES.join(',')).split(',').filter(Boolean)) {
+    if (!(SUITES as readonly string[]).includes(name)) {
+      throw new InputError(`bench: --only ${name} is not a suite; choose from ${SUITES.join(', ')}`);
+    }
+    suites.add(name as Suite);
+  }
+  const quick = v.quick ?? false;
+  return {
+    json: v.json ?? false,
+    quick,
+    device,
+    out: v.out ?? 'bench-results',
+    docs: v.docs ?? (quick ? null : defaultDocs),
+    maxCells: count('max-cells', v['max-cells'], quick ? 1e6 : 1e9),
+    maxFlops: count('max-flops', v['max-flops'], quick ? 1e8 : 2 * 8192 ** 3),
+    suites,
+    noPeers: v['no-peers'] ?? false,
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      json: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      device: { type: 'string' },
+      out: { type: 'string' },
+      docs: { type: 'string' },
+      'max-cells': { type: 'string' },
+      'max-flops': { type: 'string' },
+      only: { type: 'string' },
+      'no-peers': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}

@@ -1,0 +1,108 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** One job for numpy_peer.py; file paths point at the bench's own raw little-endian arrays. */
+export type NumpyJob =
+  | {
+      id: string;
+      op: 'matmul';
+      m: number;
+      n: number;
+      k: number;
+      batch?: number;
+      transB?: boolean;
+      bias?: boolean;
+    }
+  | { id: string; op: 'sort'; keys: string }
+  | {
+      id: string;
+      op: 'softmax' | 'rowstats' | 'curve' | 'paper-curve' | 'evaluate';
+      logits: string;
+      labels?: string;
+      rows: number;
+      cols: number;
+      groups: number[];
+      gamma?: number;
+      temperature?: number;
+      /** Calls per timed repetition (the bench's host slices of a case too big for one array). */
+      repeat?: number;
+    };
+
+export type NumpyResult = {
+  id: string;
+  wall_ms?: number[];
+  error?: string;
+  ausuc?: number | null;
+  points?: number;
+  oracle_gamma?: number;
+  checksum?: number;
+  argSO_sum?: number;
+  maxU_sum?: number;
+};
+
+export interface NumpyPeer {
+  version: string;
+  python: string;
+  blas: string;
+  /** Runs the jobs in one Python process, in order; each with its own warm-up and repetitions. */
+  run(jobs: (NumpyJob & { reps: number; budget_ms: number; warmup?: number })[]): Promise<NumpyResult[]>;
+}
+
+/** dist/bench.mjs and src/main.ts sit at different depths; the script ships next to the sources. */
+function scriptPath(): string | null {
+  for (const rel of ['../src/peers/numpy_peer.py', './numpy_peer.py', '../peers/numpy_peer.py']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+export function findNumpy(python = process.env.PYTHON ?? 'python3'): NumpyPeer | string {
+  const script = scriptPath();
+  if (!script) return 'numpy_peer.py not found next to the bench';
+  const probe = spawnSync(
+    python,
+    ['-c', 'import numpy, platform; print(numpy.__version__, platform.python_version())'],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+  if (probe.error) return `${python} not found (${probe.error.message})`;
+  if (probe.status !== 0) return `${python} has no numpy (${probe.stderr.trim().split('\n').at(-1)})`;
+  const [version = '?', pythonVersion = '?'] = probe.stdout.trim().split(' ');
+  const peer: NumpyPeer = {
+    version,
+    python: pythonVersion,
+    blas: 'unknown',
+    run: (jobs) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString('utf8');
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString('utf8');
+        });
+        child.on('error', reject);
+        child.on('close', (code) => {
+          if (code !== 0) {
+            reject(new Error(`numpy_peer.py exited ${code}: ${err.trim().split('\n').at(-1)}`));
+            return;
+          }
+          try {
+            const doc = JSON.parse(out) as { blas: string; results: NumpyResult[] };
+            peer.blas = doc.blas;
+            resolve(doc.results);
+          } catch (e) {
+            reject(new Error(`numpy_peer.py printed no JSON: ${(e as Error).message}`));
+          }
+        });
+        child.stdin.end(JSON.stringify(jobs));
+      }),
+  };
+  return peer;
+}

@@ -1,0 +1,80 @@
+import type { Machine, Timing } from './harness.ts';
+
+export const SCHEMA_VERSION = 1;
+
+export interface Throughput {
+  value: number;
+  unit: 'GFLOP/s' | 'GB/s' | 'Mrows/s' | 'Mkeys/s';
+  basis: 'wall' | 'gpu';
+}
+
+/** One implementation's measurement of one case. */
+export interface Run {
+  /** ftcal-webgpu, ftcal-cpu (the CPU twin), numpy, tfjs-webgpu, paper-curve-ts, paper-curve-numpy. */
+  impl: string;
+  /** What it ran on: the adapter's name, or the CPU model for CPU code. */
+  device: string;
+  /** round-trip: host arrays in and out; resident: inputs already on the device; in-process: CPU code. */
+  mode: 'round-trip' | 'resident' | 'in-process' | 'subprocess';
+  status: 'ok' | 'not available' | 'skipped' | 'failed';
+  /** Why a run is not 'ok', or what to know about an 'ok' one. */
+  note?: string;
+  timing?: Timing;
+  /** Work per call over the median wall time (or GPU time, see `basis`). */
+  throughput?: Throughput;
+  /** The same work over the median GPU time, where timestamp queries exist. */
+  gpuThroughput?: Throughput;
+  /** Agreement with the ftcal result of the same case (e.g. max relative error, equal AUSUC). */
+  check?: string;
+}
+
+export interface Case {
+  suite: 'kernels' | 'curve' | 'end-to-end';
+  op: string;
+  /** Human label of the shape, e.g. "1024×1024×1024" or "N=10⁴ C=100". */
+  label: string;
+  shape: Record<string, number>;
+  /** Work per call: floating-point operations, bytes moved, or rows processed. */
+  work: { flops?: number; bytes?: number; rows?: number; keys?: number };
+  /** The implementation the ratios divide by (ftcal on the chosen device). */
+  baseline: string;
+  runs: Run[];
+}
+
+export interface PeerStatus {
+  name: string;
+  available: boolean;
+  version?: string;
+  /** Why it is not available, or how it ran (the adapter, the process). */
+  note: string;
+}
+
+export interface BenchDocument {
+  schemaVersion: number;
+  tool: 'ftcal-bench';
+  date: string;
+  mode: 'quick' | 'full';
+  argv: string[];
+  machine: Machine;
+  device: {
+    preference: string;
+    backend: 'webgpu' | 'cpu';
+    name: string;
+    adapter: { vendor: string; architecture: string; device: string; description: string } | null;
+    software: boolean;
+    /** 'wall and GPU (timestamp queries)' or why only wall time exists. */
+    timing: string;
+  };
+  peers: PeerStatus[];
+  /** Pieces of ftcal a benchmark needs that this build does not have yet. */
+  missing: string[];
+  cases: Case[];
+  durationS: number;
+}
+
+/** Peer median over baseline median: how many times faster ftcal is (below 1: slower). */
+export function speedup(c: Case, run: Run): number | null {
+  const base = c.runs.find((r) => r.impl === c.baseline && r.status === 'ok' && r.mode !== 'resident');
+  if (!base?.timing || !run.timing || run.status !== 'ok') return null;
+  return run.timing.wallMs.median / base.timing.wallMs.median;
+}

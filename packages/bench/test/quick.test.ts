@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/bench.mjs', import.meta.url));
+
+function bench(args: string[]) {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build @ftcal/bench first (pnpm build)`);
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 170_000 });
+}
+
+const STATUSES = ['ok', 'not available', 'skipped', 'failed'];
+
+describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'ftcal-bench-test-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('runs on the CPU backend and prints a well-formed result document', () => {
+    const r = bench(['--quick', '--json', '--device', 'cpu', '--out', out]);
+    expect(r.stderr).not.toMatch(/bench failed/);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+
+    expect(doc).toMatchObject({ schemaVersion: 1, tool: 'ftcal-bench', mode: 'quick' });
+    expect(Number.isNaN(Date.parse(doc.date))).toBe(false);
+    expect(doc.machine.cores).toBeGreaterThan(0);
+    expect(doc.machine.cpu).toEqual(expect.any(String));
+    expect(doc.machine.node).toBe(process.version);
+    expect(doc.device).toMatchObject({ preference: 'cpu', backend: 'cpu', adapter: null });
+    expect(doc.device.timing).toMatch(/wall/);
+
+    const peerNames = doc.peers.map((p: { name: string }) => p.name);
+    expect(peerNames).toEqual(['ftcal CPU twin', 'NumPy', 'tfjs-backend-webgpu']);
+    for (const p of doc.peers) {
+      expect(typeof p.available).toBe('boolean');
+      expect(p.note.length).toBeGreaterThan(0);
+    }
+
+    const ops = new Set(doc.cases.map((c: { op: string }) => c.op));
+    for (const op of [
+      'matmul square',
+      'matmul batched',
+      'matmul odd',
+      'softmax',
+      'row statistics',
+      'nll gradient (K=3)',
+      'sort keys',
+      'γ curve + AUSUC',
+      'evaluate + curve + AUSUC (.npy)',
+      'nll fit (.npy)',
+    ]) {
+      expect(ops).toContain(op);
+    }
+    for (const c of doc.cases) {
+      expect(['kernels', 'curve', 'end-to-end']).toContain(c.suite);
+      expect(c.baseline).toBe('ftcal-cpu');
+      expect(c.runs.length).toBeGreaterThan(0);
+      for (const run of c.runs) {
+        expect(STATUSES).toContain(run.status);
+        expect(run.device.length).toBeGreaterThan(0);
+        if (run.status !== 'ok') {
+          expect(run.note.length).toBeGreaterThan(0);
+          continue;
+        }
+        const t = run.timing;
+        expect(t.reps).toBeGreaterThan(0);
+        expect(t.wallMs.min).toBeLessThanOrEqual(t.wallMs.median);
+        expect(t.wallMs.median).toBeLessThanOrEqual(t.wallMs.max);
+        // The CPU path has no GPU time to report.
+        if (run.impl === 'ftcal-cpu') expect(t.gpuMs).toBeNull();
+        expect(run.throughput.value).toBeGreaterThan(0);
+      }
+    }
+    // The backend under test ran every kernel case it was not told to skip.
+    for (const c of doc.cases.filter((c: { suite: string }) => c.suite === 'kernels')) {
+      const ours = c.runs.find((run: { impl: string }) => run.impl === 'ftcal-cpu');
+      expect(ours?.status).toBe('ok');
+    }
+
+    // The paper's re-scan and ftcal's exact sweep found the same curve (same points, same AUSUC).
+    for (const c of doc.cases.filter((c: { suite: string }) => c.suite === 'curve')) {
+      const paper = c.runs.find((run: { impl: string }) => run.impl === 'paper-curve-ts');
+      expect(paper.status).toBe('ok');
+      const m = /^(\d+) points \(ftcal (\d+)\); AUSUC ([\d.]+) vs ftcal ([\d.]+)/.exec(paper.check);
+      expect(m).not.toBeNull();
+      expect(m![1]).toBe(m![2]);
+      expect(m![3]).toBe(m![4]);
+    }
+
+    const saved = JSON.parse(readFileSync(path.join(out, 'bench-quick.json'), 'utf8'));
+    expect(saved).toEqual(doc);
+    const md = readFileSync(path.join(out, 'benchmarks.md'), 'utf8');
+    expect(md).toMatch(/^# ftcal benchmarks/);
+    expect(md).toContain('## GPU machine');
+    expect(md).toContain(doc.machine.cpu);
+    expect(md).toContain('### matmul square');
+  });
+
+  it('rejects a bad option with one line and exit code 2', () => {
+    const r = bench(['--quick', '--device', 'tpu', '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--device tpu is not one of auto, gpu, cpu/);
+    const n = bench(['--quick', '--max-cells', 'lots', '--out', out]);
+    expect(n.status).toBe(2);
+    expect(n.stderr).toMatch(/--max-cells lots is not a positive number/);
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Progress on stderr for long work: a redrawn bar when stderr is a TTY, otherwise a plain line every few
+ * seconds. Nothing is shown for work that finishes within the first second, so quick commands stay quiet.
+ */
+export interface Progress {
+  update(done: number, total: number): void;
+  done(): void;
+}
+
+export function progress(label: string, options: { quiet?: boolean } = {}): Progress {
+  const start = Date.now();
+  const tty = process.stderr.isTTY === true;
+  let lastPrint = 0;
+  let shown = false;
+  const quiet = options.quiet === true;
+  return {
+    update(done, total) {
+      if (quiet) return;
+      const now = Date.now();
+      if (now - start < 1000) return;
+      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
+      if (tty) {
+        if (now - lastPrint < 100 && done < total) return;
+        const width = 30;
+        const fill = Math.round(frac * width);
+        const eta = frac > 0 ? ((now - start) / frac - (now - start)) / 1000 : Number.NaN;
+        const etaText = Number.isFinite(eta) ? ` ETA ${eta.toFixed(0)}s` : '';
+        process.stderr.write(
+          `\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${pct}${etaText}\u001b[K`,
+        );
+      } else {
+        if (now - lastPrint < 3000 && done < total) return;
+        process.stderr.write(`${label}: ${pct} (${done}/${total})\n`);
+      }
+      lastPrint = now;
+      shown = true;
+    },
+    done() {
+      if (shown && tty)
+        process.stderr.write(`\r${label} done in ${((Date.now() - start) / 1000).toFixed(1)}s\u001b[K\n`);
+    },
+  };
+}

@@ -6,9 +6,12 @@ import { inputError } from './fail.ts';
 
 /**
  * Compressed bytes fed to the inflater per step. fflate emits everything one push decodes at once, and
- * DEFLATE expands at most ~1032:1, so this bounds one step's output near 33 MiB even for a zip bomb.
+ * DEFLATE expands at most ~1032:1, so 32 KiB bounds one step's output near 33 MiB even for a zip bomb.
+ * Members that declare more may use larger steps (fewer, faster pushes): up to 256 KiB, whose worst
+ * case (~264 MiB) stays below what such a member declares and was allowed to decode anyway.
  */
-const INPUT_CHUNK = 32 << 10;
+const MIN_INPUT_CHUNK = 32 << 10;
+const MAX_INPUT_CHUNK = 256 << 10;
 /** The most a DEFLATE stream can expand (258-byte matches coded in about 2 bits), plus slack. */
 export const MAX_DEFLATE_RATIO = 1032;
 
@@ -33,6 +36,7 @@ function corrupt(name: string, err: unknown): Error {
  */
 async function inflateRange(
   range: DeflatedRange,
+  inputChunk: number,
   onData: (piece: Uint8Array) => boolean,
   afterPush?: () => Promise<void>,
 ): Promise<void> {
@@ -48,8 +52,8 @@ async function inflateRange(
     }
   };
   if (range.compressedSize === 0) push(new Uint8Array(0), true);
-  for (let at = 0; at < range.compressedSize && !stop; at += INPUT_CHUNK) {
-    const len = Math.min(INPUT_CHUNK, range.compressedSize - at);
+  for (let at = 0; at < range.compressedSize && !stop; at += inputChunk) {
+    const len = Math.min(inputChunk, range.compressedSize - at);
     // A copy: fflate keeps unconsumed input, and `read` may return a view of shared memory.
     push((await range.bytes.read(range.offset + at, len)).slice(), at + len >= range.compressedSize);
     await afterPush?.();
@@ -62,7 +66,7 @@ export async function inflatePrefix(range: DeflatedRange, want: number): Promise
   let have = 0;
   if (want === 0) return out;
   try {
-    await inflateRange(range, (piece) => {
+    await inflateRange(range, MIN_INPUT_CHUNK, (piece) => {
       const n = Math.min(piece.length, want - have);
       out.set(piece.subarray(0, n), have);
       have += n;
@@ -94,8 +98,13 @@ export async function inflateExact(
     pending = [];
     for (const piece of pieces) await sink(piece);
   };
+  const inputChunk = Math.min(
+    MAX_INPUT_CHUNK,
+    Math.max(MIN_INPUT_CHUNK, Math.floor(size / MAX_DEFLATE_RATIO)),
+  );
   await inflateRange(
     range,
+    inputChunk,
     (piece) => {
       total += piece.length;
       if (total > size) {

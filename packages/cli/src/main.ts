@@ -1,5 +1,6 @@
 import { FtcalError } from '@ftcal/core';
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.ts';
 import { registerDoctor } from './commands/doctor.ts';
 
 const program = new Command();
@@ -13,6 +14,7 @@ program
   .exitOverride();
 
 registerDoctor(program);
+registerDemo(program);
 
 /** User mistakes end in one line on stderr and exit 2; runtime failures in one line and exit 1. */
 async function main(): Promise<number> {

@@ -108,6 +108,12 @@ export { nllGradCpu } from './cpu/nll-grad.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
 export { softmaxCpu } from './cpu/softmax.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
+export type { DemoConfig } from './demo/config.ts';
+export { DEMO_METHODS, type DemoMethod, type DemoRow } from './demo/evaluate.ts';
+export type { DemoProgress } from './demo/pipeline.ts';
+export { demoReportInput } from './demo/report.ts';
+export { type DemoOptions, type DemoResult, type DemoRun, runDemo } from './demo/run.ts';
+export type { DemoVerdict } from './demo/verdict.ts';
 export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';
 export { createGpu, type DawnBackendName } from './device/dawn.ts';
 export {

@@ -33,7 +33,7 @@ export function demoConfig(quick: boolean): DemoConfig {
     momentum: 0.9,
     weightDecay: 5e-4,
     pretrain: { epochs: quick ? 3 : 4, lr: 0.05 },
-    finetune: { epochs: 3, lr: 0.02 },
+    finetune: { epochs: 3, lr: 0.005 },
     pcv: { folds: 2, trainShare: 0.75 },
   };
 }

@@ -88,8 +88,10 @@ describe('sortKeys: CPU twin against Array.prototype.sort with index tie-break',
   });
 
   it('keeps equal keys in input order, including when whole passes are skipped', () => {
+    // All equal (no pass runs), one varying byte (one pass), two varying bytes (two passes).
     for (const keys of [
       new Float32Array(3000).fill(2.5),
+      Float32Array.from({ length: 3000 }, (_, i) => [1.75, 1, 1.5][i % 3]!),
       Float32Array.from({ length: 3000 }, (_, i) => i % 3),
     ]) {
       expectSameSort(sortKeysCpu(keys), referenceSort(keys));

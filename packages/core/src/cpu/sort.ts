@@ -1,9 +1,9 @@
 import type { SortedKeys } from '../backend/backend.ts';
 
-const DIGIT_BITS = 11;
+const DIGIT_BITS = 8;
 const BUCKETS = 1 << DIGIT_BITS;
 const MASK = BUCKETS - 1;
-const PASSES = 3;
+const PASSES = 4;
 
 /**
  * Maps f32 bits to a u32 whose unsigned order is the float total order of `sortKeys`:
@@ -28,11 +28,17 @@ export function gatherKeys(keys: Float32Array, order: Uint32Array): Float32Array
   return new Float32Array(out.buffer);
 }
 
+/** Inverse of `sortableBits` for every non-NaN key (NaNs come back as 0x7fffffff, not their own bits). */
+function unsortableBits(t: number): number {
+  return (t & 0x80000000 ? t ^ 0x80000000 : ~t) >>> 0;
+}
+
 /**
- * CPU twin of the GPU radix sort: an LSD radix sort of the sortable u32 bits with 11-bit digits
- * (three passes), stable, keys and indices moving together. All three histograms come from one read
- * of the keys, and a pass whose digit is the same for every key is skipped (it would be the identity).
- * The returned keys are the input's bits permuted, not a re-encoding.
+ * CPU twin of the GPU radix sort: an LSD radix sort of the sortable u32 bits with 8-bit digits (four
+ * passes), stable, keys and indices moving together. All histograms come from one read of the keys,
+ * and a pass whose digit is the same for every key is skipped (it would be the identity). The last
+ * pass writes the original bits back through the inverse map, and the NaNs, which all sort last, get
+ * their own bits back by index, so the keys returned are the input's bits permuted.
  */
 export function sortKeysCpu(keys: Float32Array): SortedKeys {
   const n = keys.length;
@@ -45,33 +51,45 @@ export function sortKeysCpu(keys: Float32Array): SortedKeys {
     k[i] = t;
     hist[t & MASK]!++;
     hist[BUCKETS + ((t >>> DIGIT_BITS) & MASK)]!++;
-    hist[2 * BUCKETS + (t >>> (2 * DIGIT_BITS))]!++;
+    hist[2 * BUCKETS + ((t >>> (2 * DIGIT_BITS)) & MASK)]!++;
+    hist[3 * BUCKETS + (t >>> (3 * DIGIT_BITS))]!++;
   }
+  const passes: number[] = [];
+  for (let pass = 0; pass < PASSES; pass++) {
+    const h = hist.subarray(pass * BUCKETS, (pass + 1) * BUCKETS);
+    if (!h.includes(n)) passes.push(pass);
+  }
+  if (passes.length === 0) return { keys: keys.slice(), order: identity(n) };
+  const outBits = new Uint32Array(n);
   let v: Uint32Array<ArrayBuffer> | null = null;
-  let k2 = new Uint32Array(n);
+  let k2 = passes.length > 1 ? new Uint32Array(n) : outBits;
   let v2 = new Uint32Array(n);
   const offsets = new Uint32Array(BUCKETS);
-  for (let pass = 0; pass < PASSES; pass++) {
+  passes.forEach((pass, p) => {
     const shift = pass * DIGIT_BITS;
-    const h = hist.subarray(pass * BUCKETS, (pass + 1) * BUCKETS);
+    const last = p === passes.length - 1;
+    if (last) k2 = outBits;
     let sum = 0;
-    let single = false;
     for (let d = 0; d < BUCKETS; d++) {
-      const c = h[d]!;
-      if (c === n) single = true;
       offsets[d] = sum;
-      sum += c;
+      sum += hist[pass * BUCKETS + d]!;
     }
-    if (single) continue;
     if (v === null) {
-      // First pass actually run: the value of key i is i itself, so it is not read from an array.
+      // First pass run: the value of key i is i itself, so it is not read from an array.
       for (let i = 0; i < n; i++) {
         const t = k[i]!;
         const dst = offsets[(t >>> shift) & MASK]!++;
-        k2[dst] = t;
+        k2[dst] = last ? unsortableBits(t) : t;
         v2[dst] = i;
       }
       v = new Uint32Array(n);
+    } else if (last) {
+      for (let i = 0; i < n; i++) {
+        const t = k[i]!;
+        const dst = offsets[(t >>> shift) & MASK]!++;
+        k2[dst] = unsortableBits(t);
+        v2[dst] = v[i]!;
+      }
     } else {
       for (let i = 0; i < n; i++) {
         const t = k[i]!;
@@ -82,9 +100,11 @@ export function sortKeysCpu(keys: Float32Array): SortedKeys {
     }
     [k, k2] = [k2, k];
     [v, v2] = [v2, v];
-  }
-  const order = v ?? identity(n);
-  return { keys: gatherKeys(keys, order), order };
+  });
+  const order = v!;
+  for (let i = n - 1; i >= 0 && sortableBits(src[order[i]!]!) === 0xffffffff; i--)
+    outBits[i] = src[order[i]!]!;
+  return { keys: new Float32Array(outBits.buffer), order };
 }
 
 function identity(n: number): Uint32Array {

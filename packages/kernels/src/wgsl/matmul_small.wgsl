@@ -58,13 +58,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let cols = min(BC, p.N - col0);
   let t = lid.x;
 
+  // Loop bounds are pipeline constants so the loops unroll and acc stays in registers; rows and columns
+  // past the edge re-read the last one (clamped) and are never stored.
   var acc: array<f32, SLOTS>;
   var bk: array<f32, SLOTS>;
   for (var k = t; k < p.K; k += WG) {
-    for (var j = 0u; j < cols; j++) { bk[j] = bAt(bi, k, col0 + j); }
-    for (var i = 0u; i < rows; i++) {
-      let av = aAt(bi, row0 + i, k);
-      for (var j = 0u; j < cols; j++) { acc[i * BC + j] = fma(av, bk[j], acc[i * BC + j]); }
+    for (var j = 0u; j < BC; j++) { bk[j] = bAt(bi, k, min(col0 + j, p.N - 1u)); }
+    for (var i = 0u; i < BR; i++) {
+      let av = aAt(bi, min(row0 + i, p.M - 1u), k);
+      for (var j = 0u; j < BC; j++) { acc[i * BC + j] = fma(av, bk[j], acc[i * BC + j]); }
     }
   }
   for (var s = 0u; s < SLOTS; s++) { partial[s * WG + t] = acc[s]; }

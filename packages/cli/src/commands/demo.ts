@@ -82,7 +82,7 @@ function printReport(result: DemoResult, outputs: { results: string; report: str
     `ftcal demo — MNIST, S = {${d.seen.join(',')}}, U = {${d.absent.join(',')}}, seed ${result.seed}${result.quick ? ' (quick)' : ''}`,
   );
   print(
-    `pre-trained on ${d.pretrainRows} digits (domain A), fine-tuned on ${d.finetuneRows} digits of S (domain B: ${d.domainB.shiftX} px shift, noise σ ${d.domainB.noiseSigma}), tested on ${d.testRows} domain-B digits`,
+    `pre-trained on ${d.pretrainRows} digits (domain A), fine-tuned on ${d.finetuneRows} digits of S (domain B: shifted ${d.domainB.shiftX} px right and ${d.domainB.shiftY} px down, noise σ ${d.domainB.noiseSigma}), tested on ${d.testRows} domain-B digits`,
   );
   print();
   print(table(tableRows(result.rows)));

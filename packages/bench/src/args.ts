@@ -15,20 +15,25 @@ export interface BenchOptions {
   maxCells: number;
   /** Largest 2·M·N·K a matmul case may use. */
   maxFlops: number;
+  /** Most timed repetitions per measurement (after the warm-up). */
+  reps: number;
   suites: Set<Suite>;
   /** Skip NumPy and tfjs even when present (the in-process CPU twin and paper curve still run). */
   noPeers: boolean;
 }
 
 export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cpu] [--out DIR] [--docs FILE]
-                  [--max-cells N] [--max-flops N] [--only kernels,curve,end-to-end] [--no-peers]
+                  [--max-cells N] [--max-flops N] [--reps N] [--only kernels,curve,end-to-end] [--no-peers]
   --json        print the result document on stdout (progress goes to stderr)
   --quick       small sizes only; finishes in under a minute on two cores
   --device      auto (hardware GPU, else CPU), gpu (a software adapter too), cpu; default gpu
   --out         folder for the JSON result and a markdown copy; default bench-results/
   --docs        also write the markdown report there (the full run writes docs/benchmarks.md)
   --max-cells   skip row benchmarks with N·C above this (e.g. 1e8 on a software adapter)
-  --max-flops   skip matmul cases with 2·M·N·K above this`;
+  --max-flops   skip matmul cases with 2·M·N·K above this
+  --reps        most timed repetitions per measurement (default 7, quick 3)
+  --only        run only these suites
+  --no-peers    skip NumPy and tfjs (the CPU twin and the paper's curve still run)`;
 
 function count(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -67,6 +72,7 @@ export function parseBenchArgs(argv: readonly string[], defaultDocs: string): Be
     docs: v.docs ?? (quick ? null : defaultDocs),
     maxCells: count('max-cells', v['max-cells'], quick ? 1e6 : 1e9),
     maxFlops: count('max-flops', v['max-flops'], quick ? 1e8 : 2 * 8192 ** 3),
+    reps: Math.max(1, Math.round(count('reps', v.reps, quick ? 3 : 7))),
     suites,
     noPeers: v['no-peers'] ?? false,
   };
@@ -85,6 +91,7 @@ function parse(argv: readonly string[]) {
       docs: { type: 'string' },
       'max-cells': { type: 'string' },
       'max-flops': { type: 'string' },
+      reps: { type: 'string' },
       only: { type: 'string' },
       'no-peers': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

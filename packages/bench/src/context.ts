@@ -29,8 +29,9 @@ export interface BenchContext {
 }
 
 export function budget(ctx: BenchContext, heavy = false): MeasureOptions {
-  if (ctx.opts.quick) return { warmup: 1, reps: 3, minReps: 1, budgetMs: heavy ? 200 : 400 };
-  return { warmup: 1, reps: 7, minReps: heavy ? 1 : 3, budgetMs: heavy ? 2_000 : 4_000 };
+  const reps = ctx.opts.reps;
+  if (ctx.opts.quick) return { warmup: 1, reps, minReps: 1, budgetMs: heavy ? 200 : 400 };
+  return { warmup: 1, reps, minReps: Math.min(reps, heavy ? 1 : 3), budgetMs: heavy ? 2_000 : 4_000 };
 }
 
 export interface Work {

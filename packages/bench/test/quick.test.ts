@@ -49,8 +49,8 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'nll gradient (K=3)',
       'sort keys',
       'γ curve + AUSUC',
-      'evaluate + curve + AUSUC (.npy)',
-      'nll fit (.npy)',
+      'evaluate (.npy)',
+      'calibrate --method nll (.npy)',
     ]) {
       expect(ops).toContain(op);
     }

@@ -125,8 +125,11 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     're-takes the argmax of every row at every breakpoint, O(N²·C). Both give the same points and AUSUC ' +
     '(checked below). C = 100, half the classes absent.',
   'end-to-end':
-    'Synthetic logits written to a temporary .npy, then streamed back through core’s npy reader by row ' +
-    'ranges: row statistics, exact γ curve, AUSUC, and the fits named in each row.',
+    'Synthetic logits (half the classes absent, seen logits inflated as after fine-tuning) written to a ' +
+    'temporary .npy and streamed back through core’s npy reader by row ranges. `evaluate` is core’s ' +
+    'evaluate(): statistics pass, accuracy table, exact γ curve and AUSUC, then NLL/ECE/Brier. ' +
+    '`calibrate --method nll` is core’s calibrate() with the Newton fit of (γ, T). The demo training ' +
+    'step is one forward/backward/SGD step of `pnpm demo`’s MLP.',
 };
 
 export function markdown(doc: BenchDocument): string {

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import {
-  accumulateStats,
-  accuracyAt,
   type Backend,
   type ClassGroups,
+  calibrate,
   createNpyWriter,
-  gammaCurve,
+  evaluate,
   makeGroups,
+  type NewtonDetails,
   openNpy,
   readNpyLabels,
   writeNpy,
@@ -14,7 +14,6 @@ import {
 import { type BenchContext, newCase, numpyRun, skipped, timeRun } from '../context.ts';
 import { pow10, syntheticGroups, syntheticLogits } from '../data.ts';
 import type { Case } from '../results.ts';
-import { nllFitRuns } from './nll-fit.ts';
 import { trainingStepCases } from './training.ts';
 
 function sizes(quick: boolean): [number, number][] {
@@ -30,11 +29,12 @@ function sizes(quick: boolean): [number, number][] {
 /** Rows generated and written per step, so a 4 GB file never sits in memory. */
 const WRITE_ROWS = 50_000;
 
-async function writeSynthetic(
-  dir: string,
-  rows: number,
-  cols: number,
-): Promise<{ logits: string; labels: string }> {
+interface Files {
+  logits: string;
+  labels: string;
+}
+
+async function writeSynthetic(dir: string, rows: number, cols: number): Promise<Files> {
   const logits = path.join(dir, `e2e-${rows}x${cols}.npy`);
   const labelsPath = path.join(dir, `e2e-${rows}x${cols}-labels.npy`);
   const writer = await createNpyWriter(logits, 'float32', [rows, cols]);
@@ -57,31 +57,49 @@ async function writeSynthetic(
 
 function groupsOf(cols: number): ClassGroups {
   const codes = syntheticGroups(cols);
-  const seen = [...codes.keys()].filter((c) => codes[c] === 0);
-  return makeGroups(cols, seen);
+  return makeGroups(
+    cols,
+    [...codes.keys()].filter((c) => codes[c] === 0),
+  );
 }
 
-/** What `ftcal evaluate` does: labels, one streamed statistics pass, the accuracy table, curve and AUSUC. */
-async function evaluate(be: Backend, files: { logits: string; labels: string }, groups: ClassGroups) {
+/** Opens the .npy files as `ftcal` does (labels read whole, logits by row ranges) around `fn`. */
+async function withFiles<T>(
+  files: Files,
+  fn: (set: { logits: Awaited<ReturnType<typeof openNpy>>; labels: Int32Array }) => Promise<T>,
+): Promise<T> {
   const labels = await readNpyLabels(files.labels);
-  const source = await openNpy(files.logits);
+  const logits = await openNpy(files.logits);
   try {
-    const data = await accumulateStats(be, source, { groups, labels });
-    const table = accuracyAt(data, 0);
-    const curve = await gammaCurve(be, data);
-    return { table, ausuc: curve.ausuc, points: curve.points.length };
+    return await fn({ logits, labels });
   } finally {
-    await source.close();
+    await logits.close();
   }
+}
+
+/** `ftcal evaluate`: statistics pass, accuracy table, exact γ curve and AUSUC, then NLL/ECE/Brier. */
+const evaluateFiles = (be: Backend, files: Files, groups: ClassGroups) =>
+  withFiles(files, (set) => evaluate(be, { ...set, groups }));
+
+/** `ftcal calibrate --method nll`: statistics and curve, the Newton fit of (γ, T), tables before and after. */
+const calibrateNll = (be: Backend, files: Files, groups: ClassGroups) =>
+  withFiles(files, (set) => calibrate(be, { ...set, groups, methods: ['nll'] }));
+
+function describeFit(r: Awaited<ReturnType<typeof calibrateNll>>): string {
+  const d = r.methods[0]!.details as NewtonDetails;
+  return (
+    `γ ${r.gamma.toFixed(4)}, T ${r.temperature.toFixed(4)}, ${d.iterations} Newton iterations ` +
+    `(${d.passes} gradient passes), |grad| ${d.gradNorm.toExponential(1)}, ` +
+    `logits ${d.residentLogits ? 'resident' : 're-read each pass'}; U/Y ${r.before['U/Y'].toFixed(1)} → ${r.after['U/Y'].toFixed(1)}`
+  );
 }
 
 async function endToEndCases(ctx: BenchContext, rows: number, cols: number): Promise<Case[]> {
   const label = `N=${pow10(rows)} C=${pow10(cols)}`;
   const shape = { rows, cols };
-  const evalCase = newCase(ctx, 'end-to-end', 'evaluate + curve + AUSUC (.npy)', label, shape, {
-    bytes: rows * cols * 4,
-  });
-  const fitCase = newCase(ctx, 'end-to-end', 'nll fit (.npy)', label, shape, { bytes: rows * cols * 4 });
+  const bytes = rows * cols * 4;
+  const evalCase = newCase(ctx, 'end-to-end', 'evaluate (.npy)', label, shape, { bytes });
+  const fitCase = newCase(ctx, 'end-to-end', 'calibrate --method nll (.npy)', label, shape, { bytes });
   if (rows * cols > ctx.opts.maxCells) {
     for (const c of [evalCase, fitCase]) {
       skipped(c, ctx.mainImpl, ctx.mainDevice, 'round-trip', `N·C over --max-cells ${ctx.opts.maxCells}`);
@@ -95,23 +113,25 @@ async function endToEndCases(ctx: BenchContext, rows: number, cols: number): Pro
   const mainMeta = { impl: ctx.mainImpl, device: ctx.mainDevice, mode: 'round-trip' as const };
   const twinMeta = { impl: 'ftcal-cpu', device: ctx.machine.cpu, mode: 'in-process' as const };
 
-  const ours = await timeRun(ctx, evalCase, mainMeta, () => evaluate(ctx.main, files, groups), {
+  const ours = await timeRun(ctx, evalCase, mainMeta, () => evaluateFiles(ctx.main, files, groups), {
     heavy,
     timer: ctx.timer,
   });
-  const ref = ours.status === 'ok' ? await evaluate(ctx.main, files, groups) : null;
-  const agree = (ausuc: number | undefined, points: number | undefined) =>
-    ref && ausuc !== undefined
-      ? `AUSUC ${ausuc.toFixed(6)} vs ftcal ${ref.ausuc.toFixed(6)}; ${points} points (ftcal ${ref.points})`
+  const ref = ours.status === 'ok' ? await evaluateFiles(ctx.main, files, groups) : null;
+  if (ref)
+    ours.check = `AUSUC ${ref.table.ausuc.toFixed(6)}, ${ref.curve.points.length} curve points, Y/Y ${ref.table['Y/Y'].toFixed(2)}%`;
+  const agree = (ausuc: number, points: number | undefined) =>
+    ref
+      ? `AUSUC ${ausuc.toFixed(6)} vs ftcal ${ref.table.ausuc.toFixed(6)}; ${points} points (ftcal ${ref.curve.points.length})`
       : undefined;
   if (ctx.twin) {
     const twin = ctx.twin;
-    await timeRun(ctx, evalCase, twinMeta, () => evaluate(twin, files, groups), {
+    await timeRun(ctx, evalCase, twinMeta, () => evaluateFiles(twin, files, groups), {
       heavy,
-      check: (out) => agree(out.ausuc, out.points),
+      check: (out) => agree(out.table.ausuc, out.curve.points.length),
     });
   }
-  await numpyRun(
+  const np = await numpyRun(
     ctx,
     evalCase,
     {
@@ -125,13 +145,29 @@ async function endToEndCases(ctx: BenchContext, rows: number, cols: number): Pro
     },
     { heavy, check: (r) => agree(r.ausuc ?? Number.NaN, r.points) },
   );
+  if (np) np.note = 'np.load + statistics + curve + AUSUC only: no NLL/ECE/Brier pass, so it does less work';
 
-  await nllFitRuns(ctx, fitCase, files, groups, heavy);
+  // A fit takes seconds per call even at the quick size: quick mode times it once, without a warm-up.
+  const fitWarmup = ctx.opts.quick ? 0 : 1;
+  const fit = await timeRun(ctx, fitCase, mainMeta, () => calibrateNll(ctx.main, files, groups), {
+    heavy: true,
+    warmup: fitWarmup,
+    timer: ctx.timer,
+  });
+  if (fit.status === 'ok') fit.check = describeFit(await calibrateNll(ctx.main, files, groups));
+  if (ctx.twin) {
+    const twin = ctx.twin;
+    await timeRun(ctx, fitCase, twinMeta, () => calibrateNll(twin, files, groups), {
+      heavy: true,
+      warmup: fitWarmup,
+      check: describeFit,
+    });
+  }
   return [evalCase, fitCase];
 }
 
 export async function endToEndSuite(ctx: BenchContext): Promise<Case[]> {
-  ctx.log('end to end: .npy → statistics → curve → AUSUC; nll fit');
+  ctx.log('end to end: .npy → evaluate; calibrate --method nll; the demo training step');
   const cases: Case[] = [];
   for (const [rows, cols] of sizes(ctx.opts.quick)) cases.push(...(await endToEndCases(ctx, rows, cols)));
   cases.push(...(await trainingStepCases(ctx)));

@@ -307,10 +307,19 @@ async function rowCases(ctx: BenchContext, rows: number, cols: number): Promise<
       { heavy, check: vsOurs },
     );
   }
-  for (const c of cases) {
-    if (c.runs.length === 0) unavailable(c, ctx.mainImpl, ctx.mainDevice, 'round-trip', 'no run');
-  }
+  if (ctx.gpu) for (const c of cases) noResidentEntry(ctx, c);
   return cases;
+}
+
+/** Only matmul has a resident-buffer entry point in core (recordMatmul); the rest take host arrays. */
+function noResidentEntry(ctx: BenchContext, c: Case): void {
+  unavailable(
+    c,
+    ctx.mainImpl,
+    ctx.mainDevice,
+    'resident',
+    'core exposes no resident-buffer entry point for this op (host arrays only)',
+  );
 }
 
 function sortSizes(quick: boolean): number[] {
@@ -345,6 +354,7 @@ async function sortCase(ctx: BenchContext, n: number): Promise<Case> {
       },
     );
   }
+  if (ctx.gpu) noResidentEntry(ctx, c);
   if (ctx.numpy) {
     await numpyRun(ctx, c, {
       id: c.label,

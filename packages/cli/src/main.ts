@@ -1,7 +1,14 @@
 import { FtcalError } from '@ftcal/core';
 import { Command, CommanderError } from 'commander';
+import { registerApply } from './commands/apply.ts';
+import { registerCalibrate } from './commands/calibrate.ts';
+import { registerCurve } from './commands/curve.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
+import { registerLogits } from './commands/logits.ts';
+import { registerNcm } from './commands/ncm.ts';
+import { registerReport } from './commands/report.ts';
 
 const program = new Command();
 program
@@ -15,6 +22,13 @@ program
 
 registerDoctor(program);
 registerDemo(program);
+registerEvaluate(program);
+registerCalibrate(program);
+registerApply(program);
+registerCurve(program);
+registerLogits(program);
+registerNcm(program);
+registerReport(program);
 
 /** User mistakes end in one line on stderr and exit 2; runtime failures in one line and exit 1. */
 async function main(): Promise<number> {

@@ -1,0 +1,135 @@
+import { basename } from 'node:path';
+import { type Backend, type Calibration, calibrate, writeFileAtomic } from '@ftcal/core';
+import type { Command } from 'commander';
+import {
+  addCalibrationOptions,
+  type CalibrationArgs,
+  type OpenedCalibration,
+  openCalibration,
+} from '../calibration-inputs.ts';
+import { withOpenFiles } from '../datasets.ts';
+import { deviceOption, jsonOption, nanPolicyOption, withBackend } from '../inputs.ts';
+import { methodNote } from '../method-notes.ts';
+import {
+  addGroupOptions,
+  allowOtherLabelsOption,
+  binsOption,
+  chunkRowsOption,
+  equalMassOption,
+} from '../options.ts';
+import { print, printJson, table } from '../output.ts';
+import { progress } from '../progress.ts';
+import {
+  accuracyCells,
+  accuracyHeader,
+  curveJson,
+  fixed,
+  metricCells,
+  metricHeader,
+  scalar,
+} from '../tables.ts';
+
+interface CalibrateOptions extends CalibrationArgs {
+  out: string;
+  bins: number;
+  equalMass?: boolean;
+  device?: string;
+  json?: boolean;
+}
+
+export interface Skipped {
+  method: string;
+  reason: string;
+}
+
+/**
+ * Opens and checks the inputs, then runs the calibration (a progress bar covers the streamed statistics
+ * pass); `more` runs on the same backend and open files, for commands that need more than the tables.
+ */
+export async function runCalibration<T = undefined>(
+  opts: CalibrationArgs & { bins: number; equalMass?: boolean; device?: string },
+  more?: (backend: Backend, c: Calibration, opened: OpenedCalibration) => Promise<T>,
+): Promise<{ calibration: Calibration; skipped: Skipped[]; more: T | undefined }> {
+  return withOpenFiles(async (files) => {
+    const opened = await openCalibration(files, opts);
+    return withBackend(opts.device, async (backend) => {
+      const bar = progress(`calibrating on ${basename(opts.logits)}`);
+      const calibration = await calibrate(backend, {
+        ...opened.input,
+        bins: opts.bins,
+        ...(opts.equalMass ? { equalMass: true } : {}),
+        onProgress: (_stage, done, total) => bar.update(done, total),
+      });
+      bar.done();
+      return { calibration, skipped: opened.skipped, more: await more?.(backend, calibration, opened) };
+    });
+  });
+}
+
+/** Before/after tables, then every method's table on the same labelled set, then the skipped methods. */
+export function printCalibration(c: Calibration, skipped: readonly Skipped[]): void {
+  print(
+    `calibration on ${basename(c.data.source)} (${c.data.rows} rows: ${c.data.seenRows} labelled seen, ${c.data.absentRows} absent): method ${c.method}, γ = ${scalar(c.gamma)}, T = ${scalar(c.temperature)}`,
+  );
+  print(
+    table([
+      ['', ...metricHeader()],
+      ['before (γ = 0, T = 1)', ...metricCells(c.before)],
+      [`after (${c.method})`, ...metricCells(c.after)],
+    ]),
+  );
+  print();
+  print(
+    `all methods, on ${basename(c.data.source)} (accuracies in %; AUSUC ${fixed(c.before.ausuc, 4)} at any γ)`,
+  );
+  const rows = [['method', 'γ', 'T', ...accuracyHeader(), 'NLL', 'ECE', 'Brier', 'note']];
+  for (const r of c.methods) {
+    rows.push([
+      r.method === c.method ? `${r.method} *` : r.method,
+      scalar(r.gamma),
+      scalar(r.temperature),
+      ...accuracyCells(r.table),
+      fixed(r.table.nll, 4),
+      fixed(r.table.ece, 4),
+      fixed(r.table.brier, 4),
+      methodNote(r),
+    ]);
+  }
+  for (const s of skipped)
+    rows.push([s.method, ...Array(rows[0]!.length - 2).fill('-'), `skipped: ${s.reason}`]);
+  print(table(rows));
+  print('* the chosen method');
+}
+
+export function calibrationJson(c: Calibration, skipped: readonly Skipped[]) {
+  return { ...c, curve: curveJson(c.curve), skipped };
+}
+
+export function registerCalibrate(program: Command): void {
+  const cmd = program
+    .command('calibrate')
+    .description(
+      'fit γ (and T) by every method whose inputs are given, print the tables before and after and all methods side by side, and write the calibrator',
+    )
+    .requiredOption('--logits <file>', 'logits of a labelled set covering seen and absent classes')
+    .requiredOption('--labels <file>', 'class index of each row')
+    .requiredOption('--out <file>', 'where to write the calibrator JSON (for ftcal apply and the library)');
+  addCalibrationOptions(addGroupOptions(cmd))
+    .addOption(binsOption())
+    .addOption(equalMassOption())
+    .addOption(nanPolicyOption())
+    .addOption(allowOtherLabelsOption())
+    .addOption(chunkRowsOption())
+    .addOption(deviceOption())
+    .addOption(jsonOption())
+    .action(async (opts: CalibrateOptions) => {
+      const { calibration, skipped } = await runCalibration(opts);
+      await writeFileAtomic(opts.out, `${JSON.stringify(calibration.calibrator, null, 2)}\n`);
+      if (opts.json) {
+        printJson({ ...calibrationJson(calibration, skipped), out: opts.out });
+        return;
+      }
+      printCalibration(calibration, skipped);
+      print(`wrote ${opts.out}`);
+    });
+}

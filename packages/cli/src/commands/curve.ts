@@ -1,0 +1,168 @@
+import { basename } from 'node:path';
+import {
+  accumulateStats,
+  accuracyAt,
+  Calibrator,
+  type ClassGroups,
+  type CurveMark,
+  curvePlotOf,
+  type GammaCurve,
+  gammaCurve,
+  gammaCurveSvg,
+  InputError,
+  markOf,
+  openAtomicWriter,
+  oracleMethod,
+  writeFileAtomic,
+} from '@ftcal/core';
+import type { Command } from 'commander';
+import { labelsFor, openLogitsFor, readTextFile, withOpenFiles } from '../datasets.ts';
+import {
+  deviceOption,
+  type GroupArgs,
+  jsonOption,
+  loadGroups,
+  nanPolicyOf,
+  nanPolicyOption,
+  withBackend,
+} from '../inputs.ts';
+import { cleanupOnSignal } from '../interrupt.ts';
+import { addGroupOptions, allowOtherLabelsOption, chunkRowsOption } from '../options.ts';
+import { print, printJson } from '../output.ts';
+import { progress } from '../progress.ts';
+import { fixed, scalar } from '../tables.ts';
+
+interface CurveOptions extends GroupArgs {
+  logits: string;
+  labels: string;
+  out: string;
+  plot?: string;
+  calibrator?: string;
+  nanPolicy?: string;
+  allowOtherLabels?: boolean;
+  chunkRows?: number;
+  device?: string;
+  json?: boolean;
+}
+
+/** Points per write: a million-point curve streams out in bounded pieces. */
+const LINES_PER_WRITE = 65536;
+
+/**
+ * gamma,seen,unseen,overall per point, ascending γ, accuracies in percent. JavaScript's number to string
+ * conversion is the shortest text that reads back to the same double, so nothing is lost to formatting.
+ */
+async function writeCurveCsv(path: string, curve: GammaCurve): Promise<void> {
+  const writer = await openAtomicWriter(path);
+  await cleanupOnSignal(
+    () => writer.abort(),
+    async () => {
+      try {
+        await writer.write(Buffer.from('gamma,seen,unseen,overall\n'));
+        const points = curve.points;
+        for (let i = 0; i < points.length; i += LINES_PER_WRITE) {
+          let text = '';
+          for (const p of points.slice(i, i + LINES_PER_WRITE))
+            text += `${p.gamma},${p.seen},${p.unseen},${p.overall}\n`;
+          await writer.write(Buffer.from(text));
+        }
+        await writer.commit();
+      } catch (e) {
+        await writer.abort();
+        throw e;
+      }
+    },
+  );
+}
+
+async function calibratorMark(path: string, groups: ClassGroups): Promise<{ label: string; gamma: number }> {
+  const c = Calibrator.fromJSON(await readTextFile(path), path);
+  if (c.groups.codes.join() !== groups.codes.join()) {
+    throw new InputError(
+      `${path}: the calibrator was fitted with other class groups than these; pass the groups it was fitted with`,
+    );
+  }
+  return { label: c.method, gamma: c.gamma };
+}
+
+export function registerCurve(program: Command): void {
+  const cmd = program
+    .command('curve')
+    .description(
+      'the exact γ curve (seen, unseen and overall accuracy at every distinct operating point) as CSV, and optionally its plot',
+    )
+    .requiredOption('--logits <file>', 'logits (rows × classes)')
+    .requiredOption('--labels <file>', 'class index of each row')
+    .requiredOption('--out <file>', 'CSV: gamma,seen,unseen,overall (accuracies in %), ascending γ');
+  addGroupOptions(cmd)
+    .option('--plot <file>', 'also draw the curve as SVG, with γ = 0 and the oracle point marked')
+    .option('--calibrator <file>', 'mark this calibrator’s γ on the plot too')
+    .addOption(nanPolicyOption())
+    .addOption(allowOtherLabelsOption())
+    .addOption(chunkRowsOption())
+    .addOption(deviceOption())
+    .addOption(jsonOption())
+    .action(async (opts: CurveOptions) => {
+      const { curve, marks } = await withOpenFiles(async (files) => {
+        const logits = await openLogitsFor(files, opts.logits, null);
+        const groups = await loadGroups(opts, logits.cols);
+        const allowOther = opts.allowOtherLabels === true;
+        const labels = await labelsFor(opts.labels, logits, groups, allowOther);
+        const fromCalibrator = opts.calibrator ? await calibratorMark(opts.calibrator, groups) : null;
+        return withBackend(opts.device, async (backend) => {
+          const bar = progress(`statistics of ${basename(logits.name)}`);
+          const data = await accumulateStats(backend, logits, {
+            groups,
+            labels,
+            nanPolicy: nanPolicyOf(opts.nanPolicy),
+            ...(allowOther ? { allowOtherLabels: true } : {}),
+            ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+            onProgress: (done, total) => bar.update(done, total),
+          });
+          bar.done();
+          const curve = await gammaCurve(backend, data);
+          const marks: CurveMark[] = [markOf('γ = 0', 0, accuracyAt(data, 0))];
+          if (curve.seenRows > 0 && curve.absentRows > 0) {
+            const oracle = oracleMethod(curve);
+            marks.push(markOf('oracle', oracle.gamma, accuracyAt(data, oracle.gamma)));
+          }
+          if (fromCalibrator) {
+            marks.push(
+              markOf(fromCalibrator.label, fromCalibrator.gamma, accuracyAt(data, fromCalibrator.gamma)),
+            );
+          }
+          return { curve, marks };
+        });
+      });
+      await writeCurveCsv(opts.out, curve);
+      if (opts.plot) {
+        const svg = gammaCurveSvg(curvePlotOf(curve, marks));
+        await writeFileAtomic(opts.plot, `<?xml version="1.0" encoding="UTF-8"?>\n${svg}\n`);
+      }
+      if (opts.json) {
+        printJson({
+          schemaVersion: 1,
+          command: 'curve',
+          logits: opts.logits,
+          out: opts.out,
+          plot: opts.plot ?? null,
+          points: curve.points.length,
+          ausuc: curve.ausuc,
+          distinctThresholds: curve.distinctThresholds,
+          seenRows: curve.seenRows,
+          absentRows: curve.absentRows,
+          marks,
+        });
+        return;
+      }
+      print(
+        `${curve.points.length} points (${curve.distinctThresholds} distinct thresholds) over ${curve.seenRows} seen- and ${curve.absentRows} absent-labelled rows; AUSUC ${fixed(curve.ausuc, 4)}`,
+      );
+      for (const m of marks) {
+        print(
+          `  ${m.label.padEnd(8)} γ = ${scalar(m.gamma)}: seen ${fixed(m.seen, 2)}, unseen ${fixed(m.unseen, 2)}, overall ${fixed(m.overall, 2)}`,
+        );
+      }
+      print(`wrote ${opts.out}${opts.plot ? ` and ${opts.plot}` : ''}`);
+    });
+}

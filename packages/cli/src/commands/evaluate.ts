@@ -1,0 +1,178 @@
+import { basename } from 'node:path';
+import { type Evaluation, evaluate, type HeadWeights, InputError } from '@ftcal/core';
+import { type Command, Option } from 'commander';
+import { labelsFor, openLogitsFor, readMatrix, withOpenFiles } from '../datasets.ts';
+import {
+  deviceOption,
+  type GroupArgs,
+  jsonOption,
+  loadGroups,
+  nanPolicyOf,
+  nanPolicyOption,
+  withBackend,
+} from '../inputs.ts';
+import {
+  addGroupOptions,
+  allowOtherLabelsOption,
+  binsOption,
+  chunkRowsOption,
+  collect,
+  equalMassOption,
+  finiteArg,
+  positiveArg,
+} from '../options.ts';
+import { info, print, printJson, table } from '../output.ts';
+import { progress } from '../progress.ts';
+import { curveJson, diagnosticsLines, fixed, metricCells, metricHeader, scalar } from '../tables.ts';
+
+interface EvaluateOptions extends GroupArgs {
+  logits: string[];
+  labels: string;
+  gamma: number;
+  temperature: number;
+  weights?: string;
+  bins: number;
+  equalMass?: boolean;
+  nanPolicy?: string;
+  allowOtherLabels?: boolean;
+  chunkRows?: number;
+  device?: string;
+  json?: boolean;
+}
+
+/** Head weights for the weight-norm diagnostics: one row per class of the head. */
+export async function loadHeadWeights(spec: string, numClasses: number): Promise<HeadWeights> {
+  const w = await readMatrix(spec, 'head weights');
+  if (w.rows !== numClasses) {
+    const transposed = w.cols === numClasses ? ' (it looks transposed: save W.T)' : '';
+    throw new InputError(
+      `${spec}: ${w.rows} weight rows but the logits have ${numClasses} classes${transposed}; pass the head's weights in nn.Linear layout (classes × features)`,
+    );
+  }
+  return w;
+}
+
+function droppedText(e: Evaluation): string | null {
+  const { nonFinite, otherLabel } = e.data.dropped;
+  if (nonFinite + otherLabel === 0) return null;
+  const parts = [
+    nonFinite ? `${nonFinite} with NaN/+Inf logits` : '',
+    otherLabel ? `${otherLabel} labelled in O` : '',
+  ].filter(Boolean);
+  return `${e.data.source}: dropped ${parts.join(' and ')} of ${e.data.sourceRows} rows`;
+}
+
+function printEvaluations(evaluations: Evaluation[]): void {
+  const first = evaluations[0]!;
+  const g = first.groups;
+  print(
+    `${g.numClasses} classes: ${g.seen.length} seen, ${g.absent.length} absent${g.other.length ? `, ${g.other.length} other` : ''}; γ = ${scalar(first.gamma)}, T = ${scalar(first.temperature)}; accuracies in %`,
+  );
+  const rows = [['logits', 'rows', ...metricHeader()]];
+  for (const e of evaluations)
+    rows.push([basename(e.data.source), String(e.data.rows), ...metricCells(e.table)]);
+  print(table(rows));
+  for (const e of evaluations) {
+    const dropped = droppedText(e);
+    if (dropped) print(dropped);
+  }
+  for (const e of evaluations) {
+    print();
+    print(`diagnostics, ${basename(e.data.source)} (mean ± std over rows)`);
+    for (const line of diagnosticsLines(e.diagnostics)) print(`  ${line}`);
+    if (e.confidence.equalMass) {
+      print(
+        `  ECE over ${e.confidence.equalMass.numBins} equal-mass bins: ${fixed(e.confidence.equalMass.ece, 4)}`,
+      );
+    }
+  }
+}
+
+export function registerEvaluate(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description(
+      'accuracy table (Y/Y S/Y U/Y S/S U/U H), AUSUC, NLL/ECE/Brier and diagnostics at one operating point (γ, T); several --logits give one row each',
+    )
+    .requiredOption(
+      '--logits <file>',
+      'logits (rows × classes): .npy, .npz[:name], .safetensors[:name], .csv; repeat for checkpoints',
+      collect,
+    )
+    .requiredOption('--labels <file>', 'class index of each row');
+  addGroupOptions(cmd)
+    .addOption(
+      new Option('--gamma <g>', 'bias added to absent-class logits')
+        .argParser(finiteArg('--gamma'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--temperature <T>', 'temperature dividing the scores')
+        .argParser(positiveArg('--temperature'))
+        .default(1),
+    )
+    .option(
+      '--weights <file>',
+      'head weights (classes × features, nn.Linear layout) for weight-norm diagnostics',
+    )
+    .addOption(binsOption())
+    .addOption(equalMassOption())
+    .addOption(nanPolicyOption())
+    .addOption(allowOtherLabelsOption())
+    .addOption(chunkRowsOption())
+    .addOption(deviceOption())
+    .addOption(jsonOption())
+    .action(async (opts: EvaluateOptions) => {
+      const evaluations = await withOpenFiles(async (files) => {
+        const first = await openLogitsFor(files, opts.logits[0]!, null);
+        const groups = await loadGroups(opts, first.cols);
+        const allowOther = opts.allowOtherLabels === true;
+        const labels = await labelsFor(opts.labels, first, groups, allowOther);
+        const sets = [first];
+        for (const spec of opts.logits.slice(1)) {
+          const s = await openLogitsFor(files, spec, groups, opts.logits[0]);
+          if (s.rows !== labels.length) {
+            throw new InputError(
+              `${spec}: ${s.rows} rows but ${opts.labels} holds ${labels.length} labels; every --logits must score the same labelled rows`,
+            );
+          }
+          sets.push(s);
+        }
+        const weights = opts.weights ? await loadHeadWeights(opts.weights, groups.numClasses) : undefined;
+        return withBackend(opts.device, async (backend) => {
+          const out: Evaluation[] = [];
+          for (const logits of sets) {
+            const bar = progress(`evaluating ${basename(logits.name)}`);
+            out.push(
+              await evaluate(backend, {
+                logits,
+                labels,
+                groups,
+                gamma: opts.gamma,
+                temperature: opts.temperature,
+                bins: opts.bins,
+                nanPolicy: nanPolicyOf(opts.nanPolicy),
+                ...(opts.equalMass ? { equalMass: true } : {}),
+                ...(allowOther ? { allowOtherLabels: true } : {}),
+                ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+                ...(weights ? { weights } : {}),
+                onProgress: (_stage, done, total) => bar.update(done, total),
+              }),
+            );
+            bar.done();
+          }
+          return out;
+        });
+      });
+      if (opts.json) {
+        for (const e of evaluations) {
+          const dropped = droppedText(e);
+          if (dropped) info(`ftcal: ${dropped}`);
+        }
+        const docs = evaluations.map((e) => ({ ...e, labels: opts.labels, curve: curveJson(e.curve) }));
+        printJson(docs.length === 1 ? docs[0] : docs);
+        return;
+      }
+      printEvaluations(evaluations);
+    });
+}

@@ -1,0 +1,135 @@
+import { basename } from 'node:path';
+import {
+  accumulateStats,
+  type CurveMark,
+  markOf,
+  methodRowOf,
+  type ReportInput,
+  readClassNames,
+  reliabilityPanelOf,
+  thresholdsByLabelGroup,
+  writeReport,
+} from '@ftcal/core';
+import type { Command } from 'commander';
+import { addCalibrationOptions, type CalibrationArgs } from '../calibration-inputs.ts';
+import { deviceOption, jsonOption, nanPolicyOption } from '../inputs.ts';
+import { methodNote } from '../method-notes.ts';
+import {
+  addGroupOptions,
+  allowOtherLabelsOption,
+  binsOption,
+  chunkRowsOption,
+  equalMassOption,
+} from '../options.ts';
+import { print, printJson } from '../output.ts';
+import { scalar } from '../tables.ts';
+import { calibrationJson, runCalibration } from './calibrate.ts';
+
+interface ReportOptions extends CalibrationArgs {
+  out: string;
+  title?: string;
+  bins: number;
+  equalMass?: boolean;
+  device?: string;
+  json?: boolean;
+}
+
+function groupsText(opts: ReportOptions): string {
+  if (opts.groups) return opts.groups;
+  return `--seen ${opts.seen}${opts.absent ? ` --absent ${opts.absent}` : ''}`;
+}
+
+export function registerReport(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description(
+      'one self-contained HTML page: tables before and after, every method, the γ curve with the chosen points, reliability diagrams and logit-gap histograms',
+    )
+    .requiredOption('--logits <file>', 'logits of a labelled set covering seen and absent classes')
+    .requiredOption('--labels <file>', 'class index of each row')
+    .requiredOption('--out <file>', 'the HTML page to write')
+    .option('--title <text>', 'page heading');
+  addCalibrationOptions(addGroupOptions(cmd))
+    .addOption(binsOption())
+    .addOption(equalMassOption())
+    .addOption(nanPolicyOption())
+    .addOption(allowOtherLabelsOption())
+    .addOption(chunkRowsOption())
+    .addOption(deviceOption())
+    .addOption(jsonOption())
+    .action(async (opts: ReportOptions) => {
+      const names = opts.classNames ? await readClassNames(opts.classNames) : null;
+      const {
+        calibration: c,
+        skipped,
+        more,
+      } = await runCalibration(opts, async (backend, _c, opened) => {
+        // Calibration keeps per-row statistics internally; the logit-gap histogram needs the thresholds
+        // by row, so the statistics pass runs once more here.
+        const data = await accumulateStats(backend, opened.logits, {
+          groups: opened.input.groups,
+          labels: opened.input.labels,
+          nanPolicy: opened.input.nanPolicy ?? 'error',
+          ...(opened.input.allowOtherLabels ? { allowOtherLabels: true } : {}),
+          ...(opened.input.chunkRows ? { chunkRows: opened.input.chunkRows } : {}),
+        });
+        return {
+          thresholds: thresholdsByLabelGroup(data),
+          device: backend.name,
+          groups: opened.input.groups,
+        };
+      });
+      const { thresholds, device, groups } = more!;
+      const marks: CurveMark[] = [
+        markOf('γ = 0', 0, c.before),
+        ...c.methods.map((m) => markOf(m.method, m.gamma, m.table)),
+      ];
+      const label = (k: number) => names?.[k] ?? String(k);
+      const evaluated: [string, string][] = [
+        ['logits', opts.logits],
+        ['labels', opts.labels],
+        ['class groups', groupsText(opts)],
+        [
+          'rows',
+          `${c.data.rows} (${c.data.seenRows} labelled seen, ${c.data.absentRows} labelled absent${c.data.sourceRows !== c.data.rows ? `; ${c.data.sourceRows - c.data.rows} dropped` : ''})`,
+        ],
+        [
+          'classes',
+          `${groups.numClasses}: ${groups.seen.length} seen, ${groups.absent.length} absent, ${groups.other.length} other`,
+        ],
+      ];
+      if (opts.fitLogits) evaluated.push(['fitting set (alg)', `${opts.fitLogits}, ${opts.fitLabels}`]);
+      if (opts.foldLogits?.length) evaluated.push(['pcv folds', opts.foldLogits.join(', ')]);
+      const input: ReportInput = {
+        title: opts.title ?? `ftcal calibration report: ${basename(opts.logits)}`,
+        evaluated,
+        device,
+        date: new Date(),
+        calibration: { method: c.method, before: c.before, after: c.after },
+        methods: [
+          ...c.methods.map((m) => methodRowOf(m, m.table, methodNote(m))),
+          ...skipped.map((s) => ({ method: s.method, table: {}, note: `skipped: ${s.reason}` })),
+        ],
+        curve: { points: c.curve.points, marks, ausuc: c.curve.ausuc, overallPanel: true },
+        reliability: [
+          reliabilityPanelOf('Before (γ = 0, T = 1)', c.confidenceBefore.calibration),
+          reliabilityPanelOf(`After (${c.method})`, c.confidenceAfter.calibration),
+        ],
+        logitGap: { thresholds, markers: marks.map((m) => ({ label: m.label, gamma: m.gamma })) },
+        classes: {
+          seen: groups.seen.map(label),
+          absent: groups.absent.map(label),
+          other: groups.other.map(label),
+        },
+      };
+      await writeReport(opts.out, input);
+      if (opts.json) {
+        const { calibrator: _calibrator, ...doc } = calibrationJson(c, skipped);
+        printJson({ ...doc, command: 'report', out: opts.out });
+        return;
+      }
+      print(
+        `wrote ${opts.out}: ${c.method} γ = ${scalar(c.gamma)}, T = ${scalar(c.temperature)}; U/Y ${c.before['U/Y'].toFixed(2)} → ${c.after['U/Y'].toFixed(2)}, Y/Y ${c.before['Y/Y'].toFixed(2)} → ${c.after['Y/Y'].toFixed(2)}`,
+      );
+    });
+}

@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { type ClassGroups, checkLabels, InputError, openArray, type TensorSource } from '@ftcal/core';
+import { loadLabels, openLogits } from './inputs.ts';
+
+/**
+ * Every file a command opens, closed together when it ends (success or not), so a failure half-way
+ * through opening inputs leaks no handle.
+ */
+export class OpenFiles {
+  private readonly sources: TensorSource[] = [];
+
+  track<T extends TensorSource>(source: T): T {
+    this.sources.push(source);
+    return source;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.sources.splice(0).map((s) => s.close().catch(() => {})));
+  }
+}
+
+export async function withOpenFiles<T>(work: (files: OpenFiles) => Promise<T>): Promise<T> {
+  const files = new OpenFiles();
+  try {
+    return await work(files);
+  } finally {
+    await files.closeAll();
+  }
+}
+
+/** Logits whose width must match the head the groups describe (checked before any work starts). */
+export async function openLogitsFor(
+  files: OpenFiles,
+  spec: string,
+  groups: ClassGroups | null,
+  againstName?: string,
+): Promise<TensorSource> {
+  const source = files.track(await openLogits(spec));
+  if (groups && source.cols !== groups.numClasses) {
+    throw new InputError(
+      `${spec}: ${source.cols} logits per row but ${againstName ?? 'the class groups'} ${againstName ? 'has' : 'have'} ${groups.numClasses} classes; use logits of the same model head`,
+    );
+  }
+  return source;
+}
+
+/**
+ * Labels of a logit file's rows, checked against the groups here so that a bad label is reported against
+ * the labels file (out of range: always an error; in O: an error unless --allow-other-labels).
+ */
+export async function labelsFor(
+  spec: string,
+  rowsOf: TensorSource,
+  groups: ClassGroups,
+  allowOtherLabels: boolean,
+): Promise<Int32Array> {
+  const labels = await loadLabels(spec, rowsOf.rows, rowsOf.name);
+  try {
+    checkLabels(labels, groups, { allowOtherLabels, what: spec });
+  } catch (e) {
+    // The engine names its option; a CLI user needs the flag.
+    if (e instanceof InputError)
+      throw new InputError(e.message.replace('pass allowOtherLabels', 'pass --allow-other-labels'));
+    throw e;
+  }
+  return labels;
+}
+
+/** A 2-D array read whole (head weights): small next to the data, and needed at every chunk. */
+export async function readMatrix(
+  spec: string,
+  what: string,
+): Promise<{ data: Float32Array; rows: number; cols: number }> {
+  const source = await openArray(spec);
+  try {
+    if (source.shape.length !== 2) {
+      throw new InputError(
+        `${spec}: ${what} must be a 2-D array, got shape [${source.shape.join(', ')}]; save it as a matrix`,
+      );
+    }
+    return { data: await source.readRows(0, source.rows), rows: source.rows, cols: source.cols };
+  } finally {
+    await source.close();
+  }
+}
+
+/** A vector read whole (a bias): a 1-D array, or a 1×n / n×1 matrix. */
+export async function readVector(spec: string): Promise<Float32Array> {
+  const source = await openArray(spec);
+  try {
+    if (source.shape.length === 2 && source.rows !== 1 && source.cols !== 1) {
+      throw new InputError(
+        `${spec}: expected a vector, got a ${source.rows}×${source.cols} matrix; save one value per class`,
+      );
+    }
+    return await source.readRows(0, source.rows);
+  } finally {
+    await source.close();
+  }
+}
+
+/** A small text file (a calibrator), with the fs errors a user can fix turned into one-line InputErrors. */
+export async function readTextFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${path}: no such file; check the path`);
+    if (code === 'EISDIR') throw new InputError(`${path}: is a directory, not a file; pass the file's path`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new InputError(`${path}: permission denied; check the file permissions`);
+    throw e;
+  }
+}

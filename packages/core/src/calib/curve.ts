@@ -58,6 +58,8 @@ function beyond(tau: number, direction: 1 | -1): number {
  * is monotone, only runs of equal f32 keys can be out of f64 order, and those are fixed here.
  */
 async function sortThresholds(backend: Backend, t: Float64Array, rows: Uint32Array): Promise<Uint32Array> {
+  // Nothing to sort; and a zero-length buffer is not something to hand a GPU.
+  if (rows.length === 0) return rows;
   const keys = new Float32Array(rows.length);
   for (let i = 0; i < rows.length; i++) keys[i] = t[rows[i]!]!;
   const { keys: sorted, order } = await backend.sortKeys(keys);

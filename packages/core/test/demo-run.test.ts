@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend/cpu.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import type { DemoConfig } from '../src/demo/config.ts';
+import type { DemoMethod, DemoRow } from '../src/demo/evaluate.ts';
 import { type DemoResult, runDemo } from '../src/demo/run.ts';
+import { demoVerdict } from '../src/demo/verdict.ts';
 import { openTestGpu } from './gpu-harness.ts';
 
 // A small run (a tenth of the digits, a 64-unit hidden layer, two epochs each) keeps llvmpipe quick;
@@ -36,6 +38,59 @@ function expectSameNumbers(a: DemoResult, b: DemoResult, lossRel: number, gammaA
     expect(Math.abs(v - lb[i]!) / v).toBeLessThanOrEqual(lossRel);
   });
 }
+
+function row(
+  method: DemoMethod | null,
+  model: DemoRow['model'],
+  yy: number,
+  sy: number,
+  uy: number,
+  ncmU: number,
+) {
+  const t = { 'Y/Y': yy, 'S/Y': sy, 'U/Y': uy, 'S/S': sy, 'U/U': uy, H: 0 };
+  return {
+    name: method ?? model,
+    model,
+    method,
+    gamma: method ? 2 : 0,
+    accuracy: t,
+    ausuc: 0.5,
+    ncm: { ...t, 'U/Y': ncmU },
+  };
+}
+
+describe('demo verdict', () => {
+  it('says what the rows show: collapse, intact features, recovery and its cost', () => {
+    const v = demoVerdict([
+      row(null, 'pre-trained', 60, 58, 62, 80),
+      row(null, 'fine-tuned', 50, 95, 5, 79.5),
+      row('alg', 'fine-tuned', 70, 90, 50, 79.5),
+      row('pcv', 'fine-tuned', 55, 40, 70, 79.5),
+    ]);
+    expect(v.collapsed).toBe(true);
+    expect(v.featuresIntact).toBe(true);
+    expect(v.recovered).toEqual({ alg: true, pcv: true });
+    expect(v.recoveredBy).toEqual(['alg', 'pcv']);
+    expect(v.sentences[0]).toMatch(/collapsed U\/Y from 62\.0% to 5\.0%/);
+    expect(v.sentences[1]).toMatch(/survived/);
+    expect(v.sentences[2]).toMatch(/from alg .* recovered it: .*above the pre-trained model\.$/);
+    expect(v.sentences[3]).toMatch(/S\/Y paid for it \(95\.0% → 40\.0%\)/);
+  });
+
+  it('reports no collapse, damaged features and a failed recovery when the numbers say so', () => {
+    const v = demoVerdict([
+      row(null, 'pre-trained', 60, 58, 62, 80),
+      row(null, 'fine-tuned', 62, 70, 50, 60),
+      row('alg', 'fine-tuned', 61, 69, 52, 60),
+    ]);
+    expect(v.collapsed).toBe(false);
+    expect(v.featuresIntact).toBe(false);
+    expect(v.recovered.alg).toBe(false);
+    expect(v.sentences[0]).toMatch(/did not collapse/);
+    expect(v.sentences[1]).toMatch(/damaged the features/);
+    expect(v.sentences[2]).toMatch(/from alg did not recover it/);
+  });
+});
 
 describe('runDemo on the CPU backend', () => {
   it('is a pure function of the seed, and another seed gives another run', async () => {

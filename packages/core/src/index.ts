@@ -138,6 +138,7 @@ export {
   pickMatmulVariant,
   planMatmulChunks,
   type RecordedMatmul,
+  type RecordOptions,
   recordMatmul,
   vec4Loadable,
 } from './webgpu/matmul.ts';

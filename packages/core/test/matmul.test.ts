@@ -8,6 +8,7 @@ import {
   matmulGpu,
   pickMatmulVariant,
   planMatmulChunks,
+  recordMatmul,
   vec4Loadable,
 } from '../src/webgpu/matmul.ts';
 import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
@@ -262,6 +263,41 @@ describe('matmul kernels vs CPU twin', () => {
         magnitude(a, b, c, options),
         REL,
       );
+    }
+  });
+
+  it('recordMatmul runs on resident buffers, several dispatches over the batch', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const g = gpu.ctx;
+    for (const variant of ['small', 'tiled', 'tiled-vec4'] as const) {
+      const c: Case = {
+        m: 12,
+        n: 20,
+        k: 8,
+        batch: 5,
+        transA: true,
+        transB: false,
+        sharedB: true,
+        bias: true,
+      };
+      const { a, b, options } = inputs(c, 4000);
+      const got = await g.checked('test', async () => {
+        const buffers = {
+          a: g.upload(a),
+          b: g.upload(b),
+          bias: g.upload(options.bias!),
+          c: g.storage(5 * 12 * 20 * 4),
+        };
+        const encoder = g.device.createCommandEncoder();
+        // 5 entries, 2 per dispatch: three dispatches, the last one partial.
+        const recorded = recordMatmul(g, encoder, buffers, c, { variant, batchPerDispatch: 2 });
+        g.device.queue.submit([encoder.finish()]);
+        const out = await g.readF32(buffers.c, 5 * 12 * 20);
+        recorded.release();
+        for (const buf of Object.values(buffers)) buf.destroy();
+        return out;
+      });
+      expectWithin(got, matmulCpu(a, b, c.m, c.n, c.k, options), magnitude(a, b, c, options), REL);
     }
   });
 

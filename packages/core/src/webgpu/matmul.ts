@@ -87,6 +87,16 @@ export interface RecordedMatmul {
   release(): void;
 }
 
+export interface RecordOptions {
+  /** Kernel to use instead of the picker's choice. */
+  variant?: MatmulVariant;
+  /**
+   * Batch entries per dispatch; default and maximum: the device's workgroups per dimension. Smaller
+   * values only let tests reach the multi-dispatch path without 65536 batch entries.
+   */
+  batchPerDispatch?: number;
+}
+
 /**
  * Records C = op(A)·op(B) (+ bias) on resident buffers into `encoder`, without chunking: every operand
  * must fit one storage binding (matmulGpu splits larger ones). Run it inside ctx.checked so a bad
@@ -97,8 +107,9 @@ export function recordMatmul(
   encoder: GPUCommandEncoder,
   buffers: MatmulBuffers,
   problem: MatmulProblem,
-  variant: MatmulVariant = pickMatmulVariant(problem),
+  options: RecordOptions = {},
 ): RecordedMatmul {
+  const variant = options.variant ?? pickMatmulVariant(problem);
   const p: Required<MatmulProblem> = {
     batch: 1,
     transA: false,
@@ -145,7 +156,8 @@ export function recordMatmul(
     { buffer: bias, size: buffers.bias ? p.n * 4 : 4 },
     { buffer: buffers.c, size: bytes.c },
   ];
-  for (let z0 = 0; z0 < p.batch; z0 += maxDim) {
+  const perDispatch = Math.min(maxDim, options.batchPerDispatch ?? maxDim);
+  for (let z0 = 0; z0 < p.batch; z0 += perDispatch) {
     const uniforms = ctx.uniforms(kernel, {
       M: p.m,
       N: p.n,
@@ -161,7 +173,7 @@ export function recordMatmul(
     ctx.dispatch(
       kernel,
       [...bound, uniforms],
-      [grid.x, grid.y, Math.min(maxDim, p.batch - z0)],
+      [grid.x, grid.y, Math.min(perDispatch, p.batch - z0)],
       constants,
       encoder,
     );
@@ -330,7 +342,7 @@ export async function matmulGpu(
             encoder,
             { a: aBuf, b: bBuf, c: cBuf, ...(bias ? { bias } : {}) },
             piece,
-            variant ?? pickMatmulVariant(piece),
+            variant ? { variant } : {},
           );
           ctx.device.queue.submit([encoder.finish()]);
           const pieceC = await ctx.readF32(cBuf, bc * rows * cols);

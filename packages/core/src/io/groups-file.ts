@@ -8,7 +8,7 @@ import { fsError, inputError } from './fail.ts';
  * or space separated); entries are indices or, with a class-names file, names. `absent: null` means
  * "every class not seen", the default the engine applies.
  */
-export interface ClassGroups {
+export interface GroupLists {
   seen: number[];
   absent: number[] | null;
 }
@@ -146,7 +146,7 @@ export function parseGroups(
   text: string,
   file: string,
   options: { names?: readonly string[] | null; namesFile?: string; numClasses?: number; json?: boolean } = {},
-): ClassGroups {
+): GroupLists {
   const names = options.names ?? null;
   const numClasses = options.numClasses ?? names?.length;
   if (names && options.numClasses !== undefined && names.length !== options.numClasses) {
@@ -208,7 +208,7 @@ export function parseGroups(
 }
 
 /** Reads a class-groups file (JSON or a text list of seen classes). */
-export async function readGroupsFile(path: string, options: GroupsFileOptions = {}): Promise<ClassGroups> {
+export async function readGroupsFile(path: string, options: GroupsFileOptions = {}): Promise<GroupLists> {
   const text = await readText(path);
   let names: readonly string[] | null = null;
   let namesFile: string | undefined;

@@ -4,7 +4,7 @@ export { type ByteSource, fileBytes, memoryBytes } from './bytes.ts';
 export { type CsvOptions, type CsvSource, openCsv, parseCsv } from './csv.ts';
 export type { DTypeName } from './dtype.ts';
 export {
-  type ClassGroups,
+  type GroupLists,
   type GroupsFileOptions,
   parseGroups,
   readClassNames,

@@ -1,0 +1,77 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonOf } from './expect-cli.ts';
+import { scratch } from './files.ts';
+import { type Golden, writeGolden } from './golden.ts';
+import { ftcal } from './run-cli.ts';
+
+describe('ftcal report (built binary)', () => {
+  const s = scratch();
+  let golden: Golden;
+  const labelled = () => [
+    '--logits',
+    s.path('logits.npy'),
+    '--labels',
+    s.path('labels.npy'),
+    '--groups',
+    s.path('groups.json'),
+    '--device',
+    'cpu',
+  ];
+
+  beforeAll(async () => {
+    golden = await writeGolden('basic', s.path);
+    const names = Array.from({ length: golden.numClasses }, (_, k) => `class<${k}>`);
+    writeFileSync(s.path('names.txt'), `${names.join('\n')}\n`);
+  });
+  afterAll(() => s.remove());
+
+  it('writes one self-contained page with the calibration’s tables, every method and the three plots', () => {
+    const out = s.path('report.html');
+    const doc = jsonOf(
+      ftcal([
+        'report',
+        ...labelled(),
+        '--class-names',
+        s.path('names.txt'),
+        '--fit-logits',
+        s.path('fit-logits.npy'),
+        '--fit-labels',
+        s.path('fit-labels.npy'),
+        '--out',
+        out,
+        '--json',
+      ]),
+    );
+    expect(doc.command).toBe('report');
+    expect(doc.method).toBe('alg');
+    expect(Math.abs(doc.gamma - golden.expected.methods.alg)).toBeLessThan(1e-5);
+    expect(doc.calibrator).toBeUndefined();
+    const html = readFileSync(out, 'utf8');
+    expect(html.toLowerCase().startsWith('<!doctype html>')).toBe(true);
+    // Self-contained: no scripts, nothing fetched from elsewhere.
+    expect(html).not.toMatch(/<script|<link |src="http|href="http/i);
+    expect(html.match(/<svg/g)?.length).toBeGreaterThanOrEqual(3);
+    const before = golden.expected.accuracy[0]!.table;
+    expect(html).toContain(before['Y/Y']!.toFixed(2));
+    expect(html).toContain(doc.after['U/Y'].toFixed(2));
+    for (const method of ['alg', 'oracle', 'constrained', 'hmean', 'nll', 'temperature']) {
+      expect(html).toContain(`>${method}<`);
+    }
+    expect(html).toContain('skipped: needs fold models');
+    // Class names are user text: escaped, never markup.
+    expect(html).toContain('class&lt;0&gt;');
+    expect(html).not.toContain('class<0>');
+  });
+
+  it('prints a summary line without --json', () => {
+    const out = s.path('plain.html');
+    const r = ftcal(['report', ...labelled(), '--method', 'oracle', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const before = golden.expected.accuracy[0]!.table;
+    expect(r.stdout).toMatch(
+      new RegExp(`^wrote .*plain\\.html: oracle γ = .*U/Y ${before['U/Y']!.toFixed(2)} → `),
+    );
+    expect(readFileSync(out, 'utf8')).toContain('skipped: needs the fine-tuning training logits');
+  });
+});

@@ -31,7 +31,10 @@ export interface MatmulBuffers {
   bias?: GPUBuffer;
 }
 
-/** The small variant wins while op(A) or op(B) is this thin: a 64-wide tile would be mostly padding. */
+/**
+ * The small variant runs while op(A) or op(B) is this thin, where a 64-wide tile is mostly padding. On
+ * llvmpipe (CPU time, K=N=2048) it beat the tiled kernel at M=8 and lost from M=16 on.
+ */
 const SMALL_SIDE = 8;
 const SMALL_SLOTS = 8;
 
@@ -72,6 +75,25 @@ function smallBlock(m: number, n: number): { rows: number; cols: number } {
   return { rows: SMALL_SLOTS / cols, cols };
 }
 
+/** The problem with its defaults filled in; throws unless every size is a positive integer. */
+function completeProblem(problem: MatmulProblem): Required<MatmulProblem> {
+  const p = {
+    m: problem.m,
+    n: problem.n,
+    k: problem.k,
+    batch: problem.batch ?? 1,
+    transA: problem.transA ?? false,
+    transB: problem.transB ?? false,
+    sharedB: problem.sharedB ?? false,
+  };
+  for (const name of ['m', 'n', 'k', 'batch'] as const) {
+    const v = p[name];
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
+  }
+  return p;
+}
+
 /** Bytes of A, B and C a problem binds. */
 function bindingBytes(p: Required<MatmulProblem>): { a: number; b: number; c: number } {
   return {
@@ -110,13 +132,7 @@ export function recordMatmul(
   options: RecordOptions = {},
 ): RecordedMatmul {
   const variant = options.variant ?? pickMatmulVariant(problem);
-  const p: Required<MatmulProblem> = {
-    batch: 1,
-    transA: false,
-    transB: false,
-    sharedB: false,
-    ...problem,
-  };
+  const p = completeProblem(problem);
   if (variant === 'tiled-vec4' && !vec4Loadable(p)) {
     throw new RangeError(
       `matmul: tiled-vec4 needs the stored rows of A and B to be multiples of 4 floats (m=${p.m}, n=${p.n}, k=${p.k})`,
@@ -279,16 +295,7 @@ function checkMatmul(
   k: number,
   options: MatmulOptions,
 ): Required<MatmulProblem> {
-  const batch = options.batch ?? 1;
-  for (const [name, v] of [
-    ['m', m],
-    ['n', n],
-    ['k', k],
-    ['batch', batch],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1)
-      throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
-  }
+  const { batch } = completeProblem({ m, n, k, batch: options.batch ?? 1 });
   if (a.length !== batch * m * k)
     throw new RangeError(`matmul: A has ${a.length} values, expected ${batch}·${m}·${k}`);
   const sharedB = b.length === k * n && batch > 1;

@@ -182,6 +182,17 @@ describe('training kernels vs CPU twins', () => {
     });
   }
 
+  it('softmaxXent stays finite and agrees on huge logits and exact ties', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const z = Float32Array.from([3e4, -3e4, 0, 3e4, 5, 5, 5, 5, -1e30, 0, 1e30, 7]);
+    const labels = Int32Array.from([1, 2, 0]);
+    const got = await gpu.softmaxXent(z, 3, 4, labels);
+    const want = softmaxXentCpu(z, 3, 4, labels);
+    expect(Number.isFinite(got.loss)).toBe(true);
+    expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(1e-6 * Math.abs(want.loss));
+    expectClose(got.grad, want.grad, 1e-5, 1e-7);
+  });
+
   it('splits every op into binding-sized chunks with the same results', async (ctx) => {
     if (!gpu) return ctx.skip();
     const rows = 203;

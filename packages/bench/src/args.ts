@@ -13,6 +13,8 @@ export interface BenchOptions {
   docs: string | null;
   /** Largest N·C a row benchmark or the end-to-end run may use (bigger sizes are listed as skipped). */
   maxCells: number;
+  /** Largest N·C of an end-to-end case (a whole evaluate/calibrate run); default --max-cells. */
+  maxE2eCells: number;
   /** Largest 2·M·N·K a matmul case may use. */
   maxFlops: number;
   /** Most timed repetitions per measurement (after the warm-up). */
@@ -23,13 +25,14 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cpu] [--out DIR] [--docs FILE]
-                  [--max-cells N] [--max-flops N] [--reps N] [--only kernels,curve,end-to-end] [--no-peers]
+                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,curve,end-to-end] [--no-peers]
   --json        print the result document on stdout (progress goes to stderr)
   --quick       small sizes only; finishes in under a minute on two cores
   --device      auto (hardware GPU, else CPU), gpu (a software adapter too), cpu; default gpu
   --out         folder for the JSON result and a markdown copy; default bench-results/
   --docs        also write the markdown report there (the full run writes docs/benchmarks.md)
   --max-cells   skip row benchmarks with N·C above this (e.g. 1e8 on a software adapter)
+  --max-e2e-cells  the same for the end-to-end runs (default: --max-cells)
   --max-flops   skip matmul cases with 2·M·N·K above this
   --reps        most timed repetitions per measurement (default 7, quick 3)
   --only        run only these suites
@@ -71,6 +74,11 @@ export function parseBenchArgs(argv: readonly string[], defaultDocs: string): Be
     out: v.out ?? 'bench-results',
     docs: v.docs ?? (quick ? null : defaultDocs),
     maxCells: count('max-cells', v['max-cells'], quick ? 1e6 : 1e9),
+    maxE2eCells: count(
+      'max-e2e-cells',
+      v['max-e2e-cells'],
+      count('max-cells', v['max-cells'], quick ? 1e6 : 1e9),
+    ),
     maxFlops: count('max-flops', v['max-flops'], quick ? 1e8 : 2 * 8192 ** 3),
     reps: Math.max(1, Math.round(count('reps', v.reps, quick ? 3 : 7))),
     suites,
@@ -90,6 +98,7 @@ function parse(argv: readonly string[]) {
       out: { type: 'string' },
       docs: { type: 'string' },
       'max-cells': { type: 'string' },
+      'max-e2e-cells': { type: 'string' },
       'max-flops': { type: 'string' },
       reps: { type: 'string' },
       only: { type: 'string' },

@@ -24,6 +24,8 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   platform: string;
+  /** 1-minute load average when the run started: other work on the machine skews wall times. */
+  loadAverage: number;
 }
 
 export function machine(): Machine {
@@ -34,6 +36,7 @@ export function machine(): Machine {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
   };
 }
 

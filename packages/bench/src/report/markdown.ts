@@ -152,6 +152,9 @@ export function markdown(doc: BenchDocument): string {
   out.push(`| CPU | ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB |`);
   out.push(`| OS | ${m.platform} |`);
   out.push(`| Node | ${m.node} |`);
+  out.push(
+    `| load average at start | ${m.loadAverage} on ${m.cores} cores${m.loadAverage > m.cores / 2 ? ': the machine was shared with other work, so wall times are noisy' : ''} |`,
+  );
   out.push(`| ftcal backend | ${d.name} |`);
   out.push(
     `| adapter is software | ${d.software ? 'yes: GPU figures measure a CPU rasteriser, not a GPU' : 'no'} |`,

@@ -100,9 +100,15 @@ async function endToEndCases(ctx: BenchContext, rows: number, cols: number): Pro
   const bytes = rows * cols * 4;
   const evalCase = newCase(ctx, 'end-to-end', 'evaluate (.npy)', label, shape, { bytes });
   const fitCase = newCase(ctx, 'end-to-end', 'calibrate --method nll (.npy)', label, shape, { bytes });
-  if (rows * cols > ctx.opts.maxCells) {
+  if (rows * cols > ctx.opts.maxE2eCells) {
     for (const c of [evalCase, fitCase]) {
-      skipped(c, ctx.mainImpl, ctx.mainDevice, 'round-trip', `N·C over --max-cells ${ctx.opts.maxCells}`);
+      skipped(
+        c,
+        ctx.mainImpl,
+        ctx.mainDevice,
+        'round-trip',
+        `N·C over --max-e2e-cells ${ctx.opts.maxE2eCells}`,
+      );
     }
     return [evalCase, fitCase];
   }

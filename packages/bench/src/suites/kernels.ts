@@ -292,7 +292,7 @@ async function rowCases(ctx: BenchContext, rows: number, cols: number): Promise<
         heavy,
         check: (r) =>
           stRef
-            ? `argSO ${r.argSO_sum === argSum ? 'identical' : 'DIFFERENT'} (sum); maxU sum rel diff ${Math.abs((r.maxU_sum ?? 0) - maxUSum) / Math.max(1, Math.abs(maxUSum))}`
+            ? `sum of argSO ${r.argSO_sum === argSum ? 'equal' : 'DIFFERENT'}; sum of maxU rel diff ${(Math.abs((r.maxU_sum ?? 0) - maxUSum) / Math.max(1, Math.abs(maxUSum))).toExponential(1)}`
             : undefined,
       },
     );

@@ -110,6 +110,7 @@ export { softmaxCpu } from './cpu/softmax.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
 export type { DemoConfig } from './demo/config.ts';
 export { DEMO_METHODS, type DemoMethod, type DemoRow } from './demo/evaluate.ts';
+export { forward, gradients, initMlp, type Mlp } from './demo/mlp.ts';
 export type { DemoProgress } from './demo/pipeline.ts';
 export { demoReportInput } from './demo/report.ts';
 export { type DemoOptions, type DemoResult, type DemoRun, runDemo } from './demo/run.ts';

@@ -22,6 +22,7 @@ export function biasReluCpu(
     const base = r * cols;
     for (let c = 0; c < cols; c++) {
       const v = f(x[base + c]! + bias[c]!);
+      // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; the shader gives 0, so must the twin
       out[base + c] = relu ? (v > 0 ? v : 0) : v;
     }
   }

@@ -40,15 +40,15 @@ export {
   weightNorms,
 } from './calib/diagnostics.ts';
 export {
-  type Calibration,
   type CalibrateInput,
+  type Calibration,
   type CurveSummary,
   calibrate,
   type DataSummary,
   type EngineOptions,
   EVALUATION_SCHEMA_VERSION,
-  type Evaluation,
   type EvaluateInput,
+  type Evaluation,
   evaluate,
   type LabelledSet,
   type MethodRow,

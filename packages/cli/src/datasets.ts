@@ -55,14 +55,7 @@ export async function labelsFor(
   allowOtherLabels: boolean,
 ): Promise<Int32Array> {
   const labels = await loadLabels(spec, rowsOf.rows, rowsOf.name);
-  try {
-    checkLabels(labels, groups, { allowOtherLabels, what: spec });
-  } catch (e) {
-    // The engine names its option; a CLI user needs the flag.
-    if (e instanceof InputError)
-      throw new InputError(e.message.replace('pass allowOtherLabels', 'pass --allow-other-labels'));
-    throw e;
-  }
+  checkLabels(labels, groups, { allowOtherLabels, what: spec });
   return labels;
 }
 

@@ -9,6 +9,7 @@ import { registerEvaluate } from './commands/evaluate.ts';
 import { registerLogits } from './commands/logits.ts';
 import { registerNcm } from './commands/ncm.ts';
 import { registerReport } from './commands/report.ts';
+import { cliWording } from './wording.ts';
 
 const program = new Command();
 program
@@ -40,7 +41,7 @@ async function main(): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof FtcalError) {
-      process.stderr.write(`ftcal: ${e.message}\n`);
+      process.stderr.write(`ftcal: ${cliWording(e.message)}\n`);
       return e.exitCode;
     }
     process.stderr.write(`ftcal: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -93,7 +93,7 @@ describe('bad input (built binary)', () => {
       'labels.npy',
       new RegExp(`${inO} labels are in O .*first at row ${first}`),
     );
-    expect(line).toContain('--allow-other-labels');
+    expect(line).toMatch(/add the class to --absent or pass --allow-other-labels to drop those rows$/);
     const doc = jsonOf(evaluate({ groups: s.path('o-groups.json') }, '--allow-other-labels', '--json'));
     expect(doc.data.dropped.otherLabel).toBe(inO);
     expect(doc.data.rows).toBe(rows - inO);
@@ -141,7 +141,7 @@ describe('bad input (built binary)', () => {
     expectInputError(
       evaluate({ logits: s.path('nan.npy') }),
       'nan.npy',
-      /3 rows hold NaN or \+Infinity logits, first at row 4; .*--nan-policy skip/,
+      /3 rows hold NaN or \+Infinity logits, first at row 4; fix the model output or pass --nan-policy skip to drop those rows$/,
     );
     const skipped = jsonOf(evaluate({ logits: s.path('nan.npy') }, '--nan-policy', 'skip', '--json'));
     expect(skipped.data.dropped.nonFinite).toBe(3);
@@ -149,7 +149,9 @@ describe('bad input (built binary)', () => {
     // The same rows removed by hand give the same table.
     const keep = Array.from({ length: rows }, (_, r) => r).filter((r) => ![4, 9, 11].includes(r));
     const kept = new Float32Array(keep.length * cols);
-    keep.forEach((r, i) => kept.set(bad.subarray(r * cols, (r + 1) * cols), i * cols));
+    keep.forEach((r, i) => {
+      kept.set(bad.subarray(r * cols, (r + 1) * cols), i * cols);
+    });
     await writeMatrix(s.path('kept.npy'), kept, keep.length, cols);
     await writeLabels(
       s.path('kept-labels.npy'),

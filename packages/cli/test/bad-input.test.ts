@@ -283,6 +283,26 @@ describe('bad input (built binary)', () => {
     expectInputError(r, 'nope-cal.json', /no such file; check the path/);
   });
 
+  it('an output in a directory that does not exist, refused before any work', () => {
+    const out = s.path('no-such-dir/cal.json');
+    const r = ftcal([
+      'calibrate',
+      '--logits',
+      s.path('logits.npy'),
+      '--labels',
+      s.path('labels.npy'),
+      '--groups',
+      s.path('groups.json'),
+      '--out',
+      out,
+      '--device',
+      'cpu',
+    ]);
+    expectInputError(r, out, /the directory .*no-such-dir does not exist; create it or pass another --out/);
+    // Refused before the device was even chosen.
+    expect(r.stderr).not.toMatch(/using the CPU backend/);
+  });
+
   it('a bad calibrator file: not JSON, not a calibrator, or a broken field', () => {
     const files: [string, string, RegExp][] = [
       ['not-json.json', '{"kind": "ftcal-calibrator", ', /not valid JSON/],

@@ -14,6 +14,7 @@ import { deviceOption, jsonOption, nanPolicyOf, withBackend } from '../inputs.ts
 import { cleanupOnSignal } from '../interrupt.ts';
 import { chunkRowsOption } from '../options.ts';
 import { info, print, printJson } from '../output.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
 import { scalar } from '../tables.ts';
 
@@ -129,6 +130,7 @@ export function registerApply(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: ApplyOptions) => {
+      await checkOutputPaths([['--out', opts.out]]);
       const calibrator = Calibrator.fromJSON(await readTextFile(opts.calibrator), opts.calibrator);
       const output: CalibratedOutput = opts.probs
         ? 'probabilities'

@@ -18,6 +18,7 @@ import {
   equalMassOption,
 } from '../options.ts';
 import { print, printJson, table } from '../output.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
 import {
   accuracyCells,
@@ -123,6 +124,7 @@ export function registerCalibrate(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: CalibrateOptions) => {
+      await checkOutputPaths([['--out', opts.out]]);
       const { calibration, skipped } = await runCalibration(opts);
       await writeFileAtomic(opts.out, `${JSON.stringify(calibration.calibrator, null, 2)}\n`);
       if (opts.json) {

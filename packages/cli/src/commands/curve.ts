@@ -29,6 +29,7 @@ import {
 import { cleanupOnSignal } from '../interrupt.ts';
 import { addGroupOptions, allowOtherLabelsOption, chunkRowsOption } from '../options.ts';
 import { print, printJson } from '../output.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
 import { fixed, scalar } from '../tables.ts';
 
@@ -103,6 +104,10 @@ export function registerCurve(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: CurveOptions) => {
+      await checkOutputPaths([
+        ['--out', opts.out],
+        ['--plot', opts.plot],
+      ]);
       const { curve, marks } = await withOpenFiles(async (files) => {
         const logits = await openLogitsFor(files, opts.logits, null);
         const groups = await loadGroups(opts, logits.cols);

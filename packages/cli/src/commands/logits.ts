@@ -6,6 +6,7 @@ import { deviceOption, jsonOption, withBackend } from '../inputs.ts';
 import { cleanupOnSignal } from '../interrupt.ts';
 import { chunkRowsOption } from '../options.ts';
 import { print, printJson } from '../output.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
 
 interface LogitsOptions {
@@ -33,6 +34,7 @@ export function registerLogits(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: LogitsOptions) => {
+      await checkOutputPaths([['--out', opts.out]]);
       const result = await withOpenFiles(async (files) => {
         const features = files.track(await openArray(opts.features));
         if (features.shape.length !== 2) {

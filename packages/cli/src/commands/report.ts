@@ -22,6 +22,7 @@ import {
   equalMassOption,
 } from '../options.ts';
 import { print, printJson } from '../output.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 import { scalar } from '../tables.ts';
 import { calibrationJson, runCalibration } from './calibrate.ts';
 
@@ -58,6 +59,7 @@ export function registerReport(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: ReportOptions) => {
+      await checkOutputPaths([['--out', opts.out]]);
       const names = opts.classNames ? await readClassNames(opts.classNames) : null;
       const {
         calibration: c,

@@ -4,7 +4,9 @@
  * the output path never holds a partial file, only a `.name.tmp-*` beside it may remain).
  */
 export async function cleanupOnSignal<T>(cleanup: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+  let interrupted = false;
   const handler = (signal: NodeJS.Signals) => {
+    interrupted = true;
     process.stderr.write(`ftcal: interrupted (${signal}); nothing was written\n`);
     void cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
@@ -12,6 +14,11 @@ export async function cleanupOnSignal<T>(cleanup: () => Promise<void>, work: () 
   process.once('SIGTERM', handler);
   try {
     return await work();
+  } catch (e) {
+    // The work fails once cleanup pulls the file from under it; that failure is the interruption, which
+    // the handler reports and ends, so it must not surface as a second, confusing error.
+    if (interrupted) await new Promise<never>(() => {});
+    throw e;
   } finally {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);

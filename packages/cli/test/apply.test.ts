@@ -341,6 +341,7 @@ describe('ftcal apply (built binary)', () => {
       expect(r.sent, `apply finished before it could be stopped: ${r.stderr}`).toBe(true);
       expect(r.code).toBe(143);
       expect(r.stderr).toMatch(/interrupted \(SIGTERM\); nothing was written/);
+      expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
       expect(existsSync(out)).toBe(false);
       expect(r.temps).toEqual([]);
     });

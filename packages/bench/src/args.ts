@@ -22,10 +22,12 @@ export interface BenchOptions {
   suites: Set<Suite>;
   /** Skip NumPy and tfjs even when present (the in-process CPU twin and paper curve still run). */
   noPeers: boolean;
+  /** Re-render the markdown from a saved result document instead of measuring. */
+  render: string | null;
 }
 
 export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cpu] [--out DIR] [--docs FILE]
-                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,curve,end-to-end] [--no-peers]
+                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,curve,end-to-end] [--no-peers] [--render FILE]
   --json        print the result document on stdout (progress goes to stderr)
   --quick       small sizes only; finishes in under a minute on two cores
   --device      auto (hardware GPU, else CPU), gpu (a software adapter too), cpu; default gpu
@@ -36,7 +38,8 @@ export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cp
   --max-flops   skip matmul cases with 2·M·N·K above this
   --reps        most timed repetitions per measurement (default 7, quick 3)
   --only        run only these suites
-  --no-peers    skip NumPy and tfjs (the CPU twin and the paper's curve still run)`;
+  --no-peers    skip NumPy and tfjs (the CPU twin and the paper's curve still run)
+  --render FILE re-write the markdown (--docs, or docs/benchmarks.md) from a saved JSON result`;
 
 function count(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -83,6 +86,7 @@ export function parseBenchArgs(argv: readonly string[], defaultDocs: string): Be
     reps: Math.max(1, Math.round(count('reps', v.reps, quick ? 3 : 7))),
     suites,
     noPeers: v['no-peers'] ?? false,
+    render: v.render ?? null,
   };
 }
 
@@ -103,6 +107,7 @@ function parse(argv: readonly string[]) {
       reps: { type: 'string' },
       only: { type: 'string' },
       'no-peers': { type: 'boolean' },
+      render: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

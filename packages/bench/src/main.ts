@@ -8,7 +8,7 @@ import type { BenchContext } from './context.ts';
 import { machine } from './harness.ts';
 import { findNumpy } from './peers/numpy.ts';
 import { openTfjs } from './peers/tfjs.ts';
-import { writeReports } from './report/write.ts';
+import { renderSaved, writeReports } from './report/write.ts';
 import { type BenchDocument, type PeerStatus, SCHEMA_VERSION } from './results.ts';
 import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
@@ -24,6 +24,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = parseBenchArgs(argv, path.join(REPO_ROOT, 'docs', 'benchmarks.md'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (opts.render) {
+    const target = opts.docs ?? path.join(REPO_ROOT, 'docs', 'benchmarks.md');
+    await renderSaved(opts.render, target);
+    log(`wrote ${target}`);
+    return 0;
+  }
   if (opts.json) {
     // stdout carries the JSON document alone; libraries that print (tfjs) are sent to stderr.
     console.log = (...a: unknown[]) => console.error(...a);

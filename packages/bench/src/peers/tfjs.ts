@@ -73,9 +73,13 @@ export async function openTfjs(adapter: AdapterReport): Promise<TfjsPeer | strin
     ok = await tf.setBackend('webgpu');
     await tf.ready();
   } catch (e) {
+    restore(previous);
     return `tfjs-backend-webgpu did not start under Node: ${(e as Error).message.split('\n')[0]}`;
   }
-  if (!ok || tf.getBackend() !== 'webgpu') return 'tfjs-backend-webgpu did not register under Node';
+  if (!ok || tf.getBackend() !== 'webgpu') {
+    restore(previous);
+    return 'tfjs-backend-webgpu did not register under Node (setBackend returned false)';
+  }
   const version = packageVersion('@tensorflow/tfjs-backend-webgpu') ?? tf.version_core;
   return {
     version,

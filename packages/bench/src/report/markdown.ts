@@ -44,6 +44,12 @@ function fmtThroughput(r: Run): string {
   return out;
 }
 
+function fmtRatio(x: number): string {
+  if (x >= 10) return x.toFixed(0);
+  if (x >= 1) return x.toFixed(2);
+  return x.toPrecision(2);
+}
+
 /** One table cell: median [min–max] · throughput (× speed-up of ftcal over this peer). */
 function cell(c: Case, r: Run | undefined, notes: string[]): string {
   if (!r) return '';
@@ -58,7 +64,7 @@ function cell(c: Case, r: Run | undefined, notes: string[]): string {
   if (r.timing.gpuMs) s += `; GPU ${fmtMs(r.timing.gpuMs.median)}`;
   if (r.impl !== c.baseline) {
     const x = speedup(c, r);
-    if (x !== null) s += ` (**${x.toFixed(x >= 10 ? 0 : 2)}×**)`;
+    if (x !== null) s += ` (**${fmtRatio(x)}×**)`;
   }
   if (r.note) {
     let i = notes.indexOf(r.note);
@@ -128,8 +134,8 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'Synthetic logits (half the classes absent, seen logits inflated as after fine-tuning) written to a ' +
     'temporary .npy and streamed back through core’s npy reader by row ranges. `evaluate` is core’s ' +
     'evaluate(): statistics pass, accuracy table, exact γ curve and AUSUC, then NLL/ECE/Brier. ' +
-    '`calibrate --method nll` is core’s calibrate() with the Newton fit of (γ, T). The demo training ' +
-    'step is one forward/backward/SGD step of `pnpm demo`’s MLP.',
+    '`calibrate --method nll` is core’s calibrate() with the Newton fit of (γ, T); its row lists the ' +
+    'fit (iterations, final gradient norm) under "agreement checks".',
 };
 
 export function markdown(doc: BenchDocument): string {
@@ -161,6 +167,17 @@ export function markdown(doc: BenchDocument): string {
   );
   out.push(`| timing | ${d.timing} |`);
   out.push('');
+  const summary = summaryLines(doc);
+  if (summary.length) {
+    out.push('## Summary');
+    out.push('');
+    out.push(
+      `At the largest size each op ran at, ftcal’s median (${IMPL_TITLE[doc.cases[0]?.baseline ?? ''] ?? 'ftcal'}) and each peer’s time over it:`,
+    );
+    out.push('');
+    out.push(...summary);
+    out.push('');
+  }
   out.push('## Peers');
   out.push('');
   out.push('| peer | available | version | how it ran, or why not |');
@@ -193,6 +210,26 @@ export function markdown(doc: BenchDocument): string {
   out.push(gpuMachine(doc));
   out.push('');
   return out.join('\n');
+}
+
+/** One line per op: its largest case where ftcal ran, with every peer's ratio there. */
+function summaryLines(doc: BenchDocument): string[] {
+  const lines: string[] = [];
+  for (const [op, cases] of groupBy(doc.cases, (c) => c.op)) {
+    const ran = cases.filter((c) =>
+      c.runs.some((r) => r.impl === c.baseline && r.status === 'ok' && r.mode !== 'resident'),
+    );
+    const c = ran.at(-1);
+    if (!c) continue;
+    const base = c.runs.find((r) => r.impl === c.baseline && r.status === 'ok' && r.mode !== 'resident')!;
+    const peers = c.runs
+      .filter((r) => r.impl !== c.baseline && r.status === 'ok')
+      .map((r) => `${IMPL_TITLE[r.impl] ?? r.impl} ${fmtRatio(speedup(c, r)!)}×`);
+    lines.push(
+      `- **${op}**, ${c.label}: ${fmtMs(base.timing!.wallMs.median)}${fmtThroughput(base)}${peers.length ? `; ${peers.join(', ')}` : ''}`,
+    );
+  }
+  return lines;
 }
 
 function gpuMachine(doc: BenchDocument): string {

@@ -1,6 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BenchDocument } from '../results.ts';
+import { InputError } from '@ftcal/core';
+import { type BenchDocument, SCHEMA_VERSION } from '../results.ts';
 import { markdown } from './markdown.ts';
 
 /** Written to a temporary name and renamed, so a stopped run never leaves half a report. */
@@ -28,4 +29,22 @@ export async function writeReports(
     written.push(docsPath);
   }
   return written;
+}
+
+/** Markdown from a saved result document, so the report's wording can change without measuring again. */
+export async function renderSaved(jsonPath: string, target: string): Promise<void> {
+  let doc: BenchDocument;
+  try {
+    doc = JSON.parse(await readFile(jsonPath, 'utf8')) as BenchDocument;
+  } catch (e) {
+    throw new InputError(
+      `${jsonPath}: not a readable bench result (${(e as Error).message.split('\n')[0]}); pass a bench-*.json`,
+    );
+  }
+  if (doc.tool !== 'ftcal-bench' || doc.schemaVersion !== SCHEMA_VERSION) {
+    throw new InputError(
+      `${jsonPath}: not an ftcal-bench result of schema ${SCHEMA_VERSION}; run pnpm bench again`,
+    );
+  }
+  await writeWhole(target, markdown(doc));
 }

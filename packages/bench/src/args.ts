@@ -32,7 +32,7 @@ export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cp
   --quick       small sizes only; finishes in under a minute on two cores
   --device      auto (hardware GPU, else CPU), gpu (a software adapter too), cpu; default gpu
   --out         folder for the JSON result and a markdown copy; default bench-results/
-  --docs        also write the markdown report there (the full run writes docs/benchmarks.md)
+  --docs        also write the markdown report there (a full run of every suite writes docs/benchmarks.md)
   --max-cells   skip row benchmarks with N·C above this (e.g. 1e8 on a software adapter)
   --max-e2e-cells  the same for the end-to-end runs (default: --max-cells)
   --max-flops   skip matmul cases with 2·M·N·K above this
@@ -75,7 +75,8 @@ export function parseBenchArgs(argv: readonly string[], defaultDocs: string): Be
     quick,
     device,
     out: v.out ?? 'bench-results',
-    docs: v.docs ?? (quick ? null : defaultDocs),
+    // Only a full run of every suite replaces the committed report unless --docs names a file.
+    docs: v.docs ?? (quick || v.only !== undefined ? null : defaultDocs),
     maxCells: count('max-cells', v['max-cells'], quick ? 1e6 : 1e9),
     maxE2eCells: count(
       'max-e2e-cells',

@@ -51,6 +51,7 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'γ curve + AUSUC',
       'evaluate (.npy)',
       'calibrate --method nll (.npy)',
+      'demo training step',
     ]) {
       expect(ops).toContain(op);
     }

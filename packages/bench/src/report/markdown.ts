@@ -135,7 +135,9 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'temporary .npy and streamed back through core’s npy reader by row ranges. `evaluate` is core’s ' +
     'evaluate(): statistics pass, accuracy table, exact γ curve and AUSUC, then NLL/ECE/Brier. ' +
     '`calibrate --method nll` is core’s calibrate() with the Newton fit of (γ, T); its row lists the ' +
-    'fit (iterations, final gradient norm) under "agreement checks".',
+    'fit (iterations, final gradient norm) under "agreement checks". The demo training step is one ' +
+    'forward/backward/SGD-with-momentum step of `pnpm demo`’s MLP (core’s initMlp and mlpGradients); ' +
+    'GFLOP/s counts its six matmuls.',
 };
 
 export function markdown(doc: BenchDocument): string {

@@ -1,12 +1,9 @@
 import { biasReluCpu } from '../cpu/bias-relu.ts';
 import { colSumCpu } from '../cpu/col-sum.ts';
 import { l2NormalizeCpu } from '../cpu/l2-normalize.ts';
-import { matmulCpu } from '../cpu/matmul.ts';
-import { nllGradCpu } from '../cpu/nll-grad.ts';
+import { ParallelCpu, type ParallelCpuOptions } from '../cpu/parallel.ts';
 import { reluBackwardCpu } from '../cpu/relu-backward.ts';
-import { rowStatsCpu } from '../cpu/row-stats.ts';
 import { sgdMomentumCpu } from '../cpu/sgd-momentum.ts';
-import { softmaxCpu } from '../cpu/softmax.ts';
 import { softmaxXentCpu } from '../cpu/softmax-xent.ts';
 import { sortKeysCpu } from '../cpu/sort.ts';
 import type {
@@ -24,11 +21,24 @@ import type {
   SortedKeys,
 } from './backend.ts';
 
-/** The reference path: plain TypeScript twins of every kernel. Runs anywhere. */
+/**
+ * The reference path: plain TypeScript twins of every kernel. Runs anywhere. The row-parallel ops
+ * (rowStats, nllGrad, softmax, matmul) spread large inputs over worker threads with bit-identical results
+ * (cpu/parallel.ts); `dispose()` stops the workers.
+ */
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
-  readonly name = 'cpu (TypeScript reference path)';
+  readonly name: string;
   readonly adapter = null;
+  /** The worker pool behind the row-parallel ops; its `tasksDone` shows whether they ran there. */
+  readonly parallel: ParallelCpu;
+
+  /** Threads default to FTCAL_CPU_THREADS, else min(available cores, 8); an invalid value is an InputError. */
+  constructor(options: ParallelCpuOptions = {}) {
+    this.parallel = new ParallelCpu(options);
+    const t = this.parallel.threads;
+    this.name = `cpu (TypeScript reference path, ${t} thread${t === 1 ? '' : 's'})`;
+  }
 
   async softmax(
     z: Float32Array,
@@ -36,7 +46,7 @@ export class CpuBackend implements Backend {
     cols: number,
     options?: SoftmaxOptions,
   ): Promise<Float32Array> {
-    return softmaxCpu(z, rows, cols, options);
+    return this.parallel.softmax(z, rows, cols, options);
   }
 
   async matmul(
@@ -47,11 +57,11 @@ export class CpuBackend implements Backend {
     k: number,
     options?: MatmulOptions,
   ): Promise<Float32Array> {
-    return matmulCpu(a, b, m, n, k, options);
+    return this.parallel.matmul(a, b, m, n, k, options);
   }
 
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
-    return rowStatsCpu(z, rows, cols, options);
+    return this.parallel.rowStats(z, rows, cols, options);
   }
 
   async nllGrad(
@@ -60,7 +70,7 @@ export class CpuBackend implements Backend {
     cols: number,
     options: NllGradOptions,
   ): Promise<NllGradResult> {
-    return nllGradCpu(z, rows, cols, options);
+    return this.parallel.nllGrad(z, rows, cols, options);
   }
 
   async biasRelu(
@@ -107,5 +117,7 @@ export class CpuBackend implements Backend {
     return l2NormalizeCpu(x, rows, cols);
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.parallel.close();
+  }
 }

@@ -1,0 +1,252 @@
+/**
+ * Row-range kernels for the CPU worker pool. Each one is shipped to the workers as source text
+ * (`fn.toString()`), so it must be self-contained: a plain function declaration that uses only its
+ * parameters and globals such as Math: no imports, no module constants, no nested functions (a bundler
+ * may wrap those in helpers the worker lacks). Each reproduces its twin's arithmetic in the same order
+ * for rows [r0, r1) and writes into shared arrays at the row's own index, so splitting a job by rows
+ * gives the twin's results bit for bit.
+ */
+
+/** rowStatsCpu for rows [r0, r1); every array is a view of a SharedArrayBuffer. */
+export interface RowStatsRowsArgs {
+  z: Float32Array;
+  cols: number;
+  groups: Uint32Array;
+  labels: Int32Array | null;
+  /** fround(1 / T), as the twin computes it. */
+  invT: number;
+  maxSO: Float32Array;
+  argSO: Int32Array;
+  maxU: Float32Array;
+  argU: Int32Array;
+  maxS: Float32Array;
+  argS: Int32Array;
+  label: Float32Array;
+  sumS: Float32Array;
+  sumU: Float32Array;
+  lseSO: Float32Array;
+  lseU: Float32Array;
+}
+
+export function rowStatsRows(a: RowStatsRowsArgs, r0: number, r1: number): void {
+  const f = Math.fround;
+  const { z, cols, groups, labels, invT } = a;
+  const NEG_INF = Number.NEGATIVE_INFINITY;
+  for (let r = r0; r < r1; r++) {
+    const base = r * cols;
+    let maxSO = NEG_INF;
+    let argSO = -1;
+    let maxU = NEG_INF;
+    let argU = -1;
+    let maxS = NEG_INF;
+    let argS = -1;
+    let sumS = 0;
+    let sumU = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = z[base + c]!;
+      const g = groups[c];
+      if (g === 1) {
+        sumU += v;
+        if (argU < 0 || v > maxU) {
+          maxU = v;
+          argU = c;
+        }
+        continue;
+      }
+      if (g === 0) {
+        sumS += v;
+        if (argS < 0 || v > maxS) {
+          maxS = v;
+          argS = c;
+        }
+      }
+      if (argSO < 0 || v > maxSO) {
+        maxSO = v;
+        argSO = c;
+      }
+    }
+    let lseSO = NEG_INF;
+    let lseU = NEG_INF;
+    const mSO = f(maxSO * invT);
+    const mU = f(maxU * invT);
+    let accSO = 0;
+    let accU = 0;
+    if (mSO !== NEG_INF || mU !== NEG_INF) {
+      for (let c = 0; c < cols; c++) {
+        const s = f(z[base + c]! * invT);
+        if (groups[c] === 1) accU += Math.exp(s - mU);
+        else accSO += Math.exp(s - mSO);
+      }
+    }
+    if (mSO !== NEG_INF) lseSO = mSO + Math.log(accSO);
+    if (mU !== NEG_INF) lseU = mU + Math.log(accU);
+    a.maxSO[r] = maxSO;
+    a.argSO[r] = argSO;
+    a.maxU[r] = maxU;
+    a.argU[r] = argU;
+    a.maxS[r] = maxS;
+    a.argS[r] = argS;
+    a.sumS[r] = sumS;
+    a.sumU[r] = sumU;
+    a.lseSO[r] = lseSO;
+    a.lseU[r] = lseU;
+    const y = labels ? labels[r]! : -1;
+    a.label[r] = y >= 0 && y < cols ? z[base + y]! : Number.NaN;
+  }
+}
+
+/** Number of per-row, per-candidate terms nllGradRows writes: nll, ∂γ, ∂τ, ∂γγ, ∂γτ, ∂ττ. */
+export const NLL_TERMS = 6;
+
+/**
+ * nllGradCpu's per-row terms for rows [r0, r1): terms[(r·k + j)·6 + t]. The caller sums them over rows
+ * in row order, which is the twin's order of additions.
+ */
+export interface NllGradRowsArgs {
+  z: Float32Array;
+  cols: number;
+  groups: Uint32Array;
+  labels: Int32Array;
+  candidates: Float64Array;
+  terms: Float64Array;
+}
+
+export function nllGradRows(a: NllGradRowsArgs, r0: number, r1: number): void {
+  const { z, cols, groups, labels, candidates, terms } = a;
+  const k = candidates.length / 2;
+  const s = new Float64Array(cols);
+  const e = new Float64Array(cols);
+  for (let r = r0; r < r1; r++) {
+    const base = r * cols;
+    const y = labels[r]!;
+    const yInU = groups[y] === 1;
+    for (let j = 0; j < k; j++) {
+      const gamma = candidates[2 * j]!;
+      const invT = Math.exp(-candidates[2 * j + 1]!);
+      let m = Number.NEGATIVE_INFINITY;
+      for (let c = 0; c < cols; c++) {
+        const v = (z[base + c]! + (groups[c] === 1 ? gamma : 0)) * invT;
+        s[c] = v;
+        if (v > m) m = v;
+      }
+      let w = 0;
+      let wU = 0;
+      let wSO = 0;
+      let ws = 0;
+      for (let c = 0; c < cols; c++) {
+        const ec = s[c] === Number.NEGATIVE_INFINITY ? 0 : Math.exp(s[c]! - m);
+        e[c] = ec;
+        if (ec === 0) continue;
+        w += ec;
+        if (groups[c] === 1) wU += ec;
+        else wSO += ec;
+        ws += ec * (s[c]! - m);
+      }
+      const mean = ws / w;
+      let v2 = 0;
+      let cov = 0;
+      for (let c = 0; c < cols; c++) {
+        const ec = e[c]!;
+        if (ec === 0) continue;
+        const d = s[c]! - m - mean;
+        v2 += ec * d * d;
+        if (groups[c] === 1) cov += ec * d;
+      }
+      const pU = wU / w;
+      const pSO = wSO / w;
+      const sy = s[y]!;
+      const dy = sy - m - mean;
+      const gGamma = (yInU ? -pSO : pU) * invT;
+      const o = (r * k + j) * 6;
+      terms[o] = m + Math.log(w) - sy;
+      terms[o + 1] = gGamma;
+      terms[o + 2] = dy;
+      terms[o + 3] = pU * pSO * invT * invT;
+      terms[o + 4] = -gGamma - (cov / w) * invT;
+      terms[o + 5] = -dy + v2 / w;
+    }
+  }
+}
+
+/** softmaxCpu for rows [r0, r1). */
+export interface SoftmaxRowsArgs {
+  z: Float32Array;
+  cols: number;
+  groups: Uint32Array;
+  /** fround(γ) and fround(1 / T), as the twin computes them. */
+  gamma: number;
+  invT: number;
+  log: boolean;
+  out: Float32Array;
+}
+
+export function softmaxRows(a: SoftmaxRowsArgs, r0: number, r1: number): void {
+  const f = Math.fround;
+  const { z, cols, groups, gamma, invT, log, out } = a;
+  const s = new Float32Array(cols);
+  for (let r = r0; r < r1; r++) {
+    const base = r * cols;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < cols; c++) {
+      const v = f(f(z[base + c]! + (groups[c] === 1 ? gamma : 0)) * invT);
+      s[c] = v;
+      if (v > max) max = v;
+    }
+    let sum = 0;
+    if (max !== Number.NEGATIVE_INFINITY) for (let c = 0; c < cols; c++) sum += Math.exp(s[c]! - max);
+    const lse = max + Math.log(sum);
+    for (let c = 0; c < cols; c++) {
+      out[base + c] = log ? s[c]! - lse : Math.exp(s[c]! - max) / sum;
+    }
+  }
+}
+
+/**
+ * matmulCpu for rows [r0, r1) of the stacked output (row q is row q mod m of C[⌊q/m⌋]). op(A) is read in
+ * place, strided when transA, which gives the same values as the twin's transposed copy.
+ */
+export interface MatmulRowsArgs {
+  a: Float32Array;
+  b: Float32Array;
+  bias: Float32Array | null;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  /** One B shared by every batch entry. */
+  sharedB: boolean;
+  out: Float32Array;
+}
+
+export function matmulRows(x: MatmulRowsArgs, r0: number, r1: number): void {
+  const { a, b, bias, m, n, k, transA, transB, sharedB, out } = x;
+  const acc = new Float64Array(n);
+  for (let q = r0; q < r1; q++) {
+    const bi = Math.floor(q / m);
+    const i = q - bi * m;
+    const aOff = bi * m * k;
+    // Element (i, p) of op(A) is at aOff + aRow + p·aStep.
+    const aRow = transA ? i : i * k;
+    const aStep = transA ? m : 1;
+    const bOff = sharedB ? 0 : bi * k * n;
+    if (transB) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        const bRow = bOff + j * k;
+        for (let p = 0; p < k; p++) s += a[aOff + aRow + p * aStep]! * b[bRow + p]!;
+        acc[j] = s;
+      }
+    } else {
+      acc.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = a[aOff + aRow + p * aStep]!;
+        if (av === 0) continue;
+        const bRow = bOff + p * n;
+        for (let j = 0; j < n; j++) acc[j]! += av * b[bRow + j]!;
+      }
+    }
+    const cRow = q * n;
+    for (let j = 0; j < n; j++) out[cRow + j] = acc[j]! + (bias ? bias[j]! : 0);
+  }
+}

@@ -105,6 +105,8 @@ export {
 export { l2NormalizeCpu } from './cpu/l2-normalize.ts';
 export { matmulCpu } from './cpu/matmul.ts';
 export { nllGradCpu } from './cpu/nll-grad.ts';
+export { PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
+export { cpuThreads } from './cpu/pool.ts';
 export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
 export { softmaxCpu } from './cpu/softmax.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';

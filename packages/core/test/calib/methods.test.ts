@@ -5,11 +5,13 @@ import { gammaCurve } from '../../src/calib/curve.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { algMethod } from '../../src/calib/methods/alg.ts';
 import { constrainedMethod, hmeanMethod, oracleMethod } from '../../src/calib/methods/curve-picks.ts';
+import { newtonTolerance } from '../../src/calib/methods/newton.ts';
 import { nllMethod, temperatureMethod } from '../../src/calib/methods/nll.ts';
 import { pcvMethod } from '../../src/calib/methods/pcv.ts';
 import { logitPasses } from '../../src/calib/passes.ts';
 import { accumulateStats } from '../../src/calib/stats.ts';
 import { InputError } from '../../src/errors.ts';
+import { openTestGpu } from '../gpu-harness.ts';
 import { FIXTURES, loadFixture, sourceOf } from './fixtures.ts';
 
 const cpu = new CpuBackend();
@@ -156,5 +158,26 @@ describe('method input errors', () => {
     await expect(nllMethod(cpu, passes, makeGroups(3, [0, 1], [2]))).rejects.toThrow(
       /label logit is -Infinity/,
     );
+  });
+});
+
+describe('nll on the WebGPU backend (f32 partial sums)', () => {
+  it('converges to the CPU optimum within the WebGPU tolerance', async (ctx) => {
+    const gpu = await openTestGpu();
+    if (!gpu) return ctx.skip();
+    try {
+      const fx = loadFixture(FIXTURES[0]!);
+      const groups = makeGroups(fx.numClasses, fx.seen, fx.absent);
+      const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
+      const onCpu = await nllMethod(cpu, passes, groups);
+      const onGpu = await nllMethod(gpu, passes, groups);
+      expect(onGpu.details.tolerance).toBe(newtonTolerance(gpu));
+      expect(onGpu.details.converged).toBe(true);
+      expect(onGpu.details.gradNorm).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(onGpu.gamma - onCpu.gamma)).toBeLessThan(1e-3);
+      expect(Math.abs(onGpu.temperature / onCpu.temperature - 1)).toBeLessThan(1e-3);
+    } finally {
+      gpu.dispose();
+    }
   });
 });

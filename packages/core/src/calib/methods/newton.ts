@@ -10,6 +10,15 @@ export interface NewtonOptions {
   maxIterations?: number;
 }
 
+/**
+ * Default stopping gradient norm of the mean NLL. The CPU twin sums in f64; the WebGPU pass sums per-row
+ * terms in f32 per workgroup, which leaves ~1e-6 relative noise in the mean gradient, so asking it for 1e-8
+ * would end every fit in 'no-decrease' with converged = false although γ and T agree to ~1e-5.
+ */
+export function newtonTolerance(backend: Backend): number {
+  return backend.kind === 'cpu' ? 1e-8 : 1e-5;
+}
+
 export type StopReason = 'gradient' | 'no-decrease' | 'max-iterations';
 
 export interface NewtonDetails {
@@ -18,6 +27,8 @@ export interface NewtonDetails {
   iterations: number;
   /** Euclidean norm of the gradient of the mean NLL at the returned point, in (γ, log T) coordinates. */
   gradNorm: number;
+  /** The gradient norm counted as converged (see newtonTolerance). */
+  tolerance: number;
   /** Mean NLL at the returned point. */
   nll: number;
   /** nllGrad passes over the data (one per iteration, each with every line-search step as a candidate). */
@@ -157,6 +168,7 @@ export async function newtonMinimise(
       stopReason,
       iterations,
       gradNorm,
+      tolerance,
       nll: cur!.f,
       passes,
       rows,

@@ -2,7 +2,13 @@ import type { Backend } from '../../backend/backend.ts';
 import { InputError } from '../../errors.ts';
 import type { ClassGroups } from '../groups.ts';
 import type { LogitPasses } from '../passes.ts';
-import { evaluatePairs, type NewtonDetails, type NewtonOptions, newtonMinimise } from './newton.ts';
+import {
+  evaluatePairs,
+  type NewtonDetails,
+  type NewtonOptions,
+  newtonMinimise,
+  newtonTolerance,
+} from './newton.ts';
 import type { MethodResult } from './result.ts';
 
 export interface NllOptions extends NewtonOptions {
@@ -41,7 +47,7 @@ export async function nllMethod(
     start,
     passes.rows,
     passes.resident,
-    options,
+    { ...options, tolerance: options.tolerance ?? newtonTolerance(backend) },
   );
   return { method: 'nll', gamma: theta[0]!, temperature: Math.exp(theta[1]!), details };
 }
@@ -76,7 +82,7 @@ export async function temperatureMethod(
     [startTemperature(options.temperature)],
     passes.rows,
     passes.resident,
-    options,
+    { ...options, tolerance: options.tolerance ?? newtonTolerance(backend) },
   );
   return {
     method: 'temperature',

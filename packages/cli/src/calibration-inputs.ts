@@ -7,7 +7,7 @@ import {
   type PcvFold,
   type TensorSource,
 } from '@ftcal/core';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { labelsFor, type OpenFiles, openLogitsFor } from './datasets.ts';
 import { type GroupArgs, loadGroups, nanPolicyOf, parseIndexList } from './inputs.ts';
 import { collect, finiteArg } from './options.ts';
@@ -17,6 +17,7 @@ export interface CalibrationArgs extends GroupArgs {
   logits: string;
   labels: string;
   method?: MethodName;
+  methods?: MethodName[];
   fitLogits?: string;
   fitLabels?: string;
   maxSeenDrop: number;
@@ -36,6 +37,12 @@ export function addCalibrationOptions(cmd: Command): Command {
         '--method <name>',
         'the method whose (γ, T) is chosen (default: alg, else pcv, else nll)',
       ).choices(METHOD_NAMES),
+    )
+    .addOption(
+      new Option(
+        '--methods <list>',
+        'methods to run, e.g. alg,oracle (default: every method whose inputs are given; nll and temperature take several passes over the logits)',
+      ).argParser(methodList),
     )
     .option('--fit-logits <file>', 'logits of the fine-tuning training data: the fitting set of alg')
     .option('--fit-labels <file>', 'labels of --fit-logits')
@@ -67,6 +74,17 @@ export function addCalibrationOptions(cmd: Command): Command {
       'pcv: the pre-trained model on the fold rows; once, or once per fold',
       collect,
     );
+}
+
+function methodList(text: string): MethodName[] {
+  const names = text.split(/[,\s]+/).filter(Boolean);
+  for (const n of names) {
+    if (!METHOD_NAMES.includes(n as MethodName)) {
+      throw new InvalidArgumentError(`'${n}' is not a method; use some of ${METHOD_NAMES.join(', ')}`);
+    }
+  }
+  if (names.length === 0) throw new InvalidArgumentError('name at least one method');
+  return [...new Set(names)] as MethodName[];
 }
 
 /** Why a method cannot run with the inputs given (null: it can). */
@@ -167,10 +185,19 @@ export async function openCalibration(files: OpenFiles, args: CalibrationArgs): 
     const missing = missingInput(args.method, args);
     if (missing)
       throw new InputError(`--method ${args.method} ${missing}; pass them or choose another method`);
+    if (args.methods && !args.methods.includes(args.method)) {
+      throw new InputError(
+        `--method ${args.method} is not among --methods ${args.methods.join(',')}; add it there or choose one of those`,
+      );
+    }
+  }
+  for (const m of args.methods ?? []) {
+    const missing = missingInput(m, args);
+    if (missing) throw new InputError(`--methods names ${m}, which ${missing}; pass them or drop ${m}`);
   }
   const skipped: OpenedCalibration['skipped'] = [];
   const methods: MethodName[] = [];
-  for (const m of METHOD_NAMES) {
+  for (const m of args.methods ? METHOD_NAMES.filter((n) => args.methods!.includes(n)) : METHOD_NAMES) {
     const missing = missingInput(m, args);
     if (missing) skipped.push({ method: m, reason: missing });
     else methods.push(m);

@@ -133,6 +133,19 @@ describe('ftcal calibrate (built binary)', () => {
     expect(Calibrator.fromJSON(readFileSync(out, 'utf8')).method).toBe('oracle');
   });
 
+  it('runs only the methods asked for with --methods', () => {
+    const out = s.path('cal-some.json');
+    const doc = jsonOf(
+      ftcal(['calibrate', ...labelled(), ...fitting(), '--methods', 'oracle,alg', '--out', out, '--json']),
+    );
+    expect(doc.methods.map((m: { method: string }) => m.method)).toEqual(['alg', 'oracle']);
+    expect(doc.skipped).toEqual([]);
+    expect(doc.method).toBe('alg');
+    const hmean = jsonOf(ftcal(['calibrate', ...labelled(), '--methods', 'hmean', '--out', out, '--json']));
+    expect(hmean.method).toBe('hmean');
+    expect(hmean.gamma).toBe(golden.expected.methods.hmean);
+  });
+
   it('refuses a chosen method without its inputs, and half-given inputs, in one line (exit 2)', () => {
     const out = s.path('never.json');
     const cases: [string[], RegExp][] = [
@@ -144,6 +157,9 @@ describe('ftcal calibrate (built binary)', () => {
         /--fold-seen: given 0 times for 1/,
       ],
       [['--method', 'median'], /argument 'median' is invalid/],
+      [['--methods', 'oracle,median'], /'median' is not a method; use some of alg, oracle/],
+      [['--methods', 'alg'], /--methods names alg, which needs the fine-tuning training logits/],
+      [['--methods', 'oracle', '--method', 'hmean'], /--method hmean is not among --methods oracle/],
     ];
     for (const [extra, pattern] of cases) {
       const r = ftcal(['calibrate', ...labelled(), ...extra, '--out', out]);

@@ -206,6 +206,27 @@ describe('ParallelCpu: when it uses the workers', () => {
     }
   });
 
+  it('keeps concurrent jobs apart (one borrows the shared scratch, the others get their own buffers)', async () => {
+    const par = new ParallelCpu({ threads: 2, minWork: 0, warn: (line) => expect.fail(line) });
+    try {
+      const jobs = [0, 1, 2].map((i) => {
+        const rows = 50 + 30 * i;
+        const z = edgyLogits(rows, 40, 100 + i);
+        const options = { groups: groupsFor(40, 100 + i, [0, 1, 2]), labels: labelsFor(rows, 40, i) };
+        return { want: rowStatsCpu(z, rows, 40, options), got: par.rowStats(z, rows, 40, options) };
+      });
+      for (const { want, got } of jobs) expectSameStats(await got, want);
+      // Sequential jobs reuse the scratch, shorter and longer than before.
+      for (const rows of [20, 200, 7]) {
+        const z = edgyLogits(rows, 40, rows);
+        const options = { groups: groupsFor(40, rows, [0, 1]) };
+        expectSameStats(await par.rowStats(z, rows, 40, options), rowStatsCpu(z, rows, 40, options));
+      }
+    } finally {
+      par.close();
+    }
+  });
+
   it('with one thread never starts a worker', async () => {
     const par = new ParallelCpu({ threads: 1, minWork: 0 });
     const z = edgyLogits(50, 20, 9);

@@ -35,6 +35,13 @@ type KernelName = keyof typeof KERNELS;
  */
 export const PARALLEL_MIN_WORK = 2_000_000;
 
+/**
+ * The logits go through one shared scratch buffer kept between jobs: a fresh 64 MB SharedArrayBuffer per
+ * engine chunk costs about 65 ms of page faults and zeroing on this thread, refilling the kept one 14 ms.
+ * Larger inputs get a buffer of their own, so a one-off huge job does not pin its size in memory.
+ */
+const MAX_SCRATCH_VALUES = 2 ** 26;
+
 /** Ranges per worker: a few each, so a worker slowed by other load on the machine does not hold up the job. */
 const TASKS_PER_THREAD = 4;
 
@@ -86,6 +93,8 @@ export class ParallelCpu {
   private pool: WorkerPool | null = null;
   private failed = false;
   private tasksBefore = 0;
+  private scratch: Float32Array | null = null;
+  private scratchBusy = false;
 
   constructor(options: ParallelCpuOptions = {}) {
     const threads = options.threads ?? cpuThreads();
@@ -115,7 +124,7 @@ export class ParallelCpu {
     if (!valid || !this.wanted(z.length)) return rowStatsCpu(z, rows, cols, options);
     checkShape('rowStats', z, rows, cols);
     const args: RowStatsRowsArgs = {
-      z: shared(z),
+      z: this.lend(z),
       cols,
       groups: shared(groups),
       labels: labels ? shared(labels) : null,
@@ -132,7 +141,7 @@ export class ParallelCpu {
       lseSO: sharedArray(Float32Array, rows),
       lseU: sharedArray(Float32Array, rows),
     };
-    if (!(await this.runRows('rowStatsRows', args, rows))) return rowStatsCpu(z, rows, cols, options);
+    if (!(await this.runRows('rowStatsRows', args, rows, args.z))) return rowStatsCpu(z, rows, cols, options);
     // Callers get ordinary arrays, exactly like the twin's, not views of memory the workers can reach.
     const out = emptyRowStats(rows);
     for (const key of Object.keys(out) as (keyof RowStats)[]) {
@@ -152,14 +161,14 @@ export class ParallelCpu {
     checkShape('nllGrad', z, rows, cols);
     checkNllGradInputs(rows, cols, options);
     const args: NllGradRowsArgs = {
-      z: shared(z),
+      z: this.lend(z),
       cols,
       groups: shared(options.groups),
       labels: shared(options.labels),
       candidates: shared(options.candidates),
       terms: sharedArray(Float64Array, rows * k * NLL_TERMS),
     };
-    if (!(await this.runRows('nllGradRows', args, rows))) return nllGradCpu(z, rows, cols, options);
+    if (!(await this.runRows('nllGradRows', args, rows, args.z))) return nllGradCpu(z, rows, cols, options);
     const nll = new Float64Array(k);
     const grad = new Float64Array(2 * k);
     const hess = new Float64Array(3 * k);
@@ -190,7 +199,7 @@ export class ParallelCpu {
     const t = options.temperature ?? 1;
     checkTemperature(t);
     const args: SoftmaxRowsArgs = {
-      z: shared(z),
+      z: this.lend(z),
       cols,
       groups: shared(groupsOrSeen(options.groups, cols)),
       gamma,
@@ -198,7 +207,7 @@ export class ParallelCpu {
       log: options.log ?? false,
       out: sharedArray(Float32Array, rows * cols),
     };
-    if (!(await this.runRows('softmaxRows', args, rows))) return softmaxCpu(z, rows, cols, options);
+    if (!(await this.runRows('softmaxRows', args, rows, args.z))) return softmaxCpu(z, rows, cols, options);
     return args.out.slice();
   }
 
@@ -220,7 +229,7 @@ export class ParallelCpu {
       (!bias || bias.length === n);
     if (!valid || !this.wanted(batch * m * n * k)) return matmulCpu(a, b, m, n, k, options);
     const args: MatmulRowsArgs = {
-      a: shared(a),
+      a: this.lend(a),
       b: shared(b),
       bias: bias ? shared(bias) : null,
       m,
@@ -231,12 +240,15 @@ export class ParallelCpu {
       sharedB,
       out: sharedArray(Float32Array, batch * m * n),
     };
-    if (!(await this.runRows('matmulRows', args, batch * m))) return matmulCpu(a, b, m, n, k, options);
+    if (!(await this.runRows('matmulRows', args, batch * m, args.a)))
+      return matmulCpu(a, b, m, n, k, options);
     return args.out.slice();
   }
 
   /** Stops the workers (the process can then exit); a later large job starts new ones. */
   close(): void {
+    this.scratch = null;
+    this.scratchBusy = false;
     if (!this.pool) return;
     this.tasksBefore += this.pool.tasksDone;
     this.pool.close();
@@ -247,8 +259,27 @@ export class ParallelCpu {
     return this.threads > 1 && !this.failed && work >= this.minWork;
   }
 
-  /** Runs the kernel over all rows on the pool; false when the pool failed and the caller must do it. */
-  private async runRows(kernel: KernelName, args: unknown, rows: number): Promise<boolean> {
+  /** `x` in shared memory: itself if it is already there, else copied into the scratch or a new buffer. */
+  private lend(x: Float32Array): Float32Array {
+    if (x.buffer instanceof SharedArrayBuffer) return x;
+    if (this.scratchBusy || x.length > MAX_SCRATCH_VALUES) return shared(x);
+    if (!this.scratch || this.scratch.length < x.length) this.scratch = sharedArray(Float32Array, x.length);
+    this.scratchBusy = true;
+    const view = this.scratch.subarray(0, x.length);
+    view.set(x);
+    return view;
+  }
+
+  /**
+   * Runs the kernel over all rows on the pool, then frees the scratch if `lent` is in it; false when the
+   * pool failed and the caller must do the job itself.
+   */
+  private async runRows(
+    kernel: KernelName,
+    args: unknown,
+    rows: number,
+    lent: Float32Array,
+  ): Promise<boolean> {
     this.pool ??= new WorkerPool(KERNELS, this.threads);
     try {
       await this.pool.run(kernel, args, rowRanges(rows, this.threads * TASKS_PER_THREAD));
@@ -262,6 +293,8 @@ export class ParallelCpu {
       }
       this.close();
       return false;
+    } finally {
+      if (lent.buffer === this.scratch?.buffer) this.scratchBusy = false;
     }
   }
 }

@@ -146,4 +146,16 @@ export {
   recordMatmul,
   vec4Loadable,
 } from './webgpu/matmul.ts';
+export {
+  planRowChunks,
+  type RecordedRows,
+  type ResidentRowStatsOptions,
+  type ResidentRows,
+  type ResidentSoftmaxOptions,
+  type RowChunk,
+  readRowStats,
+  recordRowStats,
+  recordSoftmax,
+  rowStatsBytes,
+} from './webgpu/resident-rows.ts';
 export { type RadixSortTuning, sortKeysGpu } from './webgpu/sort.ts';

@@ -1,12 +1,13 @@
-import { softmaxKernel } from '@ftcal/kernels';
 import { checkShape, checkTemperature, groupsOrSeen, type SoftmaxOptions } from '../backend/backend.ts';
-import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import type { GpuContext } from '../gpu/context.ts';
+import { recordSoftmax } from './resident-rows.ts';
 
 /** Rows per dispatch so that one chunk of logits fits a single storage binding. */
 export function rowsPerChunk(ctx: GpuContext, cols: number): number {
   return Math.max(1, Math.floor(ctx.maxBindingBytes / (cols * 4)));
 }
 
+/** Softmax of host logits: uploads binding-sized row chunks and runs recordSoftmax on each. */
 export async function softmaxGpu(
   ctx: GpuContext,
   z: Float32Array,
@@ -26,21 +27,18 @@ export async function softmaxGpu(
     for (let r0 = 0; r0 < rows; r0 += step) {
       const n = Math.min(step, rows - r0);
       const input = ctx.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
-      const output = ctx.storage(n * cols * 4, 'softmax-out');
-      const grid = rowGrid(n, ctx.limits.maxComputeWorkgroupsPerDimension);
-      const uniforms = ctx.uniforms(softmaxKernel, {
-        rows: n,
-        cols,
-        gamma: options.gamma ?? 0,
-        invT: Math.fround(1 / t),
-        logOut: options.log ? 1 : 0,
-        gridX: grid.x,
-      });
-      ctx.dispatch(softmaxKernel, [input, groupsBuf, output, uniforms], [grid.x, grid.y]);
-      out.set(await ctx.readF32(output, n * cols), r0 * cols);
+      const encoder = ctx.device.createCommandEncoder({ label: 'softmax' });
+      const recorded = recordSoftmax(
+        ctx,
+        encoder,
+        { logits: input, groups: groupsBuf, rows: n, cols },
+        { gamma: options.gamma ?? 0, temperature: t, log: options.log ?? false },
+      );
+      ctx.device.queue.submit([encoder.finish()]);
+      out.set(await ctx.readF32(recorded.out, n * cols), r0 * cols);
+      recorded.release();
       input.destroy();
-      output.destroy();
-      uniforms.destroy();
+      recorded.out.destroy();
     }
     groupsBuf.destroy();
     return out;

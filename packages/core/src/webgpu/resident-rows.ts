@@ -1,0 +1,290 @@
+import { ROW_STATS_FIELDS, rowStatsKernel, softmaxKernel } from '@ftcal/kernels';
+import { checkTemperature, type RowStats } from '../backend/backend.ts';
+import { emptyRowStats } from '../cpu/row-stats.ts';
+import { type GpuContext, rowGrid } from '../gpu/context.ts';
+
+/**
+ * Row-wise logits already on the device: `rows`×`cols` f32 row-major in `logits` (from byte 0), one
+ * u32 group per class in `groups` (0 seen, 1 absent, 2 other; DESIGN.md §1), and for rowStats one i32
+ * label per row in `labels`.
+ */
+export interface ResidentRows {
+  logits: GPUBuffer;
+  groups: GPUBuffer;
+  rows: number;
+  cols: number;
+}
+
+/** One dispatch's rows: [r0, r0 + rows). */
+export interface RowChunk {
+  r0: number;
+  rows: number;
+}
+
+/** Temporaries of a recorded op, to release once the encoder's work has been submitted. */
+export interface RecordedRows {
+  chunks: RowChunk[];
+  release(): void;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Splits `rows` into dispatches whose every binding fits one storage binding and, past the first,
+ * starts at a byte offset that is a multiple of `alignment` (minStorageBufferOffsetAlignment).
+ * `rowBytes` lists the bytes per row of each buffer bound at a row offset.
+ */
+export function planRowChunks(
+  rows: number,
+  rowBytes: readonly number[],
+  maxBindingBytes: number,
+  alignment: number,
+): RowChunk[] {
+  if (rows === 0) return [];
+  const widest = Math.max(...rowBytes);
+  const fit = Math.floor(maxBindingBytes / widest);
+  if (rows <= fit) return [{ r0: 0, rows }];
+  // Rows per chunk must make every buffer's chunk a whole number of alignment units.
+  let unit = 1;
+  for (const b of rowBytes) {
+    const need = alignment / gcd(b, alignment);
+    unit = (unit * need) / gcd(unit, need);
+  }
+  const step = Math.floor(fit / unit) * unit;
+  if (step === 0) {
+    throw new RangeError(
+      `resident rows: ${unit} rows of ${widest} bytes (one offset-aligned chunk) exceed one storage binding (${maxBindingBytes} bytes)`,
+    );
+  }
+  const chunks: RowChunk[] = [];
+  for (let r0 = 0; r0 < rows; r0 += step) chunks.push({ r0, rows: Math.min(step, rows - r0) });
+  return chunks;
+}
+
+function checkResident(what: string, ctx: GpuContext, input: ResidentRows, outBytes: number): void {
+  const { rows, cols } = input;
+  if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 1) {
+    throw new RangeError(
+      `${what}: rows must be a non-negative and cols a positive integer (${rows}×${cols})`,
+    );
+  }
+  if (input.logits.size < rows * cols * 4) {
+    throw new RangeError(
+      `${what}: logits buffer holds ${input.logits.size} bytes, ${rows}×${cols} need ${rows * cols * 4}`,
+    );
+  }
+  if (input.groups.size < cols * 4) {
+    throw new RangeError(`${what}: groups buffer holds ${input.groups.size} bytes for ${cols} classes`);
+  }
+  if (outBytes > ctx.limits.maxBufferSize) {
+    throw new RangeError(
+      `${what}: the output needs ${outBytes} bytes, over one buffer (${ctx.limits.maxBufferSize})`,
+    );
+  }
+}
+
+const binding = (buffer: GPUBuffer, offset: number, size: number): GPUBufferBinding => ({
+  buffer,
+  offset,
+  size: Math.max(4, size),
+});
+
+export interface ResidentSoftmaxOptions {
+  /** Bias added to absent-class logits before the temperature; default 0. */
+  gamma?: number;
+  /** Default 1. */
+  temperature?: number;
+  /** Log-probabilities instead of probabilities. */
+  log?: boolean;
+  /** Where to write rows×cols f32 (row-major); default a fresh buffer the caller then owns. */
+  out?: GPUBuffer;
+}
+
+/**
+ * Records the softmax of resident logits into `encoder`, chunked over rows with binding offsets so
+ * inputs larger than one storage binding (up to maxBufferSize) need no copies. Run it inside
+ * ctx.checked; call `release()` after submitting. The output buffer is the caller's to destroy.
+ */
+export function recordSoftmax(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  input: ResidentRows,
+  options: ResidentSoftmaxOptions = {},
+): RecordedRows & { out: GPUBuffer } {
+  const { rows, cols } = input;
+  const bytes = rows * cols * 4;
+  checkResident('softmax', ctx, input, bytes);
+  const t = options.temperature ?? 1;
+  checkTemperature(t);
+  if (options.out && options.out.size < bytes) {
+    throw new RangeError(
+      `softmax: out buffer holds ${options.out.size} bytes, ${rows}×${cols} need ${bytes}`,
+    );
+  }
+  const out = options.out ?? ctx.storage(bytes, 'softmax-out');
+  const rowBytes = cols * 4;
+  const chunks = planRowChunks(
+    rows,
+    [rowBytes],
+    ctx.maxBindingBytes,
+    ctx.limits.minStorageBufferOffsetAlignment,
+  );
+  const temporaries: GPUBuffer[] = [];
+  for (const { r0, rows: n } of chunks) {
+    const grid = rowGrid(n, ctx.limits.maxComputeWorkgroupsPerDimension);
+    const uniforms = ctx.uniforms(softmaxKernel, {
+      rows: n,
+      cols,
+      gamma: options.gamma ?? 0,
+      invT: Math.fround(1 / t),
+      logOut: options.log ? 1 : 0,
+      gridX: grid.x,
+    });
+    temporaries.push(uniforms);
+    ctx.dispatch(
+      softmaxKernel,
+      [
+        binding(input.logits, r0 * rowBytes, n * rowBytes),
+        input.groups,
+        binding(out, r0 * rowBytes, n * rowBytes),
+        uniforms,
+      ],
+      [grid.x, grid.y],
+      {},
+      encoder,
+    );
+  }
+  return {
+    out,
+    chunks,
+    release: () => {
+      for (const b of temporaries) b.destroy();
+    },
+  };
+}
+
+const WG = 128;
+const FIELDS = ROW_STATS_FIELDS.length;
+
+/**
+ * Threads per row: about 16 columns per thread, a power of two from 1 (many short rows per workgroup)
+ * up to the whole workgroup (one long row per workgroup).
+ */
+export function rowStatsLanes(cols: number): number {
+  let lanes = 1;
+  while (lanes < WG && lanes * 16 < cols) lanes *= 2;
+  return lanes;
+}
+
+export interface ResidentRowStatsOptions {
+  /** One i32 label per row (−1: none); without it the label fields are NaN. */
+  labels?: GPUBuffer;
+  /** Default 1. */
+  temperature?: number;
+  /** Where to write the statistics (rowStatsBytes(rows) bytes); default a fresh buffer the caller owns. */
+  out?: GPUBuffer;
+}
+
+/** Bytes of a resident rowStats output: eleven 4-byte words per row. */
+export function rowStatsBytes(rows: number): number {
+  return rows * FIELDS * 4;
+}
+
+/**
+ * Records DESIGN.md §1's row statistics of resident logits into `encoder`. The output holds, per
+ * chunk in row order, the kernel's field-major block: field f of row r0 + i is word r0·11 + f·n + i
+ * for a chunk of n rows starting at r0 (decode with readRowStats). Run it inside ctx.checked; call
+ * `release()` after submitting.
+ */
+export function recordRowStats(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  input: ResidentRows,
+  options: ResidentRowStatsOptions = {},
+): RecordedRows & { out: GPUBuffer } {
+  const { rows, cols } = input;
+  const outBytes = rowStatsBytes(rows);
+  checkResident('rowStats', ctx, input, outBytes);
+  const t = options.temperature ?? 1;
+  checkTemperature(t);
+  if (options.labels && options.labels.size < rows * 4) {
+    throw new RangeError(`rowStats: labels buffer holds ${options.labels.size} bytes for ${rows} rows`);
+  }
+  if (options.out && options.out.size < outBytes) {
+    throw new RangeError(
+      `rowStats: out buffer holds ${options.out.size} bytes, ${rows} rows need ${outBytes}`,
+    );
+  }
+  const out = options.out ?? ctx.storage(outBytes, 'row-stats-out');
+  const lanes = rowStatsLanes(cols);
+  const rowsPerGroup = WG / lanes;
+  const rowBytes = cols * 4;
+  const chunks = planRowChunks(
+    rows,
+    options.labels ? [rowBytes, FIELDS * 4, 4] : [rowBytes, FIELDS * 4],
+    ctx.maxBindingBytes,
+    ctx.limits.minStorageBufferOffsetAlignment,
+  );
+  const temporaries: GPUBuffer[] = [];
+  const noLabels = options.labels ? null : ctx.storage(4, 'no-labels');
+  if (noLabels) temporaries.push(noLabels);
+  for (const { r0, rows: n } of chunks) {
+    const grid = rowGrid(Math.ceil(n / rowsPerGroup), ctx.limits.maxComputeWorkgroupsPerDimension);
+    const uniforms = ctx.uniforms(rowStatsKernel, {
+      rows: n,
+      cols,
+      invT: Math.fround(1 / t),
+      hasLabels: options.labels ? 1 : 0,
+      gridX: grid.x,
+    });
+    temporaries.push(uniforms);
+    ctx.dispatch(
+      rowStatsKernel,
+      [
+        binding(input.logits, r0 * rowBytes, n * rowBytes),
+        input.groups,
+        options.labels ? binding(options.labels, r0 * 4, n * 4) : noLabels!,
+        binding(out, r0 * FIELDS * 4, n * FIELDS * 4),
+        uniforms,
+      ],
+      [grid.x, grid.y],
+      { WG, LANES: lanes },
+      encoder,
+    );
+  }
+  return {
+    out,
+    chunks,
+    release: () => {
+      for (const b of temporaries) b.destroy();
+    },
+  };
+}
+
+/**
+ * Copies the statistics of a recorded rowStats back to the host, into `into` at row `intoRow`
+ * (default a fresh RowStats). Submit the encoder first.
+ */
+export async function readRowStats(
+  ctx: GpuContext,
+  recorded: { out: GPUBuffer; chunks: readonly RowChunk[] },
+  into?: RowStats,
+  intoRow = 0,
+): Promise<RowStats> {
+  const total = recorded.chunks.reduce((s, c) => s + c.rows, 0);
+  const stats = into ?? emptyRowStats(total);
+  if (total === 0) return stats;
+  const bytes = await ctx.read(recorded.out, rowStatsBytes(total));
+  for (const { r0, rows: n } of recorded.chunks) {
+    const f32 = new Float32Array(bytes, r0 * FIELDS * 4, n * FIELDS);
+    const i32 = new Int32Array(bytes, r0 * FIELDS * 4, n * FIELDS);
+    ROW_STATS_FIELDS.forEach((name, f) => {
+      const src = name.startsWith('arg') ? i32 : f32;
+      stats[name].set(src.subarray(f * n, (f + 1) * n), intoRow + r0);
+    });
+  }
+  return stats;
+}

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Backend, MatmulOptions } from '@ftcal/core';
+import type { Backend, MatmulOptions, RowStats } from '@ftcal/core';
 import {
   type BenchContext,
   maxRelDiff,
@@ -13,7 +13,7 @@ import {
 } from '../context.ts';
 import { pow10, randomMatrix, syntheticGroups, syntheticLogits } from '../data.ts';
 import type { Case } from '../results.ts';
-import { residentMatmul } from './resident.ts';
+import { residentMatmul, residentRows } from './resident.ts';
 
 /** The CPU twin is single-threaded TypeScript: past these sizes one call takes many seconds. */
 const TWIN_MAX_FLOPS = 2.2e9;
@@ -307,11 +307,27 @@ async function rowCases(ctx: BenchContext, rows: number, cols: number): Promise<
       { heavy, check: vsOurs },
     );
   }
-  if (ctx.gpu) for (const c of cases) noResidentEntry(ctx, c);
+  if (ctx.gpu) {
+    const input = { z, labels, groups, sliceRows, slices, cols };
+    await residentRows(ctx, softmax, 'softmax', input, SOFTMAX, heavy, (out) =>
+      smRef ? `first slice: ${normDiff(out as Float32Array, smRef)}` : undefined,
+    );
+    await residentRows(ctx, stats, 'rowStats', input, SOFTMAX, heavy, (out) => {
+      const s = out as RowStats;
+      if (!stRef) return undefined;
+      let same = true;
+      for (let i = 0; i < s.rows && same; i++) {
+        const j = i % sliceRows;
+        same = s.argSO[i] === stRef.argSO[j] && s.argU[i] === stRef.argU[j];
+      }
+      return `argmax of all ${pow10(s.rows)} rows ${same ? 'identical' : 'DIFFERENT'} to round-trip`;
+    });
+    noResidentEntry(ctx, grad);
+  }
   return cases;
 }
 
-/** Only matmul has a resident-buffer entry point in core (recordMatmul); the rest take host arrays. */
+/** Ops without a resident-buffer entry point in core (matmul, softmax and rowStats have one). */
 function noResidentEntry(ctx: BenchContext, c: Case): void {
   unavailable(
     c,

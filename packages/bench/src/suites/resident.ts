@@ -1,4 +1,14 @@
-import { type MatmulOptions, type MatmulProblem, recordMatmul } from '@ftcal/core';
+import {
+  type MatmulOptions,
+  type MatmulProblem,
+  type RecordedRows,
+  type RowStats,
+  readRowStats,
+  recordMatmul,
+  recordRowStats,
+  recordSoftmax,
+  rowStatsBytes,
+} from '@ftcal/core';
 import { type BenchContext, budget, describe, unavailable, withTiming } from '../context.ts';
 import { measure } from '../harness.ts';
 import type { Case, Run } from '../results.ts';
@@ -63,6 +73,104 @@ export async function residentMatmul(
     bBuf.destroy();
     cBuf.destroy();
     biasBuf?.destroy();
+  }
+  c.runs.push(r);
+  ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
+}
+
+/** The host slice of a row case, repeated `slices` times to make the full N×C input. */
+export interface RowInput {
+  z: Float32Array;
+  labels: Int32Array;
+  groups: Uint32Array;
+  sliceRows: number;
+  slices: number;
+  cols: number;
+}
+
+/** Uploads `slices` copies of `data` back to back into one buffer (the resident N×C logits). */
+function uploadRepeated(ctx: BenchContext, data: Float32Array | Int32Array, slices: number, label: string) {
+  const gpu = ctx.gpu!;
+  const buffer = gpu.storage(data.byteLength * slices, label);
+  for (let s = 0; s < slices; s++) gpu.device.queue.writeBuffer(buffer, s * data.byteLength, data);
+  return buffer;
+}
+
+/**
+ * Device-resident softmax and row statistics: the full N×C logits (the case's slice repeated) uploaded
+ * once into one buffer, each call records core's recordSoftmax / recordRowStats into a fresh encoder
+ * over that buffer (chunked by binding offsets past one storage binding), submits it and waits for the
+ * queue. Outputs are reused between calls; `check` compares the first slice's result with ftcal's
+ * round-trip one.
+ */
+export async function residentRows(
+  ctx: BenchContext,
+  c: Case,
+  op: 'softmax' | 'rowStats',
+  input: RowInput,
+  options: { gamma: number; temperature: number },
+  heavy: boolean,
+  check: (out: Float32Array | RowStats) => string | undefined,
+): Promise<void> {
+  const gpu = ctx.gpu!;
+  const meta = { impl: ctx.mainImpl, device: ctx.mainDevice, mode: 'resident' as const };
+  const rows = input.sliceRows * input.slices;
+  const cols = input.cols;
+  const logitBytes = rows * cols * 4;
+  const outBytes = op === 'softmax' ? logitBytes : rowStatsBytes(rows);
+  const maxBuffer = gpu.limits.maxBufferSize;
+  if (Math.max(logitBytes, outBytes) > maxBuffer) {
+    unavailable(c, meta.impl, meta.device, meta.mode, `N·C·4 bytes over one buffer (${maxBuffer} bytes)`);
+    return;
+  }
+  let r: Run;
+  const buffers: GPUBuffer[] = [];
+  try {
+    const logits = uploadRepeated(ctx, input.z, input.slices, 'bench-logits');
+    buffers.push(logits);
+    const labels = op === 'rowStats' ? uploadRepeated(ctx, input.labels, input.slices, 'bench-labels') : null;
+    if (labels) buffers.push(labels);
+    const groups = gpu.upload(input.groups, 'bench-groups');
+    const out = gpu.storage(outBytes, 'bench-out');
+    buffers.push(groups, out);
+    const resident = { logits, groups, rows, cols };
+    let last: RecordedRows | null = null;
+    const timing = await gpu.checked(`bench resident ${op}`, () =>
+      measure(
+        async () => {
+          const encoder = gpu.device.createCommandEncoder({ label: `bench ${op}` });
+          last =
+            op === 'softmax'
+              ? recordSoftmax(gpu, encoder, resident, { ...options, out })
+              : recordRowStats(gpu, encoder, resident, {
+                  temperature: options.temperature,
+                  out,
+                  ...(labels ? { labels } : {}),
+                });
+          gpu.device.queue.submit([encoder.finish()]);
+          await gpu.device.queue.onSubmittedWorkDone();
+          last.release();
+        },
+        { ...budget(ctx, heavy), timer: ctx.timer },
+      ),
+    );
+    r = withTiming(c, meta, timing);
+    const chunks = (last as RecordedRows | null)?.chunks ?? [];
+    const size =
+      logitBytes >= 2 ** 30
+        ? `${(logitBytes / 2 ** 30).toFixed(2)} GiB`
+        : `${(logitBytes / 2 ** 20).toFixed(1)} MiB`;
+    r.note = `${size} of logits in one buffer, ${chunks.length} dispatch${chunks.length === 1 ? '' : 'es'}`;
+    const result =
+      op === 'softmax'
+        ? await gpu.readF32(out, input.sliceRows * cols)
+        : await readRowStats(gpu, { out, chunks });
+    const verdict = check(result);
+    if (verdict) r.check = verdict;
+  } catch (e) {
+    r = { ...meta, status: 'failed', note: (e as Error).message.split('\n')[0] };
+  } finally {
+    for (const b of buffers) b.destroy();
   }
   c.runs.push(r);
   ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);

@@ -6,6 +6,8 @@ const IMPL_ORDER = [
   'ftcal-cpu',
   'numpy',
   'tfjs-webgpu',
+  'torch-cuda',
+  'torch-cuda-tf32',
   'paper-curve-ts',
   'paper-curve-numpy',
 ];
@@ -15,6 +17,8 @@ const IMPL_TITLE: Record<string, string> = {
   'ftcal-cpu': 'ftcal CPU twin',
   numpy: 'NumPy',
   'tfjs-webgpu': 'tfjs WebGPU',
+  'torch-cuda': 'PyTorch CUDA',
+  'torch-cuda-tf32': 'PyTorch CUDA, TF32',
   'paper-curve-ts': "paper's re-scan (TS)",
   'paper-curve-numpy': "paper's re-scan (NumPy)",
 };

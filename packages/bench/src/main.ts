@@ -134,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     if (opts.suites.has('kernels')) doc.cases.push(...(await kernelSuite(ctx)));
     if (opts.suites.has('curve')) doc.cases.push(...(await curveSuite(ctx)));
     if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
-    if (opts.suites.has('kernels') || opts.suites.has('curve')) await torchSuite(ctx, doc.cases, peers);
+    if (opts.suites.has('kernels')) await torchSuite(ctx, doc.cases, peers);
   } finally {
     ctx.tfjs?.dispose();
     timer?.destroy();

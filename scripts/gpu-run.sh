@@ -44,11 +44,13 @@ fi
 # Two bench invocations, each under its own timeout, so a slow second half cannot lose the first's
 # results: kernels (matmul up to 8192³, softmax / row statistics / nll gradient up to 10⁶×1000 with the
 # 4 GB device-resident column, sort, and the PyTorch CUDA peer where torch imports) then the curve suite.
-bench='node .gpu-kit/app/bench.mjs --device gpu --reps 5'
+# The CPU twin and NumPy run beside ftcal on the same shapes (10⁶×1000 is 4 GB): all 16 cores for the
+# twin and 3 repetitions keep the kernels half near 4 minutes by an estimate from this machine's twin.
+bench='node .gpu-kit/app/bench.mjs --device gpu --reps 3'
 # OUT is passed on explicitly: the inner shell reads it, and the device tool may not export it.
-command="OUT=\$OUT bash .gpu-kit/run.sh bash -c 'mkdir -p \$OUT/kernels \$OUT/curve; \
-timeout 330 $bench --only kernels --out \$OUT/kernels 2>&1 | tee \$OUT/kernels/log.txt | tail -60; \
-timeout 150 $bench --only curve --out \$OUT/curve 2>&1 | tee \$OUT/curve/log.txt | tail -30'"
+command="OUT=\$OUT FTCAL_CPU_THREADS=16 bash .gpu-kit/run.sh bash -c 'mkdir -p \$OUT/kernels \$OUT/curve; \
+timeout 360 $bench --only kernels --out \$OUT/kernels 2>&1 | tee \$OUT/kernels/log.txt | tail -60; \
+timeout 100 $bench --only curve --out \$OUT/curve 2>&1 | tee \$OUT/curve/log.txt | tail -30'"
 cat <<EOF
 
 Ready. Make this one call of the device tool (about 8 minutes of run time; results come back under
@@ -57,7 +59,7 @@ files_at as kernels/bench-full.json, kernels/benchmarks.md, curve/... and the lo
   run(
     command: "${command//\"/\\\"}",
     carry: [".gpu-kit"],
-    timeout_s: 560
+    timeout_s: 570
   )
 
 Then render a table with: node packages/bench/dist/bench.mjs --render <files_at>/kernels/bench-full.json --docs /tmp/gpu.md

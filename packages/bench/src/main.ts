@@ -130,8 +130,16 @@ async function main(argv: string[]): Promise<number> {
     cases: [],
     durationS: 0,
   };
+  // A run stopped by `timeout` (the GPU-machine recipe) still writes the cases it finished.
+  const onStop = () => {
+    doc.stopped = `SIGTERM after ${Math.round((performance.now() - started) / 1000)} s: later cases are absent`;
+    doc.missing = [...ctx.missing];
+    log(`bench: ${doc.stopped}`);
+    writeReports(doc, opts.out, null).finally(() => process.exit(124));
+  };
+  process.once('SIGTERM', onStop);
   try {
-    if (opts.suites.has('kernels')) doc.cases.push(...(await kernelSuite(ctx)));
+    if (opts.suites.has('kernels')) await kernelSuite(ctx, doc.cases);
     if (opts.suites.has('curve')) doc.cases.push(...(await curveSuite(ctx)));
     if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
     if (opts.suites.has('kernels')) await torchSuite(ctx, doc.cases, peers);
@@ -141,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
     main.dispose();
     await rm(tmp, { recursive: true, force: true });
   }
+  process.off('SIGTERM', onStop);
   doc.missing = [...ctx.missing];
   doc.durationS = Math.round((performance.now() - started) / 100) / 10;
   await mkdir(opts.out, { recursive: true });

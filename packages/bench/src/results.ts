@@ -70,6 +70,8 @@ export interface BenchDocument {
   missing: string[];
   cases: Case[];
   durationS: number;
+  /** Why the run ended early (a signal), when it did; its cases are the ones finished by then. */
+  stopped?: string;
 }
 
 /** Peer median over baseline median: how many times faster ftcal is (below 1: slower). */

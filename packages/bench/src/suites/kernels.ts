@@ -381,8 +381,8 @@ async function sortCase(ctx: BenchContext, n: number): Promise<Case> {
   return c;
 }
 
-export async function kernelSuite(ctx: BenchContext): Promise<Case[]> {
-  const cases: Case[] = [];
+/** Appends each case to `cases` as it finishes, so a stopped run can still write what it measured. */
+export async function kernelSuite(ctx: BenchContext, cases: Case[] = []): Promise<Case[]> {
   ctx.log('kernels: matmul');
   for (const s of matmulShapes(ctx.opts.quick)) cases.push(await matmulCase(ctx, s));
   ctx.log('kernels: softmax, row statistics, nll gradient');

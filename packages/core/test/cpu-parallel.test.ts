@@ -106,9 +106,13 @@ describe('row-range kernels are self-contained', () => {
   });
 });
 
-describe('ParallelCpu: bit-identical to the twins', () => {
-  // minWork 0 sends even one-row jobs to the workers, so the edge shapes all cross the thread boundary.
-  const par = new ParallelCpu({ threads: 2, minWork: 0, warn: (line) => expect.fail(line) });
+// minWork 0 sends even one-row jobs to the workers, so the edge shapes all cross the thread boundary; a
+// 100-value slab sends them in many slabs (one row each when C = 1000) through the double buffer.
+describe.each([
+  ['one slab', undefined],
+  ['slabs of 100 values', 100],
+])('ParallelCpu: bit-identical to the twins, %s', (_, slabValues) => {
+  const par = new ParallelCpu({ threads: 2, minWork: 0, slabValues, warn: (line) => expect.fail(line) });
   afterAll(() => par.close());
 
   for (const [rows, cols, codes] of SHAPES) {
@@ -122,7 +126,10 @@ describe('ParallelCpu: bit-identical to the twins', () => {
       ] satisfies RowStatsOptions[]) {
         const before = par.tasksDone;
         expectSameStats(await par.rowStats(z, rows, cols, options), rowStatsCpu(z, rows, cols, options));
-        expect(par.tasksDone - before).toBe(Math.min(rows, par.threads * 4));
+        const perSlab = Math.max(1, Math.floor(par.slabValues / cols));
+        let tasks = 0;
+        for (let r0 = 0; r0 < rows; r0 += perSlab) tasks += Math.min(rows - r0, perSlab, par.threads * 4);
+        expect(par.tasksDone - before).toBe(tasks);
       }
     });
 
@@ -206,8 +213,14 @@ describe('ParallelCpu: when it uses the workers', () => {
     }
   });
 
-  it('keeps concurrent jobs apart (one borrows the shared scratch, the others get their own buffers)', async () => {
-    const par = new ParallelCpu({ threads: 2, minWork: 0, warn: (line) => expect.fail(line) });
+  it('keeps concurrent jobs apart (one owns the kept scratch, the others get their own buffers)', async () => {
+    // Slabs of 10 rows, so the jobs interleave slab by slab.
+    const par = new ParallelCpu({
+      threads: 2,
+      minWork: 0,
+      slabValues: 400,
+      warn: (line) => expect.fail(line),
+    });
     try {
       const jobs = [0, 1, 2].map((i) => {
         const rows = 50 + 30 * i;

@@ -36,11 +36,12 @@ type KernelName = keyof typeof KERNELS;
 export const PARALLEL_MIN_WORK = 2_000_000;
 
 /**
- * The logits go through one shared scratch buffer kept between jobs: a fresh 64 MB SharedArrayBuffer per
- * engine chunk costs about 65 ms of page faults and zeroing on this thread, refilling the kept one 14 ms.
- * Larger inputs get a buffer of their own, so a one-off huge job does not pin its size in memory.
+ * Inputs not already in shared memory reach the workers in slabs of at most this many values (the engine's
+ * 16 Mi-value chunks are one slab), through two shared scratch buffers kept between jobs: the next slab is
+ * copied while the workers run on this one, extra memory stays at two slabs whatever the input size, and
+ * refilling a kept 64 MB buffer takes about 14 ms where a fresh SharedArrayBuffer costs 65 ms of page faults.
  */
-const MAX_SCRATCH_VALUES = 2 ** 26;
+const SLAB_VALUES = 2 ** 24;
 
 /** Ranges per worker: a few each, so a worker slowed by other load on the machine does not hold up the job. */
 const TASKS_PER_THREAD = 4;
@@ -50,6 +51,8 @@ export interface ParallelCpuOptions {
   threads?: number;
   /** Jobs with less work than this stay on the calling thread. Default PARALLEL_MIN_WORK. */
   minWork?: number;
+  /** Values per slab of an input copied to shared memory. Default 16 Mi; tests make it small. */
+  slabValues?: number;
   /** Where the one-line notice goes if the pool fails and the calling thread takes over. */
   warn?: (line: string) => void;
 }
@@ -79,6 +82,25 @@ export function rowRanges(rows: number, parts: number): [number, number][] {
   return out;
 }
 
+type StatKey = Exclude<keyof RowStats, 'rows'>;
+const STAT_KEYS = Object.keys(emptyRowStats(0)).filter((k) => k !== 'rows') as StatKey[];
+
+/** RowStats whose arrays live in shared memory. */
+function sharedRowStats(rows: number): Omit<RowStats, 'rows'> {
+  const empty = emptyRowStats(0);
+  const out: Partial<Record<StatKey, Typed>> = {};
+  for (const key of STAT_KEYS) {
+    out[key] = sharedArray(empty[key].constructor as new (b: SharedArrayBuffer) => Typed, rows);
+  }
+  return out as Omit<RowStats, 'rows'>;
+}
+
+function rowStatsSlice(stats: Omit<RowStats, 'rows'>, r0: number, r1: number): Omit<RowStats, 'rows'> {
+  const out: Partial<Record<StatKey, Typed>> = {};
+  for (const key of STAT_KEYS) out[key] = stats[key].subarray(r0, r1);
+  return out as Omit<RowStats, 'rows'>;
+}
+
 /**
  * The CPU twins' row-parallel ops (rowStats, nllGrad, softmax, matmul) split by rows over a worker pool.
  * Every row is computed by the twin's arithmetic and sums across rows are added in row order on this
@@ -89,11 +111,12 @@ export function rowRanges(rows: number, parts: number): [number, number][] {
 export class ParallelCpu {
   readonly threads: number;
   readonly minWork: number;
+  readonly slabValues: number;
   private readonly warn: (line: string) => void;
   private pool: WorkerPool | null = null;
   private failed = false;
   private tasksBefore = 0;
-  private scratch: Float32Array | null = null;
+  private scratch: Float32Array[] = [];
   private scratchBusy = false;
 
   constructor(options: ParallelCpuOptions = {}) {
@@ -103,6 +126,7 @@ export class ParallelCpu {
     }
     this.threads = threads;
     this.minWork = options.minWork ?? PARALLEL_MIN_WORK;
+    this.slabValues = options.slabValues ?? SLAB_VALUES;
     this.warn = options.warn ?? ((line) => process.emitWarning(line));
   }
 
@@ -123,30 +147,24 @@ export class ParallelCpu {
     // Bad input goes to the twin so that its checks, and their messages, are the only ones.
     if (!valid || !this.wanted(z.length)) return rowStatsCpu(z, rows, cols, options);
     checkShape('rowStats', z, rows, cols);
-    const args: RowStatsRowsArgs = {
-      z: this.lend(z),
+    const sharedGroups = shared(groups);
+    const sharedLabels = labels ? shared(labels) : null;
+    const invT = Math.fround(1 / t);
+    const outs = sharedRowStats(rows);
+    const argsFor = (slab: Float32Array, r0: number, r1: number): RowStatsRowsArgs => ({
+      z: slab,
       cols,
-      groups: shared(groups),
-      labels: labels ? shared(labels) : null,
-      invT: Math.fround(1 / t),
-      maxSO: sharedArray(Float32Array, rows),
-      argSO: sharedArray(Int32Array, rows),
-      maxU: sharedArray(Float32Array, rows),
-      argU: sharedArray(Int32Array, rows),
-      maxS: sharedArray(Float32Array, rows),
-      argS: sharedArray(Int32Array, rows),
-      label: sharedArray(Float32Array, rows),
-      sumS: sharedArray(Float32Array, rows),
-      sumU: sharedArray(Float32Array, rows),
-      lseSO: sharedArray(Float32Array, rows),
-      lseU: sharedArray(Float32Array, rows),
-    };
-    if (!(await this.runRows('rowStatsRows', args, rows, args.z))) return rowStatsCpu(z, rows, cols, options);
+      groups: sharedGroups,
+      labels: sharedLabels ? sharedLabels.subarray(r0, r1) : null,
+      invT,
+      ...rowStatsSlice(outs, r0, r1),
+    });
+    if (!(await this.runRows('rowStatsRows', z, rows, this.slabRows(cols), argsFor))) {
+      return rowStatsCpu(z, rows, cols, options);
+    }
     // Callers get ordinary arrays, exactly like the twin's, not views of memory the workers can reach.
     const out = emptyRowStats(rows);
-    for (const key of Object.keys(out) as (keyof RowStats)[]) {
-      if (key !== 'rows') (out[key] as Typed).set(args[key] as never);
-    }
+    for (const key of STAT_KEYS) out[key].set(outs[key] as never);
     return out;
   }
 
@@ -160,19 +178,24 @@ export class ParallelCpu {
     if (!this.wanted(z.length * k)) return nllGradCpu(z, rows, cols, options);
     checkShape('nllGrad', z, rows, cols);
     checkNllGradInputs(rows, cols, options);
-    const args: NllGradRowsArgs = {
-      z: this.lend(z),
+    const groups = shared(options.groups);
+    const labels = shared(options.labels);
+    const candidates = shared(options.candidates);
+    const terms = sharedArray(Float64Array, rows * k * NLL_TERMS);
+    const argsFor = (slab: Float32Array, r0: number, r1: number): NllGradRowsArgs => ({
+      z: slab,
       cols,
-      groups: shared(options.groups),
-      labels: shared(options.labels),
-      candidates: shared(options.candidates),
-      terms: sharedArray(Float64Array, rows * k * NLL_TERMS),
-    };
-    if (!(await this.runRows('nllGradRows', args, rows, args.z))) return nllGradCpu(z, rows, cols, options);
+      groups,
+      labels: labels.subarray(r0, r1),
+      candidates,
+      terms: terms.subarray(r0 * k * NLL_TERMS, r1 * k * NLL_TERMS),
+    });
+    if (!(await this.runRows('nllGradRows', z, rows, this.slabRows(cols), argsFor))) {
+      return nllGradCpu(z, rows, cols, options);
+    }
     const nll = new Float64Array(k);
     const grad = new Float64Array(2 * k);
     const hess = new Float64Array(3 * k);
-    const { terms } = args;
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < k; j++) {
         const o = (r * k + j) * NLL_TERMS;
@@ -198,17 +221,23 @@ export class ParallelCpu {
     const gamma = Math.fround(options.gamma ?? 0);
     const t = options.temperature ?? 1;
     checkTemperature(t);
-    const args: SoftmaxRowsArgs = {
-      z: this.lend(z),
+    const groups = shared(groupsOrSeen(options.groups, cols));
+    const invT = Math.fround(1 / t);
+    const log = options.log ?? false;
+    const out = sharedArray(Float32Array, rows * cols);
+    const argsFor = (slab: Float32Array, r0: number, r1: number): SoftmaxRowsArgs => ({
+      z: slab,
       cols,
-      groups: shared(groupsOrSeen(options.groups, cols)),
+      groups,
       gamma,
-      invT: Math.fround(1 / t),
-      log: options.log ?? false,
-      out: sharedArray(Float32Array, rows * cols),
-    };
-    if (!(await this.runRows('softmaxRows', args, rows, args.z))) return softmaxCpu(z, rows, cols, options);
-    return args.out.slice();
+      invT,
+      log,
+      out: out.subarray(r0 * cols, r1 * cols),
+    });
+    if (!(await this.runRows('softmaxRows', z, rows, this.slabRows(cols), argsFor))) {
+      return softmaxCpu(z, rows, cols, options);
+    }
+    return out.slice();
   }
 
   async matmul(
@@ -228,8 +257,8 @@ export class ParallelCpu {
       (sharedB || b.length === batch * k * n) &&
       (!bias || bias.length === n);
     if (!valid || !this.wanted(batch * m * n * k)) return matmulCpu(a, b, m, n, k, options);
-    const args: MatmulRowsArgs = {
-      a: this.lend(a),
+    const out = sharedArray(Float32Array, batch * m * n);
+    const args: Omit<MatmulRowsArgs, 'a'> = {
       b: shared(b),
       bias: bias ? shared(bias) : null,
       m,
@@ -238,16 +267,19 @@ export class ParallelCpu {
       transA: options.transA ?? false,
       transB: options.transB ?? false,
       sharedB,
-      out: sharedArray(Float32Array, batch * m * n),
+      out,
     };
-    if (!(await this.runRows('matmulRows', args, batch * m, args.a)))
+    // One slab: a row of C reads a whole row (or, transposed, column) of A and the B of its batch entry.
+    const rows = batch * m;
+    if (!(await this.runRows('matmulRows', a, rows, rows, (slab) => ({ ...args, a: slab })))) {
       return matmulCpu(a, b, m, n, k, options);
-    return args.out.slice();
+    }
+    return out.slice();
   }
 
   /** Stops the workers (the process can then exit); a later large job starts new ones. */
   close(): void {
-    this.scratch = null;
+    this.scratch = [];
     this.scratchBusy = false;
     if (!this.pool) return;
     this.tasksBefore += this.pool.tasksDone;
@@ -259,30 +291,42 @@ export class ParallelCpu {
     return this.threads > 1 && !this.failed && work >= this.minWork;
   }
 
-  /** `x` in shared memory: itself if it is already there, else copied into the scratch or a new buffer. */
-  private lend(x: Float32Array): Float32Array {
-    if (x.buffer instanceof SharedArrayBuffer) return x;
-    if (this.scratchBusy || x.length > MAX_SCRATCH_VALUES) return shared(x);
-    if (!this.scratch || this.scratch.length < x.length) this.scratch = sharedArray(Float32Array, x.length);
-    this.scratchBusy = true;
-    const view = this.scratch.subarray(0, x.length);
-    view.set(x);
-    return view;
-  }
-
   /**
-   * Runs the kernel over all rows on the pool, then frees the scratch if `lent` is in it; false when the
-   * pool failed and the caller must do the job itself.
+   * Runs the kernel over `rows` rows of `input`, one slab of `perSlab` rows at a time (the whole input when
+   * it is already shared); `argsFor(slab, r0, r1)` gives the kernel's arguments for rows [r0, r1), whose
+   * row r0 is row 0 of `slab`. False when the pool failed and the caller must do the job itself.
    */
   private async runRows(
     kernel: KernelName,
-    args: unknown,
+    input: Float32Array,
     rows: number,
-    lent: Float32Array,
+    perSlab: number,
+    argsFor: (slab: Float32Array, r0: number, r1: number) => unknown,
   ): Promise<boolean> {
     this.pool ??= new WorkerPool(KERNELS, this.threads);
+    const inShared = input.buffer instanceof SharedArrayBuffer;
+    // A job running beside another (callers may not await in turn) copies into buffers of its own.
+    const own = !inShared && !this.scratchBusy;
+    if (own) this.scratchBusy = true;
+    const width = rows > 0 ? input.length / rows : 0;
+    const step = inShared ? Math.max(rows, 1) : Math.max(perSlab, 1);
+    const slab = (r0: number, i: number): Float32Array => {
+      const src = input.subarray(r0 * width, Math.min(rows, r0 + step) * width);
+      if (inShared) return src;
+      const dst = this.buffer(own, i % 2, src.length);
+      dst.set(src);
+      return dst;
+    };
     try {
-      await this.pool.run(kernel, args, rowRanges(rows, this.threads * TASKS_PER_THREAD));
+      let z = slab(0, 0);
+      for (let r0 = 0, i = 0; r0 < rows; r0 += step, i++) {
+        const r1 = Math.min(rows, r0 + step);
+        const ranges = rowRanges(r1 - r0, this.threads * TASKS_PER_THREAD);
+        const job = this.pool.run(kernel, argsFor(z, r0, r1), ranges);
+        // The workers read this slab while this thread fills the other buffer with the next one.
+        if (r1 < rows) z = slab(r1, i + 1);
+        await job;
+      }
       return true;
     } catch (e) {
       if (!this.failed) {
@@ -294,7 +338,23 @@ export class ParallelCpu {
       this.close();
       return false;
     } finally {
-      if (lent.buffer === this.scratch?.buffer) this.scratchBusy = false;
+      if (own) this.scratchBusy = false;
     }
+  }
+
+  /** Rows of `cols` values per slab. */
+  private slabRows(cols: number): number {
+    return Math.max(1, Math.floor(this.slabValues / cols));
+  }
+
+  /** n shared values: one of the two kept scratch buffers when the job owns them, else a new buffer. */
+  private buffer(own: boolean, which: number, n: number): Float32Array {
+    if (!own || n > this.slabValues) return sharedArray(Float32Array, n);
+    let b = this.scratch[which];
+    if (!b || b.length < n) {
+      b = sharedArray(Float32Array, n);
+      this.scratch[which] = b;
+    }
+    return b.subarray(0, n);
   }
 }

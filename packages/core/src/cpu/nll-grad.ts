@@ -1,5 +1,34 @@
 import { checkShape, type NllGradOptions, type NllGradResult } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
+import { NLL_TERMS, nllGradRows } from './row-kernels.ts';
+
+/** Rows whose per-row terms are held at once before they are added up. */
+const TERM_BLOCK_ROWS = 4096;
+
+/**
+ * Adds per-row terms (nllGradRows' layout) to the sums in row order: the same order of additions on one
+ * thread or after the worker pool, so both give identical sums.
+ */
+export function addNllTerms(
+  terms: Float64Array,
+  rows: number,
+  k: number,
+  nll: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < k; j++) {
+      const o = (r * k + j) * NLL_TERMS;
+      nll[j]! += terms[o]!;
+      grad[2 * j]! += terms[o + 1]!;
+      grad[2 * j + 1]! += terms[o + 2]!;
+      hess[3 * j]! += terms[o + 3]!;
+      hess[3 * j + 1]! += terms[o + 4]!;
+      hess[3 * j + 2]! += terms[o + 5]!;
+    }
+  }
+}
 
 /** Validates the inputs shared by both nllGrad paths and returns K, the number of candidates. */
 export function checkNllGradInputs(rows: number, cols: number, options: NllGradOptions): number {
@@ -31,6 +60,7 @@ export function checkNllGradInputs(rows: number, cols: number, options: NllGradO
  * when y ∈ U, so neither loses digits to cancellation when one of them is near 1. Variance and covariance
  * come from a second pass around the mean rather than E[s²] − E[s]², which cancels badly for large s.
  * Logits of -Infinity get probability 0; a row whose label logit is -Infinity has infinite NLL.
+ * The per-row terms come from `nllGradRows` (row-kernels.ts), which the worker pool runs too.
  */
 export function nllGradCpu(
   z: Float32Array,
@@ -44,57 +74,22 @@ export function nllGradCpu(
   const nll = new Float64Array(k);
   const grad = new Float64Array(2 * k);
   const hess = new Float64Array(3 * k);
-  const s = new Float64Array(cols);
-  const e = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    const y = labels[r]!;
-    const yInU = groups[y] === 1;
-    for (let j = 0; j < k; j++) {
-      const gamma = candidates[2 * j]!;
-      const invT = Math.exp(-candidates[2 * j + 1]!);
-      let m = Number.NEGATIVE_INFINITY;
-      for (let c = 0; c < cols; c++) {
-        const v = (z[base + c]! + (groups[c] === 1 ? gamma : 0)) * invT;
-        s[c] = v;
-        if (v > m) m = v;
-      }
-      // Scores are shifted by the row maximum m, so e_c ∈ (0, 1] and the mean below is of s − m.
-      let w = 0;
-      let wU = 0;
-      let wSO = 0;
-      let ws = 0;
-      for (let c = 0; c < cols; c++) {
-        const ec = s[c] === Number.NEGATIVE_INFINITY ? 0 : Math.exp(s[c]! - m);
-        e[c] = ec;
-        if (ec === 0) continue;
-        w += ec;
-        if (groups[c] === 1) wU += ec;
-        else wSO += ec;
-        ws += ec * (s[c]! - m);
-      }
-      const mean = ws / w;
-      let v2 = 0;
-      let cov = 0;
-      for (let c = 0; c < cols; c++) {
-        const ec = e[c]!;
-        if (ec === 0) continue;
-        const d = s[c]! - m - mean;
-        v2 += ec * d * d;
-        if (groups[c] === 1) cov += ec * d;
-      }
-      const pU = wU / w;
-      const pSO = wSO / w;
-      const sy = s[y]!;
-      const dy = sy - m - mean;
-      const gGamma = (yInU ? -pSO : pU) * invT;
-      nll[j]! += m + Math.log(w) - sy;
-      grad[2 * j]! += gGamma;
-      grad[2 * j + 1]! += dy;
-      hess[3 * j]! += pU * pSO * invT * invT;
-      hess[3 * j + 1]! += -gGamma - (cov / w) * invT;
-      hess[3 * j + 2]! += -dy + v2 / w;
-    }
+  const terms = new Float64Array(Math.min(rows, TERM_BLOCK_ROWS) * k * NLL_TERMS);
+  for (let r0 = 0; r0 < rows; r0 += TERM_BLOCK_ROWS) {
+    const r1 = Math.min(rows, r0 + TERM_BLOCK_ROWS);
+    nllGradRows(
+      {
+        z: z.subarray(r0 * cols, r1 * cols),
+        cols,
+        groups,
+        labels: labels.subarray(r0, r1),
+        candidates,
+        terms,
+      },
+      0,
+      r1 - r0,
+    );
+    addNllTerms(terms, r1 - r0, k, nll, grad, hess);
   }
   return { k, rows, nll, grad, hess };
 }

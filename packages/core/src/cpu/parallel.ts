@@ -10,7 +10,7 @@ import {
   type SoftmaxOptions,
 } from '../backend/backend.ts';
 import { matmulCpu } from './matmul.ts';
-import { checkNllGradInputs, nllGradCpu } from './nll-grad.ts';
+import { addNllTerms, checkNllGradInputs, nllGradCpu } from './nll-grad.ts';
 import { cpuThreads, WorkerPool } from './pool.ts';
 import {
   type MatmulRowsArgs,
@@ -196,17 +196,7 @@ export class ParallelCpu {
     const nll = new Float64Array(k);
     const grad = new Float64Array(2 * k);
     const hess = new Float64Array(3 * k);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < k; j++) {
-        const o = (r * k + j) * NLL_TERMS;
-        nll[j]! += terms[o]!;
-        grad[2 * j]! += terms[o + 1]!;
-        grad[2 * j + 1]! += terms[o + 2]!;
-        hess[3 * j]! += terms[o + 3]!;
-        hess[3 * j + 1]! += terms[o + 4]!;
-        hess[3 * j + 2]! += terms[o + 5]!;
-      }
-    }
+    addNllTerms(terms, rows, k, nll, grad, hess);
     return { k, rows, nll, grad, hess };
   }
 

@@ -3,22 +3,13 @@ import { Calibrator, CpuBackend, calibrate, makeGroups, openArray, readLabels } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf, messageLines } from './expect-cli.ts';
 import { scratch } from './files.ts';
-import { expectTable, type Golden, writeGolden } from './golden.ts';
+import { expectTable, type Golden, labelledArgs, writeGolden } from './golden.ts';
 import { ftcal } from './run-cli.ts';
 
 describe('ftcal calibrate (built binary)', () => {
   const s = scratch();
   let golden: Golden;
-  const labelled = () => [
-    '--logits',
-    s.path('logits.npy'),
-    '--labels',
-    s.path('labels.npy'),
-    '--groups',
-    s.path('groups.json'),
-    '--device',
-    'cpu',
-  ];
+  const labelled = () => labelledArgs(s.path);
   const fitting = () => ['--fit-logits', s.path('fit-logits.npy'), '--fit-labels', s.path('fit-labels.npy')];
   const folds = () => [
     '--fold-logits',

@@ -70,6 +70,20 @@ export async function writeGolden(name: string, path: (file: string) => string):
 }
 
 /** Golden null stands for NaN, which JSON output prints as null too. */
+/** The labelled-set arguments for the files `writeGolden` wrote, on the CPU backend. */
+export function labelledArgs(path: (file: string) => string): string[] {
+  return [
+    '--logits',
+    path('logits.npy'),
+    '--labels',
+    path('labels.npy'),
+    '--groups',
+    path('groups.json'),
+    '--device',
+    'cpu',
+  ];
+}
+
 export function expectClose(actual: number | null, golden: number | null, tol: number, what: string): void {
   if (golden === null || actual === null) {
     if (golden !== actual) throw new Error(`${what}: expected ${golden}, got ${actual}`);

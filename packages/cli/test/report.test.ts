@@ -2,22 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf } from './expect-cli.ts';
 import { scratch } from './files.ts';
-import { type Golden, writeGolden } from './golden.ts';
+import { type Golden, labelledArgs, writeGolden } from './golden.ts';
 import { ftcal } from './run-cli.ts';
 
 describe('ftcal report (built binary)', () => {
   const s = scratch();
   let golden: Golden;
-  const labelled = () => [
-    '--logits',
-    s.path('logits.npy'),
-    '--labels',
-    s.path('labels.npy'),
-    '--groups',
-    s.path('groups.json'),
-    '--device',
-    'cpu',
-  ];
+  const labelled = () => labelledArgs(s.path);
 
   beforeAll(async () => {
     golden = await writeGolden('basic', s.path);

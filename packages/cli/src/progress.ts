@@ -1,6 +1,8 @@
 /**
  * Progress on stderr for long work: a redrawn bar when stderr is a TTY, otherwise a plain line every few
- * seconds. Nothing is shown for work that finishes within the first second, so quick commands stay quiet.
+ * seconds. Nothing is shown for work that finishes within the first second, so quick commands stay quiet;
+ * FTCAL_PROGRESS=always shows it from the start (logs of batch jobs, and tests that must not depend on
+ * how fast the machine is).
  */
 export interface Progress {
   update(done: number, total: number): void;
@@ -13,11 +15,12 @@ export function progress(label: string, options: { quiet?: boolean } = {}): Prog
   let lastPrint = 0;
   let shown = false;
   const quiet = options.quiet === true;
+  const delay = process.env.FTCAL_PROGRESS === 'always' ? 0 : 1000;
   return {
     update(done, total) {
       if (quiet) return;
       const now = Date.now();
-      if (now - start < 1000) return;
+      if (now - start < delay) return;
       const frac = total > 0 ? Math.min(1, done / total) : 0;
       const pct = `${(frac * 100).toFixed(0).padStart(3)}%`;
       if (tty) {

@@ -68,7 +68,10 @@ describe('ftcal demo (built binary, --quick, CPU backend)', () => {
   });
 
   it('prints the table, the verdict in words and progress on stderr in text mode', () => {
-    const r = ftcal(['demo', '--quick', '--device', 'cpu', '--seed', '3', '--out', join(dir, 'text-run')]);
+    // FTCAL_PROGRESS=always: a fast machine finishes each --quick stage within the bar's first second.
+    const r = ftcal(['demo', '--quick', '--device', 'cpu', '--seed', '3', '--out', join(dir, 'text-run')], {
+      FTCAL_PROGRESS: 'always',
+    });
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     const header = lines.find((l) => /^\s+γ\s+Y\/Y\s+S\/Y\s+U\/Y\s+AUSUC\s+NCM U\/Y$/.test(l));

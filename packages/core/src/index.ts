@@ -127,7 +127,19 @@ export {
   planDevice,
   selectBackend,
 } from './device/select.ts';
-export { FtcalError, GpuError, InputError, NoAdapterError } from './errors.ts';
+export {
+  type ErrorCode,
+  type ErrorInfo,
+  FtcalError,
+  formatError,
+  GpuError,
+  InputError,
+  libraryWording,
+  NoAdapterError,
+  type OptionRef,
+  type OptionWording,
+  renderError,
+} from './errors.ts';
 export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
 export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
 export * from './io/index.ts';

@@ -209,11 +209,11 @@ export async function openCalibration(files: OpenFiles, args: CalibrationArgs): 
     methods,
     maxSeenDrop: args.maxSeenDrop,
     nanPolicy: nanPolicyOf(args.nanPolicy),
-    ...(args.method ? { select: args.method } : {}),
-    ...(train ? { train } : {}),
-    ...(folds.length ? { folds } : {}),
-    ...(allowOther ? { allowOtherLabels: true } : {}),
-    ...(args.chunkRows ? { chunkRows: args.chunkRows } : {}),
+    select: args.method,
+    train,
+    folds: folds.length ? folds : undefined,
+    allowOtherLabels: allowOther,
+    chunkRows: args.chunkRows,
   };
   return { input, skipped, logits };
 }

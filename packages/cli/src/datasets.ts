@@ -63,7 +63,7 @@ export async function labelsFor(
 export async function readMatrix(
   spec: string,
   what: string,
-): Promise<{ data: Float32Array; rows: number; cols: number }> {
+): Promise<{ name: string; data: Float32Array; rows: number; cols: number }> {
   const source = await openArray(spec);
   try {
     if (source.shape.length !== 2) {
@@ -71,7 +71,7 @@ export async function readMatrix(
         `${spec}: ${what} must be a 2-D array, got shape [${source.shape.join(', ')}]; save it as a matrix`,
       );
     }
-    return { data: await source.readRows(0, source.rows), rows: source.rows, cols: source.cols };
+    return { name: spec, data: await source.readRows(0, source.rows), rows: source.rows, cols: source.cols };
   } finally {
     await source.close();
   }

@@ -51,18 +51,6 @@ export function parseIndexList(flag: string, text: string): number[] {
   return out;
 }
 
-/** The engine's group errors say "class groups: …"; on the command line they name where the groups came from. */
-function namedGroups(source: string, build: () => ClassGroups): ClassGroups {
-  try {
-    return build();
-  } catch (e) {
-    if (e instanceof InputError && e.message.startsWith('class groups: ')) {
-      throw new InputError(`${source}: ${e.message.slice('class groups: '.length)}`);
-    }
-    throw e;
-  }
-}
-
 /**
  * Class groups from --groups FILE (JSON or a list of seen classes, indices or names with --class-names)
  * or from inline --seen/--absent lists; absent defaults to every non-seen class.
@@ -72,17 +60,12 @@ export async function loadGroups(args: GroupArgs, numClasses: number): Promise<C
     throw new InputError('give the class groups once: either --groups FILE or --seen/--absent lists');
   }
   if (args.groups) {
-    const g = await readGroupsFile(args.groups, {
-      numClasses,
-      ...(args.classNames ? { classNames: args.classNames } : {}),
-    });
-    return namedGroups(args.groups, () => makeGroups(numClasses, g.seen, g.absent ?? undefined));
+    const g = await readGroupsFile(args.groups, { numClasses, classNames: args.classNames });
+    return makeGroups(numClasses, g.seen, g.absent ?? undefined, args.groups);
   }
   if (args.seen) {
     const absent = args.absent ? parseIndexList('--absent', args.absent) : undefined;
-    return namedGroups('--seen/--absent', () =>
-      makeGroups(numClasses, parseIndexList('--seen', args.seen!), absent),
-    );
+    return makeGroups(numClasses, parseIndexList('--seen', args.seen), absent, '--seen/--absent');
   }
   throw new InputError(
     'no class groups: pass --groups groups.json (or --seen 0-4) to say which classes were fine-tuned',

@@ -1,4 +1,4 @@
-import { FtcalError } from '@ftcal/core';
+import { FtcalError, renderError } from '@ftcal/core';
 import { Command, CommanderError } from 'commander';
 import { registerApply } from './commands/apply.ts';
 import { registerCalibrate } from './commands/calibrate.ts';
@@ -41,7 +41,7 @@ async function main(): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     if (e instanceof FtcalError) {
-      process.stderr.write(`ftcal: ${cliWording(e.message)}\n`);
+      process.stderr.write(`ftcal: ${renderError(e, cliWording)}\n`);
       return e.exitCode;
     }
     process.stderr.write(`ftcal: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

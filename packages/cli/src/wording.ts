@@ -1,12 +1,29 @@
-/**
- * The engine's messages name its options (it is a library too); on the command line the same advice
- * must name the flag a user types.
- */
-const FLAGS: [RegExp, string][] = [
-  [/pass nanPolicy 'skip' \(--nan-policy skip\)/g, 'pass --nan-policy skip'],
-  [/pass allowOtherLabels\b/g, 'pass --allow-other-labels'],
-];
+import type { OptionRef, OptionWording } from '@ftcal/core';
 
-export function cliWording(message: string): string {
-  return FLAGS.reduce((text, [pattern, flag]) => text.replace(pattern, flag), message);
-}
+/**
+ * The flag a user types for each library option that core's errors name in their fixes (`option` of an
+ * FtcalError). A string is the flag, followed by the option's value when the error gives one
+ * (`--nan-policy skip`); a function words options that take several flags.
+ */
+const FLAGS: Record<string, string | ((option: OptionRef) => string)> = {
+  nanPolicy: '--nan-policy',
+  allowOtherLabels: '--allow-other-labels',
+  device: ({ value }) => `--device ${value ?? 'cpu|gpu'}`,
+  gamma: '--gamma',
+  temperature: '--temperature',
+  bins: '--bins',
+  chunkRows: '--chunk-rows',
+  maxSeenDrop: '--max-seen-drop',
+  methods: '--methods',
+  classNames: '--class-names FILE',
+  train: '--fit-logits F --fit-labels FY',
+  folds: '--fold-logits F --fold-seen LIST --pretrained-logits P',
+};
+
+/** The CLI's wording of a library option, for `renderError`; undefined keeps the library's wording. */
+export const cliWording: OptionWording = (option) => {
+  const flag = FLAGS[option.name];
+  if (flag === undefined) return undefined;
+  if (typeof flag === 'function') return flag(option);
+  return option.value === undefined || typeof option.value === 'boolean' ? flag : `${flag} ${option.value}`;
+};

@@ -93,7 +93,9 @@ describe('bad input (built binary)', () => {
       'labels.npy',
       new RegExp(`${inO} labels are in O .*first at row ${first}`),
     );
-    expect(line).toMatch(/add the class to --absent or pass --allow-other-labels to drop those rows$/);
+    expect(line).toMatch(
+      /add the class to the absent group or pass --allow-other-labels to drop those rows$/,
+    );
     const doc = jsonOf(evaluate({ groups: s.path('o-groups.json') }, '--allow-other-labels', '--json'));
     expect(doc.data.dropped.otherLabel).toBe(inO);
     expect(doc.data.rows).toBe(rows - inO);

@@ -1,6 +1,7 @@
-import { type AdapterReport, type DevicePlan, findAdapter, planDevice } from '@ftcal/core';
+import { type AdapterReport, type DevicePlan, findAdapter, planDevice, renderError } from '@ftcal/core';
 import type { Command } from 'commander';
 import { print, printJson, table } from '../output.ts';
+import { cliWording } from '../wording.ts';
 
 interface Probe {
   name: string;
@@ -53,7 +54,7 @@ export function registerDoctor(program: Command): void {
       try {
         gpu = await planDevice('gpu');
       } catch (e) {
-        gpu = { error: (e as Error).message };
+        gpu = { error: renderError(e, cliWording) };
       }
       if (opts.json) {
         printJson({

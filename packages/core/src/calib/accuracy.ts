@@ -1,6 +1,7 @@
 import type { RowStats } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
+import { checkGamma } from './option-checks.ts';
 
 /**
  * DESIGN.md §3 accuracy table, in percent. "A/B" is the accuracy over rows labelled in A of the argmax
@@ -19,6 +20,8 @@ export interface AccuracyTable {
 
 /** Statistics with labels: what every accuracy, the curve and the methods are computed from. */
 export interface LabelledStats {
+  /** Where the rows came from, for messages (DataStats has it). */
+  source?: string;
   stats: RowStats;
   labels: Int32Array | null;
   groups: ClassGroups;
@@ -55,7 +58,14 @@ export interface RowOutcomes {
 }
 
 export function requireLabels(data: LabelledStats, what: string): Int32Array {
-  if (!data.labels) throw new InputError(`${what} needs labels; pass the labels of the evaluated rows`);
+  if (!data.labels) {
+    throw new InputError({
+      code: 'labels',
+      ...(data.source !== undefined && { file: data.source }),
+      problem: `${what} needs labels`,
+      fix: 'pass the labels of the evaluated rows',
+    });
+  }
   if (data.labels.length !== data.stats.rows) {
     throw new RangeError(`${what}: ${data.labels.length} labels for ${data.stats.rows} rows of statistics`);
   }
@@ -92,7 +102,12 @@ export function rowOutcomes(data: LabelledStats, what = 'accuracy'): RowOutcomes
     const y = labels[r]!;
     const g = groups.codes[y];
     if (g !== SEEN && g !== ABSENT) {
-      throw new InputError(`${what}: label ${y} at row ${r} is not in S or U; drop rows labelled in O first`);
+      throw new InputError({
+        code: 'labels',
+        file: data.source ?? what,
+        problem: `label ${y} at row ${r} is not in S or U`,
+        fix: 'drop rows labelled in O first',
+      });
     }
     out.labelGroup[r] = g;
     out.correctIfU[r] = stats.argU[r] === y ? 1 : 0;
@@ -100,10 +115,6 @@ export function rowOutcomes(data: LabelledStats, what = 'accuracy'): RowOutcomes
     out.correctWithinGroup[r] = (g === SEEN ? stats.argS[r] : stats.argU[r]) === y ? 1 : 0;
   }
   return out;
-}
-
-export function checkGamma(gamma: number): void {
-  if (!Number.isFinite(gamma)) throw new InputError(`gamma must be a finite number, got ${gamma}`);
 }
 
 export function countsAt(o: RowOutcomes, gamma: number): AccuracyCounts {

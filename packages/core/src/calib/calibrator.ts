@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Backend } from '../backend/backend.ts';
-import { InputError } from '../errors.ts';
+import { FtcalError, InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
 import { ABSENT, type ClassGroups, makeGroups } from './groups.ts';
-import { defaultChunkRows } from './stats.ts';
+import { checkOption } from './option-checks.ts';
+import { chunkRowsFor } from './stats.ts';
 
 export const CALIBRATOR_SCHEMA_VERSION = 1;
 
@@ -48,7 +49,7 @@ export async function fingerprint(
   const whole = source.rows * source.cols * 4 <= (options.wholeHashBytes ?? WHOLE_HASH_BYTES);
   const base = { source: source.name, rows: source.rows, cols: source.cols };
   if (whole) {
-    for await (const { data } of rowChunks(source, defaultChunkRows(source.cols))) hash.update(bytesOf(data));
+    for await (const { data } of rowChunks(source, chunkRowsFor(source.cols))) hash.update(bytesOf(data));
     return { ...base, sha256: hash.digest('hex'), scope: 'all' };
   }
   const edgeRows = Math.min(options.edgeRows ?? EDGE_ROWS, Math.ceil(source.rows / 2));
@@ -59,8 +60,8 @@ export async function fingerprint(
 
 export type CalibratedOutput = 'logits' | 'probabilities' | 'log-probabilities';
 
-function bad(what: string, fix: string): never {
-  throw new InputError(`${what}; ${fix}`);
+function bad(file: string, problem: string, fix: string): never {
+  throw new InputError({ code: 'bad-file', file, problem, fix });
 }
 
 function isIndexList(v: unknown): v is number[] {
@@ -88,10 +89,8 @@ export class Calibrator {
     fingerprints?: readonly Fingerprint[];
     created?: string;
   }) {
-    if (!Number.isFinite(init.gamma)) bad(`calibrator: gamma ${init.gamma} is not finite`, 'fit it again');
-    if (!(init.temperature > 0) || !Number.isFinite(init.temperature)) {
-      bad(`calibrator: temperature ${init.temperature} is not a finite number > 0`, 'fit it again');
-    }
+    checkOption(init.gamma, 'gamma', "the calibrator's γ", 'finite');
+    checkOption(init.temperature, 'temperature', "the calibrator's T", 'positive');
     this.groups = init.groups;
     this.gamma = init.gamma;
     this.temperature = init.temperature;
@@ -123,44 +122,46 @@ export class Calibrator {
       try {
         v = JSON.parse(json);
       } catch (e) {
-        bad(`${name}: not valid JSON (${(e as Error).message})`, 'pass the file ftcal wrote');
+        bad(name, `not valid JSON (${(e as Error).message})`, 'pass the file ftcal wrote');
       }
     }
     const fix = 'pass a calibrator file written by ftcal';
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`${name}: not a JSON object`, fix);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(name, 'not a JSON object', fix);
     const o = v as Record<string, unknown>;
-    if (o.kind !== 'ftcal-calibrator') bad(`${name}: "kind" is not "ftcal-calibrator"`, fix);
+    if (o.kind !== 'ftcal-calibrator') bad(name, `"kind" is not "ftcal-calibrator"`, fix);
     if (o.schemaVersion !== CALIBRATOR_SCHEMA_VERSION) {
       bad(
-        `${name}: schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (this ftcal reads ${CALIBRATOR_SCHEMA_VERSION})`,
+        name,
+        `schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (this ftcal reads ${CALIBRATOR_SCHEMA_VERSION})`,
         'use the ftcal version that wrote it',
       );
     }
     const g = o.groups as Record<string, unknown> | undefined;
-    if (typeof g !== 'object' || g === null) bad(`${name}: "groups" is missing`, fix);
+    if (typeof g !== 'object' || g === null) bad(name, `"groups" is missing`, fix);
     if (
       !Number.isInteger(g.numClasses) ||
       !isIndexList(g.seen) ||
       !isIndexList(g.absent) ||
       !isIndexList(g.other)
     ) {
-      bad(`${name}: "groups" needs integer numClasses and index lists seen, absent, other`, fix);
+      bad(name, `"groups" needs integer numClasses and index lists seen, absent, other`, fix);
     }
     let groups: ClassGroups;
     try {
-      groups = makeGroups(g.numClasses as number, g.seen, g.absent);
+      groups = makeGroups(g.numClasses as number, g.seen, g.absent, name);
     } catch (e) {
-      bad(`${name}: ${(e as Error).message}`, fix);
+      if (!(e instanceof FtcalError)) throw e;
+      bad(name, `"groups": ${e.problem}`, fix);
     }
     if (groups.other.join() !== [...g.other].sort((a, b) => a - b).join()) {
-      bad(`${name}: "groups.other" does not match the classes in neither seen nor absent`, fix);
+      bad(name, `"groups.other" does not match the classes in neither seen nor absent`, fix);
     }
     if (typeof o.gamma !== 'number' || !Number.isFinite(o.gamma))
-      bad(`${name}: "gamma" must be a finite number`, fix);
+      bad(name, `"gamma" must be a finite number`, fix);
     if (typeof o.temperature !== 'number' || !(o.temperature > 0) || !Number.isFinite(o.temperature)) {
-      bad(`${name}: "temperature" must be a finite number > 0`, fix);
+      bad(name, `"temperature" must be a finite number > 0`, fix);
     }
-    if (typeof o.method !== 'string') bad(`${name}: "method" must be a string`, fix);
+    if (typeof o.method !== 'string') bad(name, `"method" must be a string`, fix);
     const p = o.provenance as Record<string, unknown> | undefined;
     if (
       typeof p !== 'object' ||
@@ -168,7 +169,7 @@ export class Calibrator {
       !Array.isArray(p.fingerprints) ||
       typeof p.created !== 'string'
     ) {
-      bad(`${name}: "provenance" needs a fingerprints array and a created date`, fix);
+      bad(name, `"provenance" needs a fingerprints array and a created date`, fix);
     }
     for (const f of p.fingerprints as unknown[]) {
       const r = f as Record<string, unknown>;
@@ -180,7 +181,7 @@ export class Calibrator {
         !Number.isInteger(r.rows) ||
         !Number.isInteger(r.cols)
       ) {
-        bad(`${name}: a fingerprint needs rows, cols and a hex sha256`, fix);
+        bad(name, `a fingerprint needs rows, cols and a hex sha256`, fix);
       }
     }
     return new Calibrator({
@@ -215,10 +216,12 @@ export class Calibrator {
 
   private checkCols(cols: number, name: string): void {
     if (cols !== this.groups.numClasses) {
-      bad(
-        `${name}: ${cols} logits per row but the calibrator was fitted for ${this.groups.numClasses} classes`,
-        'apply it to logits of the same model head',
-      );
+      throw new InputError({
+        code: 'shape',
+        file: name,
+        problem: `${cols} logits per row but the calibrator was fitted for ${this.groups.numClasses} classes`,
+        fix: 'apply it to logits of the same model head',
+      });
     }
   }
 
@@ -247,7 +250,7 @@ export class Calibrator {
     options: { output?: CalibratedOutput; chunkRows?: number } = {},
   ): AsyncGenerator<{ start: number; count: number; data: Float32Array }> {
     this.checkCols(source.cols, source.name);
-    const chunkRows = options.chunkRows ?? defaultChunkRows(source.cols);
+    const chunkRows = chunkRowsFor(source.cols, options.chunkRows);
     for await (const { start, count, data } of rowChunks(source, chunkRows)) {
       yield { start, count, data: await this.applyArray(backend, data, count, source.cols, options.output) };
     }

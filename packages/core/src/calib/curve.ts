@@ -201,8 +201,10 @@ export function bestPoint(
 
 export function requireCurvePoints(curve: GammaCurve, what: string): void {
   if (curve.seenRows === 0 || curve.absentRows === 0) {
-    throw new InputError(
-      `${what} needs labelled rows in both S and U (got ${curve.seenRows} seen, ${curve.absentRows} absent); use a labelled set that covers both groups`,
-    );
+    throw new InputError({
+      code: 'labels',
+      problem: `${what} needs labelled rows in both S and U (got ${curve.seenRows} seen, ${curve.absentRows} absent)`,
+      fix: 'use a labelled set that covers both groups',
+    });
   }
 }

@@ -48,6 +48,8 @@ export interface Diagnostics {
 
 /** Head weights in nn.Linear layout: C rows (one per class) of D values. */
 export interface HeadWeights {
+  /** Where the weights came from, for messages. */
+  name?: string;
   data: Float32Array;
   rows: number;
   cols: number;
@@ -77,9 +79,12 @@ function summaryOf(values: Float64Array): Summary {
 
 export function weightNorms(weights: HeadWeights, groups: ClassGroups): ByClassGroup {
   if (weights.rows !== groups.numClasses || weights.data.length !== weights.rows * weights.cols) {
-    throw new InputError(
-      `head weights: shape ${weights.rows}×${weights.cols} does not match ${groups.numClasses} classes; pass the C×D weight of the classifier head (nn.Linear layout)`,
-    );
+    throw new InputError({
+      code: 'shape',
+      file: weights.name ?? 'head weights',
+      problem: `shape ${weights.rows}×${weights.cols} does not match ${groups.numClasses} classes`,
+      fix: 'pass the C×D weight of the classifier head (nn.Linear layout)',
+    });
   }
   const norms = { seen: [] as number[], absent: [] as number[], other: [] as number[] };
   for (let c = 0; c < weights.rows; c++) {

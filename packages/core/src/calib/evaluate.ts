@@ -11,8 +11,9 @@ import { constrainedMethod, hmeanMethod, oracleMethod } from './methods/curve-pi
 import type { NewtonOptions } from './methods/newton.ts';
 import { nllMethod, temperatureMethod } from './methods/nll.ts';
 import { type PcvFold, pcvMethod } from './methods/pcv.ts';
-import { METHOD_NAMES, type MethodName, type MethodResult } from './methods/result.ts';
+import { METHOD_NAMES, type MethodName, type MethodResult, methodNeeds } from './methods/result.ts';
 import { type ConfidenceMetrics, confidenceMetrics } from './metrics.ts';
+import { checkGamma, checkTemperature } from './option-checks.ts';
 import { type LogitPasses, logitPasses } from './passes.ts';
 import { accumulateStats, type DataStats, type NanPolicy } from './stats.ts';
 
@@ -100,10 +101,8 @@ export interface Prepared {
 }
 
 function checkOperatingPoint(gamma: number, temperature: number): void {
-  if (!Number.isFinite(gamma)) throw new InputError(`gamma must be a finite number, got ${gamma}`);
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new InputError(`temperature must be a finite number > 0, got ${temperature}`);
-  }
+  checkGamma(gamma);
+  checkTemperature(temperature);
 }
 
 /** One streamed statistics pass (with logit moments for the diagnostics), the curve, and a pass handle. */
@@ -116,19 +115,17 @@ export async function prepare(
     groups: set.groups,
     labels: set.labels,
     moments: true,
-    ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
-    ...(options.nanPolicy ? { nanPolicy: options.nanPolicy } : {}),
-    ...(options.allowOtherLabels ? { allowOtherLabels: true } : {}),
-    ...(options.onProgress
-      ? { onProgress: (d: number, t: number) => options.onProgress!('stats', d, t) }
-      : {}),
+    chunkRows: options.chunkRows,
+    nanPolicy: options.nanPolicy,
+    allowOtherLabels: options.allowOtherLabels,
+    onProgress: options.onProgress && ((d, t) => options.onProgress!('stats', d, t)),
   });
   const curve = await gammaCurve(backend, data);
   const passes = await logitPasses(set.logits, {
     labels: set.labels,
     keep: data.keep,
     residentBytes: options.residentBytes ?? options.residentDefault ?? 2 ** 30,
-    ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
+    chunkRows: options.chunkRows,
   });
   return { backend, data, curve, passes, options };
 }
@@ -143,8 +140,8 @@ export async function tableAt(
   const confidence = await confidenceMetrics(p.backend, p.passes, p.data.groups, {
     gamma,
     temperature,
-    ...(p.options.bins ? { bins: p.options.bins } : {}),
-    ...(p.options.equalMass ? { equalMass: true } : {}),
+    bins: p.options.bins,
+    equalMass: p.options.equalMass,
   });
   const table: MetricTable = {
     ...accuracyAt(p.data, gamma),
@@ -208,7 +205,14 @@ export async function evaluate(backend: Backend, input: EvaluateInput): Promise<
 export function thresholdsByLabelGroup(data: DataStats): { seen: Float64Array; unseen: Float64Array } {
   const t = thresholds(data.stats);
   const labels = data.labels;
-  if (!labels) throw new InputError('thresholds by label group need labels');
+  if (!labels) {
+    throw new InputError({
+      code: 'labels',
+      file: data.source,
+      problem: 'thresholds by label group need labels',
+      fix: 'pass the labels of these rows',
+    });
+  }
   const codes = data.groups.codes;
   return {
     seen: t.filter((_, r) => codes[labels[r]!] === SEEN),
@@ -284,10 +288,10 @@ async function runMethod(
     case 'constrained':
       return constrainedMethod(p.curve, accuracyAt(p.data, 0)['S/Y'], input.maxSeenDrop ?? 1);
     case 'pcv':
-      if (!input.folds?.length) throw new InputError('pcv needs fold models’ logits; pass folds or drop pcv');
+      if (!input.folds?.length) throw methodNeeds('pcv', 'fold models’ logits', 'folds');
       return pcvMethod(backend, groups, input.folds, {
-        ...(input.chunkRows ? { chunkRows: input.chunkRows } : {}),
-        ...(input.nanPolicy ? { nanPolicy: input.nanPolicy } : {}),
+        chunkRows: input.chunkRows,
+        nanPolicy: input.nanPolicy,
       });
     case 'nll':
       return nllMethod(backend, p.passes, groups, input.newton ?? {});
@@ -308,18 +312,20 @@ export async function calibrate(backend: Backend, input: CalibrateInput): Promis
   const methods =
     input.methods ??
     METHOD_NAMES.filter((m) => (m !== 'alg' || input.train) && (m !== 'pcv' || input.folds?.length));
-  if (methods.length === 0) throw new InputError('calibrate: no methods to run; name at least one');
+  const badMethods = (problem: string, fix: string) =>
+    new InputError({ code: 'option', problem: `calibrate: ${problem}`, fix, option: { name: 'methods' } });
+  if (methods.length === 0) throw badMethods('no methods to run', 'name at least one in {option}');
   for (const m of methods) {
     if (!METHOD_NAMES.includes(m)) {
-      throw new InputError(`calibrate: unknown method "${m}"; use one of ${METHOD_NAMES.join(', ')}`);
+      throw badMethods(`unknown method "${m}"`, `use some of ${METHOD_NAMES.join(', ')} in {option}`);
     }
   }
   if (methods.includes('alg') && !input.train) {
-    throw new InputError('alg needs the fine-tuning training logits and labels; pass train or drop alg');
+    throw methodNeeds('alg', 'the fine-tuning training logits and labels', 'train');
   }
   const select = input.select ?? SELECT_ORDER.find((m) => methods.includes(m)) ?? methods[0]!;
   if (!methods.includes(select)) {
-    throw new InputError(`calibrate: the selected method "${select}" is not among the methods run`);
+    throw badMethods(`the selected method "${select}" is not among the methods run`, 'add it to {option}');
   }
   const p = await prepare(backend, input, input);
   let train: DataStats | null = null;
@@ -327,9 +333,9 @@ export async function calibrate(backend: Backend, input: CalibrateInput): Promis
     train ??= await accumulateStats(backend, input.train!.logits, {
       groups: input.groups,
       labels: input.train!.labels,
-      ...(input.chunkRows ? { chunkRows: input.chunkRows } : {}),
-      ...(input.nanPolicy ? { nanPolicy: input.nanPolicy } : {}),
-      ...(input.allowOtherLabels ? { allowOtherLabels: true } : {}),
+      chunkRows: input.chunkRows,
+      nanPolicy: input.nanPolicy,
+      allowOtherLabels: input.allowOtherLabels,
     });
     return train;
   };

@@ -18,16 +18,24 @@ export interface ClassGroups {
   readonly other: readonly number[];
 }
 
-function checkIndices(what: string, list: readonly number[], numClasses: number): void {
+function checkIndices(what: string, list: readonly number[], numClasses: number, file: string): void {
   const seen = new Set<number>();
   for (const c of list) {
     if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-      throw new InputError(
-        `class groups: ${what} class ${c} is outside [0, ${numClasses}); use class indices of the ${numClasses} logits`,
-      );
+      throw new InputError({
+        code: 'groups',
+        file,
+        problem: `${what} class ${c} is outside [0, ${numClasses})`,
+        fix: `use class indices of the ${numClasses} logits`,
+      });
     }
     if (seen.has(c)) {
-      throw new InputError(`class groups: ${what} class ${c} is listed twice; list each class once`);
+      throw new InputError({
+        code: 'groups',
+        file,
+        problem: `${what} class ${c} is listed twice`,
+        fix: 'list each class once',
+      });
     }
     seen.add(c);
   }
@@ -36,30 +44,33 @@ function checkIndices(what: string, list: readonly number[], numClasses: number)
 /**
  * Builds the groups from the seen classes and, optionally, the absent ones (default: every non-seen class,
  * so O is empty). Duplicates, out-of-range indices, a class in both lists, or an empty S or U are
- * InputErrors: every method needs at least one class on each side of the bias.
+ * InputErrors (code 'groups') naming `source`, where the lists came from: every method needs at least one
+ * class on each side of the bias.
  */
 export function makeGroups(
   numClasses: number,
   seen: readonly number[],
   absent?: readonly number[],
+  source = 'class groups',
 ): ClassGroups {
+  const fail = (problem: string, fix: string): never => {
+    throw new InputError({ code: 'groups', file: source, problem, fix });
+  };
   if (!Number.isInteger(numClasses) || numClasses < 2) {
-    throw new InputError(`class groups: need at least 2 classes, got ${numClasses}; check the logits' shape`);
+    fail(`need at least 2 classes, got ${numClasses}`, "check the logits' shape");
   }
-  checkIndices('seen', seen, numClasses);
-  if (seen.length === 0)
-    throw new InputError('class groups: the seen list is empty; name the fine-tuning classes');
+  checkIndices('seen', seen, numClasses, source);
+  if (seen.length === 0) fail('the seen list is empty', 'name the fine-tuning classes');
   const seenSet = new Set(seen);
   const absentList = absent ?? Array.from({ length: numClasses }, (_, c) => c).filter((c) => !seenSet.has(c));
-  checkIndices('absent', absentList, numClasses);
+  checkIndices('absent', absentList, numClasses, source);
   for (const c of absentList) {
-    if (seenSet.has(c)) {
-      throw new InputError(`class groups: class ${c} is both seen and absent; a class belongs to one group`);
-    }
+    if (seenSet.has(c)) fail(`class ${c} is both seen and absent`, 'a class belongs to one group');
   }
   if (absentList.length === 0) {
-    throw new InputError(
-      'class groups: the absent list is empty (every class is seen); there is nothing to calibrate',
+    fail(
+      'the absent list is empty (every class is seen)',
+      'leave at least one class absent: with none there is nothing to calibrate',
     );
   }
   const codes = new Uint32Array(numClasses).fill(OTHER);
@@ -70,7 +81,7 @@ export function makeGroups(
 }
 
 /** Rebuilds groups from a code array (e.g. one read back from a calibrator file), validating it. */
-export function groupsFromCodes(codes: ArrayLike<number>): ClassGroups {
+export function groupsFromCodes(codes: ArrayLike<number>, source = 'class groups'): ClassGroups {
   const seen: number[] = [];
   const absent: number[] = [];
   for (let c = 0; c < codes.length; c++) {
@@ -78,10 +89,15 @@ export function groupsFromCodes(codes: ArrayLike<number>): ClassGroups {
     if (g === SEEN) seen.push(c);
     else if (g === ABSENT) absent.push(c);
     else if (g !== OTHER) {
-      throw new InputError(`class groups: code ${g} for class ${c} is not 0 (seen), 1 (absent) or 2 (other)`);
+      throw new InputError({
+        code: 'groups',
+        file: source,
+        problem: `code ${g} for class ${c} is not 0 (seen), 1 (absent) or 2 (other)`,
+        fix: 'write one group code per class',
+      });
     }
   }
-  return makeGroups(codes.length, seen, absent);
+  return makeGroups(codes.length, seen, absent, source);
 }
 
 /** What happened to the labels of a data set: rows kept, and rows dropped for a label in O. */
@@ -109,9 +125,12 @@ export function checkLabels(
   for (let r = 0; r < labels.length; r++) {
     const y = labels[r]!;
     if (y < 0 || y >= numClasses) {
-      throw new InputError(
-        `${what}: label ${y} at row ${r + offset} is outside [0, ${numClasses}); labels must be class indices of the logits`,
-      );
+      throw new InputError({
+        code: 'labels',
+        file: what,
+        problem: `label ${y} at row ${r + offset} is outside [0, ${numClasses})`,
+        fix: 'labels must be class indices of the logits',
+      });
     }
     if (codes[y] !== OTHER) continue;
     if (firstOther < 0) firstOther = r;
@@ -122,9 +141,13 @@ export function checkLabels(
     }
   }
   if (droppedOther > 0 && !options.allowOtherLabels) {
-    throw new InputError(
-      `${what}: ${droppedOther} labels are in O (neither seen nor absent), first at row ${firstOther + offset} (class ${labels[firstOther]}); add the class to --absent or pass allowOtherLabels to drop those rows`,
-    );
+    throw new InputError({
+      code: 'labels',
+      file: what,
+      problem: `${droppedOther} labels are in O (neither seen nor absent), first at row ${firstOther + offset} (class ${labels[firstOther]})`,
+      fix: 'add the class to the absent group or pass {option} to drop those rows',
+      option: { name: 'allowOtherLabels', value: true },
+    });
   }
   return { keep, droppedOther };
 }

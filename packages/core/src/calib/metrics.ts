@@ -1,7 +1,8 @@
 import type { Backend } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
-import { checkGamma, thresholdOf } from './accuracy.ts';
+import { thresholdOf } from './accuracy.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
+import { checkGamma, checkOption, checkTemperature } from './option-checks.ts';
 import type { LogitPasses } from './passes.ts';
 
 /** One reliability bin: its confidence range, rows, and their mean top-label confidence and accuracy (0–1). */
@@ -188,13 +189,25 @@ async function rowResults(
   const invT = 1 / temperature;
   let at = 0;
   await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) throw new InputError(`${passes.name}: confidence metrics need labels`);
+    if (!labels) {
+      throw new InputError({
+        code: 'labels',
+        file: passes.name,
+        problem: 'confidence metrics need labels',
+        fix: 'pass the labels of these rows',
+      });
+    }
     const p = await backend.softmax(z, rows, cols, { gamma, temperature, groups: codes });
     for (let r = 0; r < rows; r++, at++) {
       const base = r * cols;
       const y = labels[r]!;
       if (codes[y] !== SEEN && codes[y] !== ABSENT) {
-        throw new InputError(`${passes.name}: label ${y} is not in S or U; drop rows labelled in O first`);
+        throw new InputError({
+          code: 'labels',
+          file: passes.name,
+          problem: `label ${y} is not in S or U`,
+          fix: 'drop rows labelled in O first',
+        });
       }
       let maxSO = Number.NEGATIVE_INFINITY;
       let argSO = -1;
@@ -247,14 +260,17 @@ export async function confidenceMetrics(
   const gamma = options.gamma ?? 0;
   const temperature = options.temperature ?? 1;
   checkGamma(gamma);
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new InputError(`temperature must be a finite number > 0, got ${temperature}`);
-  }
+  checkTemperature(temperature);
   const numBins = options.bins ?? 15;
-  if (!Number.isInteger(numBins) || numBins < 1) {
-    throw new InputError(`ECE bins must be a positive integer, got ${numBins}`);
+  checkOption(numBins, 'bins', 'the number of ECE bins', 'count');
+  if (passes.rows === 0) {
+    throw new InputError({
+      code: 'shape',
+      file: passes.name,
+      problem: 'no rows to measure confidence metrics on',
+      fix: 'pass a set with at least one row kept',
+    });
   }
-  if (passes.rows === 0) throw new InputError(`${passes.name}: confidence metrics need at least one row`);
   const rr = await rowResults(backend, passes, groups, gamma, temperature);
   const all = Array.from({ length: passes.rows }, (_, r) => r);
   const calibration = equalWidthBins(rr.confidence, rr.correct, all, numBins);

@@ -3,7 +3,7 @@ import { InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
 import { type AccuracyTable, accuracyAt } from './accuracy.ts';
 import type { ClassGroups } from './groups.ts';
-import { accumulateStats, type DataStats, defaultChunkRows, type NanPolicy } from './stats.ts';
+import { accumulateStats, chunkRowsFor, type DataStats, type NanPolicy } from './stats.ts';
 
 export interface NcmInput {
   /** Labelled reference features (e.g. the pre-training data) that define the class means. */
@@ -40,16 +40,22 @@ export async function ncm(backend: Backend, input: NcmInput): Promise<NcmResult>
   const c = groups.numClasses;
   const d = reference.cols;
   if (features.cols !== d) {
-    throw new InputError(
-      `${features.name}: ${features.cols} features per row but ${reference.name} has ${d}; use features from the same layer`,
-    );
+    throw new InputError({
+      code: 'shape',
+      file: features.name,
+      problem: `${features.cols} features per row but ${reference.name} has ${d}`,
+      fix: 'use features from the same layer',
+    });
   }
   if (input.referenceLabels.length !== reference.rows) {
-    throw new InputError(
-      `${reference.name}: ${reference.rows} rows but ${input.referenceLabels.length} reference labels; pass the labels of the same rows`,
-    );
+    throw new InputError({
+      code: 'shape',
+      file: reference.name,
+      problem: `${reference.rows} rows but ${input.referenceLabels.length} reference labels`,
+      fix: 'pass the labels of the same rows',
+    });
   }
-  const chunkRows = input.chunkRows ?? defaultChunkRows(Math.max(d, c));
+  const chunkRows = chunkRowsFor(Math.max(d, c), input.chunkRows);
   const sums = new Float64Array(c * d);
   const counts = new Float64Array(c);
   for await (const { start, count, data } of rowChunks(reference, chunkRows)) {
@@ -57,16 +63,22 @@ export async function ncm(backend: Backend, input: NcmInput): Promise<NcmResult>
     for (let r = 0; r < count; r++) {
       const y = input.referenceLabels[start + r]!;
       if (!Number.isInteger(y) || y < 0 || y >= c) {
-        throw new InputError(
-          `${reference.name} labels: label ${y} at row ${start + r} is outside [0, ${c}); use class indices of the head`,
-        );
+        throw new InputError({
+          code: 'labels',
+          file: `${reference.name} labels`,
+          problem: `label ${y} at row ${start + r} is outside [0, ${c})`,
+          fix: 'use class indices of the head',
+        });
       }
       let finite = true;
       for (let k = 0; k < d; k++) finite &&= Number.isFinite(xn[r * d + k]!);
       if (!finite) {
-        throw new InputError(
-          `${reference.name}: row ${start + r} holds NaN or Infinity features; clean the reference set`,
-        );
+        throw new InputError({
+          code: 'non-finite',
+          file: reference.name,
+          problem: `row ${start + r} holds NaN or Infinity features`,
+          fix: 'clean the reference set',
+        });
       }
       counts[y]!++;
       for (let k = 0; k < d; k++) sums[y * d + k]! += xn[r * d + k]!;
@@ -97,8 +109,8 @@ export async function ncm(backend: Backend, input: NcmInput): Promise<NcmResult>
     groups,
     labels: input.labels,
     chunkRows,
-    ...(input.nanPolicy ? { nanPolicy: input.nanPolicy } : {}),
-    ...(input.allowOtherLabels ? { allowOtherLabels: true } : {}),
+    nanPolicy: input.nanPolicy,
+    allowOtherLabels: input.allowOtherLabels,
   });
   return {
     table: accuracyAt(stats, 0),

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
-import { defaultChunkRows } from './stats.ts';
+import { chunkRowsFor } from './stats.ts';
 
 /** A chunk of kept rows: row-major logits and, when labelled, their labels. */
 export interface LogitChunk {
@@ -61,9 +61,12 @@ export async function logitPasses(source: RowSource, options: PassOptions = {}):
   const keep = options.keep ?? null;
   const cols = source.cols;
   if (labels && labels.length !== source.rows) {
-    throw new InputError(
-      `${source.name}: ${source.rows} rows of logits but ${labels.length} labels; pass the labels of the same rows`,
-    );
+    throw new InputError({
+      code: 'shape',
+      file: source.name,
+      problem: `${source.rows} rows of logits but ${labels.length} labels`,
+      fix: 'pass the labels of the same rows',
+    });
   }
   if (keep && keep.length !== source.rows) {
     throw new RangeError(`${source.name}: keep mask has ${keep.length} entries for ${source.rows} rows`);
@@ -73,7 +76,7 @@ export async function logitPasses(source: RowSource, options: PassOptions = {}):
     rows = 0;
     for (let r = 0; r < keep.length; r++) rows += keep[r]!;
   }
-  const chunkRows = options.chunkRows ?? defaultChunkRows(cols);
+  const chunkRows = chunkRowsFor(cols, options.chunkRows);
   const stream = async (fn: (chunk: LogitChunk) => Promise<void> | void) => {
     for await (const { start, count, data } of rowChunks(source, chunkRows)) {
       const chunk = compactChunk(data, count, cols, start, keep, labels);

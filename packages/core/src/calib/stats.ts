@@ -3,6 +3,7 @@ import { emptyRowStats } from '../cpu/row-stats.ts';
 import { InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
 import { ABSENT, type ClassGroups, checkLabels, SEEN } from './groups.ts';
+import { checkOption } from './option-checks.ts';
 
 /** What to do with a row holding NaN or +Infinity: fail (default) or drop it and count it. */
 export type NanPolicy = 'error' | 'skip';
@@ -67,8 +68,11 @@ export interface DataStats {
 
 const VALUES_PER_CHUNK = 16 * 1024 * 1024;
 
-export function defaultChunkRows(cols: number): number {
-  return Math.max(1, Math.floor(VALUES_PER_CHUNK / Math.max(1, cols)));
+/** Rows per chunk: the caller's `chunkRows` (checked), else about 16 Mi values per chunk. */
+export function chunkRowsFor(cols: number, chunkRows?: number): number {
+  if (chunkRows === undefined) return Math.max(1, Math.floor(VALUES_PER_CHUNK / Math.max(1, cols)));
+  checkOption(chunkRows, 'chunkRows', 'rows per chunk', 'count');
+  return chunkRows;
 }
 
 function zeroMoments(): GroupMoments {
@@ -167,14 +171,20 @@ export async function accumulateStats(
   const { groups, labels } = options;
   const cols = source.cols;
   if (cols !== groups.numClasses) {
-    throw new InputError(
-      `${source.name}: ${cols} logits per row but the class groups have ${groups.numClasses} classes; use the groups of this model's head`,
-    );
+    throw new InputError({
+      code: 'shape',
+      file: source.name,
+      problem: `${cols} logits per row but the class groups have ${groups.numClasses} classes`,
+      fix: "use the groups of this model's head",
+    });
   }
   if (labels && labels.length !== source.rows) {
-    throw new InputError(
-      `${source.name}: ${source.rows} rows of logits but ${labels.length} labels; pass the labels of the same rows`,
-    );
+    throw new InputError({
+      code: 'shape',
+      file: source.name,
+      problem: `${source.rows} rows of logits but ${labels.length} labels`,
+      fix: 'pass the labels of the same rows',
+    });
   }
   const temperature = options.temperature ?? 1;
   const nanPolicy = options.nanPolicy ?? 'error';
@@ -191,7 +201,7 @@ export async function accumulateStats(
   const moments: LogitMoments | null = options.moments
     ? { all: zeroMoments(), labelSeen: zeroMoments(), labelAbsent: zeroMoments() }
     : null;
-  const chunkRows = options.chunkRows ?? defaultChunkRows(cols);
+  const chunkRows = chunkRowsFor(cols, options.chunkRows);
   for await (const { start, count, data } of rowChunks(source, chunkRows)) {
     for (let r = nextBadRow(data, cols, 0, count); r >= 0; r = nextBadRow(data, cols, r + 1, count)) {
       if (firstBad < 0) firstBad = start + r;
@@ -213,9 +223,13 @@ export async function accumulateStats(
     options.onProgress?.(start + count, source.rows);
   }
   if (nonFinite > 0 && nanPolicy !== 'skip') {
-    throw new InputError(
-      `${source.name}: ${nonFinite} rows hold NaN or +Infinity logits, first at row ${firstBad}; fix the model output or pass nanPolicy 'skip' (--nan-policy skip) to drop those rows`,
-    );
+    throw new InputError({
+      code: 'non-finite',
+      file: source.name,
+      problem: `${nonFinite} rows hold NaN or +Infinity logits, first at row ${firstBad}`,
+      fix: 'fix the model output or pass {option} to drop those rows',
+      option: { name: 'nanPolicy', value: 'skip' },
+    });
   }
   const stats = keep ? compactStats(all, keep) : all;
   return {
@@ -242,7 +256,12 @@ export function statsOfArray(
   options: StatsOptions,
 ): Promise<DataStats> {
   if (z.length !== rows * cols) {
-    throw new InputError(`logits: ${z.length} values for a ${rows}×${cols} matrix; check the shape`);
+    throw new InputError({
+      code: 'shape',
+      file: '<memory>',
+      problem: `${z.length} values for a ${rows}×${cols} matrix`,
+      fix: 'check the shape',
+    });
   }
   const source = {
     name: '<memory>',

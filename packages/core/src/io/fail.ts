@@ -1,8 +1,18 @@
-import { InputError } from '../errors.ts';
+import { type ErrorCode, InputError, type OptionRef } from '../errors.ts';
 
-/** The one-line shape of every io error (DESIGN.md §4): `<file>: <problem>; <fix>`. */
-export function inputError(file: string, problem: string, fix: string): InputError {
-  return new InputError(`${file}: ${problem}; ${fix}`);
+/**
+ * Every io error (DESIGN.md §4): structured, so its message reads `<file>: <problem>; <fix>`. Most are
+ * files that are malformed, truncated or unsupported ('bad-file'); the others say which code they are.
+ * A fix that names a reader option writes `{option}` and passes `option`.
+ */
+export function inputError(
+  file: string,
+  problem: string,
+  fix: string,
+  code: ErrorCode = 'bad-file',
+  option?: OptionRef,
+): InputError {
+  return new InputError({ code, file, problem, fix, ...(option && { option }) });
 }
 
 /** Turns an fs error on `file` into an InputError when the user can fix it, and rethrows it otherwise. */
@@ -10,14 +20,14 @@ export function fsError(file: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   switch (code) {
     case 'ENOENT':
-      return inputError(file, 'no such file', 'check the path');
+      return inputError(file, 'no such file', 'check the path', 'file-access');
     case 'EISDIR':
-      return inputError(file, 'is a directory, not a file', 'pass the path of an array file');
+      return inputError(file, 'is a directory, not a file', 'pass the path of an array file', 'file-access');
     case 'EACCES':
     case 'EPERM':
-      return inputError(file, 'permission denied', 'check the file permissions');
+      return inputError(file, 'permission denied', 'check the file permissions', 'file-access');
     case 'ENOTDIR':
-      return inputError(file, 'a parent of this path is not a directory', 'check the path');
+      return inputError(file, 'a parent of this path is not a directory', 'check the path', 'file-access');
     default:
       return err instanceof Error ? err : new Error(String(err));
   }

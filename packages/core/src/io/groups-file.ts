@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import type { OptionRef } from '../errors.ts';
 import { fsError, inputError } from './fail.ts';
 
 /**
@@ -22,6 +23,9 @@ export interface GroupsFileOptions {
 
 const MAX_TEXT_BYTES = 64 << 20;
 
+const groupsError = (file: string, problem: string, fix: string, option?: OptionRef) =>
+  inputError(file, problem, fix, 'groups', option);
+
 async function readText(path: string): Promise<string> {
   let buf: Buffer;
   try {
@@ -30,11 +34,11 @@ async function readText(path: string): Promise<string> {
     throw fsError(path, err);
   }
   if (buf.length > MAX_TEXT_BYTES)
-    throw inputError(path, `is ${buf.length} bytes, too large for a class list`, 'check the path');
+    throw groupsError(path, `is ${buf.length} bytes, too large for a class list`, 'check the path');
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
   } catch {
-    throw inputError(path, 'is not UTF-8 text', 'save it as UTF-8 text');
+    throw groupsError(path, 'is not UTF-8 text', 'save it as UTF-8 text');
   }
 }
 
@@ -47,10 +51,10 @@ export async function readClassNames(path: string): Promise<string[]> {
   lines.forEach((line, k) => {
     const name = line.trim();
     if (name === '')
-      throw inputError(path, `line ${k + 1} is empty`, 'write one class name per line, in index order');
+      throw groupsError(path, `line ${k + 1} is empty`, 'write one class name per line, in index order');
     const before = at.get(name);
     if (before !== undefined) {
-      throw inputError(
+      throw groupsError(
         path,
         `class name '${name}' appears on lines ${before + 1} and ${k + 1}`,
         'make the names unique',
@@ -60,7 +64,7 @@ export async function readClassNames(path: string): Promise<string[]> {
     names.push(name);
   });
   if (names.length === 0)
-    throw inputError(path, 'holds no class names', 'write one class name per line, in index order');
+    throw groupsError(path, 'holds no class names', 'write one class name per line, in index order');
   return names;
 }
 
@@ -75,14 +79,14 @@ interface Resolver {
 function resolve(r: Resolver, entry: unknown, group: string): number {
   if (typeof entry === 'number') {
     if (!Number.isInteger(entry) || entry < 0) {
-      throw inputError(
+      throw groupsError(
         r.file,
         `${group} entry ${entry} is not a class index`,
         'class indices are integers from 0',
       );
     }
     if (r.numClasses !== undefined && entry >= r.numClasses) {
-      throw inputError(
+      throw groupsError(
         r.file,
         `${group} class ${entry} is out of range: the head has ${r.numClasses} classes (0..${r.numClasses - 1})`,
         'fix the index or check the logits file',
@@ -92,22 +96,23 @@ function resolve(r: Resolver, entry: unknown, group: string): number {
   }
   if (typeof entry === 'string') {
     if (!r.index) {
-      throw inputError(
+      throw groupsError(
         r.file,
         `${group} entry '${entry}' is a name but no class-names file was given`,
-        'pass a class-names file (one name per line) or use indices',
+        'pass {option} (one name per line) or use indices',
+        { name: 'classNames' },
       );
     }
     const k = r.index.get(entry);
     if (k === undefined)
-      throw inputError(
+      throw groupsError(
         r.file,
         `${group} class '${entry}' is not in ${r.namesFile}`,
         'fix the spelling or the class-names file',
       );
     return k;
   }
-  throw inputError(
+  throw groupsError(
     r.file,
     `${group} entry ${JSON.stringify(entry)} is neither an index nor a name`,
     'list class indices or names',
@@ -118,11 +123,11 @@ function resolveGroup(r: Resolver, entries: readonly unknown[], group: string): 
   const out = entries.map((e) => resolve(r, e, group));
   const seen = new Set<number>();
   for (const k of out) {
-    if (seen.has(k)) throw inputError(r.file, `${group} lists class ${k} twice`, 'list each class once');
+    if (seen.has(k)) throw groupsError(r.file, `${group} lists class ${k} twice`, 'list each class once');
     seen.add(k);
   }
   if (out.length === 0)
-    throw inputError(r.file, `the ${group} group is empty`, `list at least one ${group} class`);
+    throw groupsError(r.file, `the ${group} group is empty`, `list at least one ${group} class`);
   return out.sort((a, b) => a - b);
 }
 
@@ -150,7 +155,7 @@ export function parseGroups(
   const names = options.names ?? null;
   const numClasses = options.numClasses ?? names?.length;
   if (names && options.numClasses !== undefined && names.length !== options.numClasses) {
-    throw inputError(
+    throw groupsError(
       options.namesFile ?? file,
       `lists ${names.length} class names but the head has ${options.numClasses} classes`,
       'give one name per head output',
@@ -170,35 +175,35 @@ export function parseGroups(
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw inputError(
+    throw groupsError(
       file,
       `is not valid JSON (${(err as Error).message})`,
       'write {"seen": [...], "absent": [...]}',
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw inputError(file, 'is not a JSON object', 'write {"seen": [...], "absent": [...]}');
+    throw groupsError(file, 'is not a JSON object', 'write {"seen": [...], "absent": [...]}');
   }
   const obj = value as Record<string, unknown>;
   const extra = Object.keys(obj).filter((k) => k !== 'seen' && k !== 'absent');
   if (extra.length)
-    throw inputError(
+    throw groupsError(
       file,
       `has unknown key${extra.length > 1 ? 's' : ''} ${extra.join(', ')}`,
       'use only "seen" and "absent"',
     );
   if (!Array.isArray(obj.seen))
-    throw inputError(file, 'has no "seen" list', 'write {"seen": [...], "absent": [...]}');
+    throw groupsError(file, 'has no "seen" list', 'write {"seen": [...], "absent": [...]}');
   const seen = resolveGroup(r, obj.seen, 'seen');
   if (obj.absent === undefined || obj.absent === null) return { seen, absent: null };
   if (!Array.isArray(obj.absent))
-    throw inputError(file, '"absent" is not a list', 'write "absent": [...] or leave it out');
+    throw groupsError(file, '"absent" is not a list', 'write "absent": [...] or leave it out');
   const absent = resolveGroup(r, obj.absent, 'absent');
   const inSeen = new Set(seen);
   const both = absent.filter((k) => inSeen.has(k));
   if (both.length) {
     const label = (k: number) => (names ? `${k} (${names[k]})` : `${k}`);
-    throw inputError(
+    throw groupsError(
       file,
       `class ${label(both[0]!)} is both seen and absent${both.length > 1 ? ` (and ${both.length - 1} more)` : ''}`,
       'put each class in one group',

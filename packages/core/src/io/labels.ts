@@ -16,6 +16,7 @@ export async function labelsFromSource(source: TensorSource): Promise<Int32Array
       file,
       `labels must be 1-D but the array is ${source.rows}×${source.cols}`,
       'save one class index per row (for one-hot labels, save labels.argmax(1))',
+      'labels',
     );
   }
   const out = new Int32Array(source.rows);
@@ -30,6 +31,7 @@ export async function labelsFromSource(source: TensorSource): Promise<Int32Array
           file,
           `label at row ${start + k} ${problem}`,
           'labels must be integer class indices',
+          'labels',
         );
       }
       if (v < 0 || v > 0x7fffffff) {
@@ -37,6 +39,7 @@ export async function labelsFromSource(source: TensorSource): Promise<Int32Array
           file,
           `label at row ${start + k} is ${v}, not a class index`,
           'labels must be class indices 0..C-1',
+          'labels',
         );
       }
       out[start + k] = v;

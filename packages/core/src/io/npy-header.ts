@@ -65,13 +65,14 @@ function descrToDtype(file: string, descr: string, options: NpyOptions): DType {
 
 export function checkShape(file: string, shape: readonly number[], what = 'array'): void {
   if (shape.length === 0) {
-    throw inputError(file, `the ${what} is 0-d (a scalar)`, 'save a 1-D (N) or 2-D (N×C) array');
+    throw inputError(file, `the ${what} is 0-d (a scalar)`, 'save a 1-D (N) or 2-D (N×C) array', 'shape');
   }
   if (shape.length > 2) {
     throw inputError(
       file,
       `the ${what} is ${shape.length}-D (${shape.join('×')})`,
       'reshape it to 2-D (rows × classes) before saving',
+      'shape',
     );
   }
 }

@@ -45,13 +45,19 @@ function pickMember(file: string, entries: ZipEntry[], member: string | undefine
         file,
         `no array '${member}' in the archive (it holds: ${list})`,
         `use ${file}:NAME with one of those`,
+        'input',
       );
     return found;
   }
   if (entries.length === 1) return entries[0]!;
   if (entries.length === 0)
     throw inputError(file, 'the archive holds no arrays', 'save at least one array into it');
-  throw inputError(file, `the archive holds ${entries.length} arrays (${list})`, `pick one as ${file}:NAME`);
+  throw inputError(
+    file,
+    `the archive holds ${entries.length} arrays (${list})`,
+    `pick one as ${file}:NAME`,
+    'input',
+  );
 }
 
 /** Member names (without `.npy`) of the archive at `path`. */
@@ -106,7 +112,9 @@ async function openDeflated(entry: ZipEntry, range: DeflatedRange, options: NpzO
     throw inputError(
       name,
       `declares ${bytesText(entry.size)} decompressed, over the ${bytesText(cap)} limit (a zip bomb?)`,
-      'raise maxInflatedBytes if the array is really that large, or save it uncompressed (numpy.savez)',
+      'raise {option} if the array is really that large, or save it uncompressed (numpy.savez)',
+      'bad-file',
+      { name: 'maxInflatedBytes' },
     );
   }
   if (entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + 1024) {

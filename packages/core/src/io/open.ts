@@ -77,6 +77,7 @@ export async function openArray(spec: string, options: OpenArrayOptions = {}): P
       spec,
       `names tensor '${fromSpec}' but '${options.tensor}' was asked for too`,
       'give the tensor once',
+      'input',
     );
   }
   const tensor = fromSpec ?? options.tensor;
@@ -93,6 +94,7 @@ export async function openArray(spec: string, options: OpenArrayOptions = {}): P
       spec,
       `a ${format} file holds one array, so ':${tensor}' names nothing`,
       `pass just ${path}`,
+      'input',
     );
   }
   switch (format) {

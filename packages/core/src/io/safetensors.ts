@@ -133,6 +133,7 @@ export async function safetensorsFromBytes(
           file,
           `no tensor '${options.tensor}' (it holds: ${listText(names)})`,
           `use ${file}:NAME with one of those`,
+          'input',
         );
       }
     } else if (tensors.length === 1) {
@@ -144,6 +145,7 @@ export async function safetensorsFromBytes(
         file,
         `the file holds ${tensors.length} tensors (${listText(names)})`,
         `pick one as ${file}:NAME`,
+        'input',
       );
     }
     const name = `${file}:${t.name}`;

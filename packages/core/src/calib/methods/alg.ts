@@ -25,9 +25,11 @@ export function algMethod(train: DataStats): MethodResult<AlgDetails> {
   const nSeen = groups.seen.length;
   const nAbsent = groups.absent.length;
   if (nSeen < 2) {
-    throw new InputError(
-      'alg needs at least 2 seen classes (it averages the non-label seen logits); choose another method',
-    );
+    throw new InputError({
+      code: 'unsupported',
+      problem: 'alg needs at least 2 seen classes (it averages the non-label seen logits)',
+      fix: 'choose another method',
+    });
   }
   let a = 0;
   let b = 0;
@@ -39,15 +41,21 @@ export function algMethod(train: DataStats): MethodResult<AlgDetails> {
     n++;
   }
   if (n === 0) {
-    throw new InputError(
-      `${train.source}: alg needs fitting rows labelled in S (the fine-tuning training data); none of ${stats.rows} rows are`,
-    );
+    throw new InputError({
+      code: 'labels',
+      file: train.source,
+      problem: `alg needs fitting rows labelled in S; none of ${stats.rows} rows are`,
+      fix: 'fit alg on the fine-tuning training data',
+    });
   }
   const gamma = a / n - b / n;
   if (!Number.isFinite(gamma)) {
-    throw new InputError(
-      `${train.source}: alg needs finite logits in S and U, but their means are ${a / n} and ${b / n}; drop rows with -Infinity logits`,
-    );
+    throw new InputError({
+      code: 'non-finite',
+      file: train.source,
+      problem: `alg needs finite logits in S and U, but their means are ${a / n} and ${b / n}`,
+      fix: 'drop rows with -Infinity logits',
+    });
   }
   return {
     method: 'alg',

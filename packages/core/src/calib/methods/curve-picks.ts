@@ -1,6 +1,6 @@
-import { InputError } from '../../errors.ts';
 import { harmonicMean } from '../accuracy.ts';
 import { bestPoint, type CurvePoint, type GammaCurve, requireCurvePoints } from '../curve.ts';
+import { checkOption } from '../option-checks.ts';
 import type { MethodResult } from './result.ts';
 
 /** The curve point a method picked; every pick takes the smallest γ among equally good points. */
@@ -69,11 +69,7 @@ export function constrainedMethod(
   maxSeenDrop: number,
 ): MethodResult<ConstrainedDetails> {
   requireCurvePoints(curve, 'constrained');
-  if (!(maxSeenDrop >= 0) || !Number.isFinite(maxSeenDrop)) {
-    throw new InputError(
-      `constrained: maxSeenDrop must be a finite number of points ≥ 0, got ${maxSeenDrop}`,
-    );
-  }
+  checkOption(maxSeenDrop, 'maxSeenDrop', 'δ of constrained (points)', 'nonNegative');
   const seenFloor = seenAtZero - maxSeenDrop;
   const index = bestPoint(
     curve.points,

@@ -67,7 +67,14 @@ export async function nllGradAll(
     hess: new Float64Array(3 * k),
   };
   await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) throw new InputError(`${passes.name}: the nll and temperature methods need labels`);
+    if (!labels) {
+      throw new InputError({
+        code: 'labels',
+        file: passes.name,
+        problem: 'the nll and temperature methods need labels',
+        fix: 'pass the labels of these rows',
+      });
+    }
     const r = await backend.nllGrad(z, rows, passes.cols, { groups: groups.codes, labels, candidates });
     total.rows += r.rows;
     for (let i = 0; i < k; i++) total.nll[i]! += r.nll[i]!;
@@ -127,9 +134,11 @@ export async function newtonMinimise(
   let [cur] = await evaluate([theta]);
   let passes = 1;
   if (!Number.isFinite(cur!.f)) {
-    throw new InputError(
-      `the NLL is not finite at the start (${cur!.f}); rows whose label logit is -Infinity have infinite NLL: drop them`,
-    );
+    throw new InputError({
+      code: 'non-finite',
+      problem: `the NLL is not finite at the start (${cur!.f})`,
+      fix: 'rows whose label logit is -Infinity have infinite NLL: drop them',
+    });
   }
   let iterations = 0;
   let stopReason: StopReason = 'max-iterations';

@@ -1,6 +1,7 @@
 import type { Backend } from '../../backend/backend.ts';
 import { InputError } from '../../errors.ts';
 import type { ClassGroups } from '../groups.ts';
+import { checkOption } from '../option-checks.ts';
 import type { LogitPasses } from '../passes.ts';
 import {
   evaluatePairs,
@@ -19,14 +20,19 @@ export interface NllOptions extends NewtonOptions {
 
 function startTemperature(t: number | undefined): number {
   const temperature = t ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new InputError(`the starting temperature must be a finite number > 0, got ${temperature}`);
-  }
+  checkOption(temperature, 'temperature', 'the starting T', 'positive');
   return Math.log(temperature);
 }
 
 function requireRows(passes: LogitPasses, what: string): void {
-  if (passes.rows === 0) throw new InputError(`${passes.name}: ${what} needs at least one labelled row`);
+  if (passes.rows === 0) {
+    throw new InputError({
+      code: 'labels',
+      file: passes.name,
+      problem: `${what} needs at least one labelled row`,
+      fix: 'pass a labelled set with at least one row kept',
+    });
+  }
 }
 
 /**
@@ -68,7 +74,7 @@ export async function temperatureMethod(
 ): Promise<MethodResult<NewtonDetails & { fixedGamma: number }>> {
   requireRows(passes, 'temperature');
   const gamma = options.gamma ?? 0;
-  if (!Number.isFinite(gamma)) throw new InputError(`temperature: gamma must be finite, got ${gamma}`);
+  checkOption(gamma, 'gamma', 'the fixed γ of temperature', 'finite');
   const { theta, details } = await newtonMinimise(
     async (points) =>
       (

@@ -5,7 +5,7 @@ import { accuracyAt } from '../accuracy.ts';
 import { bestPoint, type CurvePoint, gammaCurve } from '../curve.ts';
 import { type ClassGroups, makeGroups } from '../groups.ts';
 import { accumulateStats, type NanPolicy } from '../stats.ts';
-import type { MethodResult } from './result.ts';
+import { type MethodResult, methodNeeds } from './result.ts';
 
 /**
  * One fold of pseudo cross-validation: a model fine-tuned on S_f ⊂ S only, its logits on rows labelled
@@ -39,21 +39,22 @@ export interface PcvDetails {
  * The fold's groups: S_f seen, S \ S_f pseudo-absent, and every class outside S (the real U and O) other:
  * they stay in the argmax over all C outputs as distractors, but no bias is applied to them.
  */
-export function foldGroups(groups: ClassGroups, foldSeen: readonly number[], fold: number): ClassGroups {
+function foldGroups(groups: ClassGroups, fold: PcvFold, f: number): ClassGroups {
+  const fail = (problem: string, fix: string) =>
+    new InputError({ code: 'groups', file: fold.logits.name, problem: `pcv fold ${f}: ${problem}`, fix });
   const inS = new Set(groups.seen);
-  for (const c of foldSeen) {
-    if (!inS.has(c)) {
-      throw new InputError(`pcv fold ${fold}: class ${c} is not a seen class; S_f must be a subset of S`);
-    }
+  for (const c of fold.seen) {
+    if (!inS.has(c)) throw fail(`class ${c} is not a seen class`, 'S_f must be a subset of S');
   }
-  const fs = new Set(foldSeen);
+  const fs = new Set(fold.seen);
   const pseudoAbsent = groups.seen.filter((c) => !fs.has(c));
-  if (foldSeen.length === 0 || pseudoAbsent.length === 0) {
-    throw new InputError(
-      `pcv fold ${fold}: S_f has ${foldSeen.length} of the ${groups.seen.length} seen classes; it must be a non-empty proper subset of S`,
+  if (fold.seen.length === 0 || pseudoAbsent.length === 0) {
+    throw fail(
+      `S_f has ${fold.seen.length} of the ${groups.seen.length} seen classes`,
+      'it must be a non-empty proper subset of S',
     );
   }
-  return makeGroups(groups.numClasses, foldSeen, pseudoAbsent);
+  return makeGroups(groups.numClasses, fold.seen, pseudoAbsent, fold.logits.name);
 }
 
 /**
@@ -67,35 +68,44 @@ export async function pcvMethod(
   folds: readonly PcvFold[],
   options: { chunkRows?: number; nanPolicy?: NanPolicy } = {},
 ): Promise<MethodResult<PcvDetails>> {
-  if (folds.length === 0) throw new InputError('pcv needs at least one fold; pass fold models’ logits');
+  if (folds.length === 0) throw methodNeeds('pcv', 'at least one fold', 'folds');
   const results: PcvFoldResult[] = [];
   for (const [f, fold] of folds.entries()) {
-    const fg = foldGroups(groups, fold.seen, f);
+    const fg = foldGroups(groups, fold, f);
     if (fold.pretrained.rows !== fold.logits.rows) {
-      throw new InputError(
-        `pcv fold ${f}: ${fold.logits.name} has ${fold.logits.rows} rows but ${fold.pretrained.name} has ${fold.pretrained.rows}; both must score the same rows`,
-      );
+      throw new InputError({
+        code: 'shape',
+        file: fold.pretrained.name,
+        problem: `pcv fold ${f}: ${fold.pretrained.rows} rows but ${fold.logits.name} has ${fold.logits.rows}`,
+        fix: 'the pre-trained and fold models must score the same rows',
+      });
     }
     // Rows labelled outside S (in the fold's O) are the same rows in both models, so both drop them.
     const common = {
       groups: fg,
       labels: fold.labels,
       allowOtherLabels: true,
-      ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
-      ...(options.nanPolicy ? { nanPolicy: options.nanPolicy } : {}),
+      chunkRows: options.chunkRows,
+      nanPolicy: options.nanPolicy,
     };
     const foldStats = await accumulateStats(backend, fold.logits, common);
     const preStats = await accumulateStats(backend, fold.pretrained, common);
     if (foldStats.rows !== preStats.rows) {
-      throw new InputError(
-        `pcv fold ${f}: NaN rows differ between ${fold.logits.name} and ${fold.pretrained.name}; clean both`,
-      );
+      throw new InputError({
+        code: 'non-finite',
+        file: fold.pretrained.name,
+        problem: `pcv fold ${f}: its NaN rows differ from those of ${fold.logits.name}`,
+        fix: 'clean both',
+      });
     }
     const pretrainedUnseen = accuracyAt(preStats, 0)['U/Y'];
     if (Number.isNaN(pretrainedUnseen)) {
-      throw new InputError(
-        `pcv fold ${f}: no rows labelled in the pseudo-absent classes; the fold's data must cover S \\ S_f`,
-      );
+      throw new InputError({
+        code: 'labels',
+        file: fold.logits.name,
+        problem: `pcv fold ${f}: no rows labelled in the pseudo-absent classes`,
+        fix: "the fold's data must cover S \\ S_f",
+      });
     }
     const curve = await gammaCurve(backend, foldStats);
     let index = bestPoint(

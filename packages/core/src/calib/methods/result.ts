@@ -1,3 +1,5 @@
+import { InputError } from '../../errors.ts';
+
 /** Every way of choosing the calibration (DESIGN.md §1 "Choosing γ"). */
 export type MethodName = 'alg' | 'oracle' | 'constrained' | 'hmean' | 'pcv' | 'nll' | 'temperature';
 
@@ -20,4 +22,14 @@ export interface MethodResult<D = Record<string, unknown>> {
   gamma: number;
   temperature: number;
   details: D;
+}
+
+/** A method run without an input it needs: an InputError whose fix names the input's option. */
+export function methodNeeds(method: MethodName, what: string, option: string): InputError {
+  return new InputError({
+    code: 'unsupported',
+    problem: `${method} needs ${what}`,
+    fix: `pass {option} or drop ${method}`,
+    option: { name: option },
+  });
 }

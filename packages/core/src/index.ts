@@ -159,15 +159,20 @@ export {
   vec4Loadable,
 } from './webgpu/matmul.ts';
 export {
-  planRowChunks,
   type RecordedRows,
   type ResidentRowStatsOptions,
   type ResidentRows,
   type ResidentSoftmaxOptions,
-  type RowChunk,
   readRowStats,
   recordRowStats,
   recordSoftmax,
   rowStatsBytes,
 } from './webgpu/resident-rows.ts';
+export {
+  GpuBuffers,
+  planRowChunks,
+  type RowChunk,
+  type RowJob,
+  runRowChunks,
+} from './webgpu/row-runner.ts';
 export { type RadixSortTuning, sortKeysGpu } from './webgpu/sort.ts';

@@ -128,7 +128,10 @@ describe('l2Normalize kernel vs CPU twin', () => {
     if (!gpu) return ctx.skip();
     gpu.ctx.capBindingBytes(64);
     try {
-      await expect(gpu.l2Normalize(new Float32Array(40), 2, 20)).rejects.toThrow(/--device cpu/);
+      await expect(gpu.l2Normalize(new Float32Array(40), 2, 20)).rejects.toMatchObject({
+        code: 'unsupported',
+        option: { name: 'device', value: 'cpu' },
+      });
     } finally {
       gpu.ctx.capBindingBytes(undefined);
     }

@@ -4,13 +4,7 @@ import type { RowStats } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { rowStatsCpu } from '../src/cpu/row-stats.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
-import {
-  planRowChunks,
-  readRowStats,
-  recordRowStats,
-  recordSoftmax,
-  rowStatsBytes,
-} from '../src/webgpu/resident-rows.ts';
+import { readRowStats, recordRowStats, recordSoftmax, rowStatsBytes } from '../src/webgpu/resident-rows.ts';
 import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
 
 function logits(rows: number, cols: number, seed: number): Float32Array {
@@ -58,32 +52,6 @@ function expectSameStats(gpu: RowStats, cpu: RowStats, z: Float32Array, cols: nu
     }
   }
 }
-
-describe('planRowChunks', () => {
-  it('keeps one chunk when everything fits, whatever the alignment', () => {
-    expect(planRowChunks(7, [12, 44], 1000, 256)).toEqual([{ r0: 0, rows: 7 }]);
-  });
-
-  it('starts every later chunk at an aligned byte offset of every buffer and covers all rows once', () => {
-    const rowBytes = [33 * 4, 44, 4];
-    const chunks = planRowChunks(1000, rowBytes, 33 * 4 * 150, 256);
-    expect(chunks.length).toBeGreaterThan(1);
-    let next = 0;
-    for (const { r0, rows } of chunks) {
-      expect(r0).toBe(next);
-      for (const b of rowBytes) {
-        expect((r0 * b) % 256).toBe(0);
-        expect(rows * b).toBeLessThanOrEqual(33 * 4 * 150);
-      }
-      next = r0 + rows;
-    }
-    expect(next).toBe(1000);
-  });
-
-  it('fails clearly when one aligned unit of rows is over a binding', () => {
-    expect(() => planRowChunks(100, [4], 16, 256)).toThrow(/exceed one storage binding/);
-  });
-});
 
 describe('resident softmax and row statistics vs the CPU twins', () => {
   let gpu: WebGpuBackend | null = null;

@@ -2,7 +2,7 @@ import { biasReluKernel } from '@ftcal/kernels';
 import { type BiasReluOptions, checkShape } from '../backend/backend.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { flatGrid } from './flat-grid.ts';
-import { rowsPerChunk } from './softmax.ts';
+import { runRowChunks } from './row-runner.ts';
 
 /** Records x += bias (then ReLU) in place on a device buffer of rows×cols values. */
 export function biasReluOnDevice(
@@ -33,19 +33,16 @@ export async function biasReluGpu(
   if (bias.length !== cols)
     throw new RangeError(`biasRelu: bias has ${bias.length} values for ${cols} columns`);
   const out = new Float32Array(rows * cols);
-  if (rows === 0) return out;
-  return ctx.checked('biasRelu', async () => {
-    const biasBuf = ctx.upload(bias, 'bias');
-    const step = rowsPerChunk(ctx, cols);
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const n = Math.min(step, rows - r0);
-      const buf = ctx.upload(x.subarray(r0 * cols, (r0 + n) * cols), 'activations');
-      const uniforms = biasReluOnDevice(ctx, buf, biasBuf, n, cols, options.relu ?? true);
-      out.set(await ctx.readF32(buf, n * cols), r0 * cols);
-      buf.destroy();
-      uniforms.destroy();
-    }
-    biasBuf.destroy();
-    return out;
+  await runRowChunks(ctx, {
+    op: 'biasRelu',
+    rows,
+    rowBytes: [cols * 4],
+    setup: (job) => job.upload(bias, 'bias'),
+    record: ({ r0, rows: n }, buffers, encoder, biasBuf) => {
+      const buf = buffers.upload(x.subarray(r0 * cols, (r0 + n) * cols), 'activations');
+      buffers.own(biasReluOnDevice(ctx, buf, biasBuf, n, cols, options.relu ?? true, encoder));
+      return async () => out.set(await ctx.readF32(buf, n * cols), r0 * cols);
+    },
   });
+  return out;
 }

@@ -1,7 +1,7 @@
 import { colSumKernel } from '@ftcal/kernels';
 import { checkShape } from '../backend/backend.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
-import { rowsPerChunk } from './softmax.ts';
+import { runRowChunks } from './row-runner.ts';
 
 /** Records out (+)= column sums of a rows×cols device buffer; `accumulate` adds to what out holds. */
 export function colSumOnDevice(
@@ -26,20 +26,18 @@ export async function colSumGpu(
   cols: number,
 ): Promise<Float32Array> {
   checkShape('colSum', x, rows, cols);
-  if (rows === 0) return new Float32Array(cols);
-  return ctx.checked('colSum', async () => {
-    const out = ctx.storage(cols * 4, 'col-sums');
-    const step = rowsPerChunk(ctx, cols);
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const n = Math.min(step, rows - r0);
-      const buf = ctx.upload(x.subarray(r0 * cols, (r0 + n) * cols), 'col-sum-input');
-      const uniforms = colSumOnDevice(ctx, buf, out, n, cols, r0 > 0);
-      // WebGPU keeps a destroyed buffer alive until the work already submitted with it has run.
-      buf.destroy();
-      uniforms.destroy();
-    }
-    const sums = await ctx.readF32(out, cols);
-    out.destroy();
-    return sums;
+  const sums = new Float32Array(cols);
+  await runRowChunks(ctx, {
+    op: 'colSum',
+    rows,
+    rowBytes: [cols * 4],
+    setup: (job) => job.storage(cols * 4, 'col-sums'),
+    record: ({ r0, rows: n }, buffers, encoder, out) => {
+      const buf = buffers.upload(x.subarray(r0 * cols, (r0 + n) * cols), 'col-sum-input');
+      buffers.own(colSumOnDevice(ctx, buf, out, n, cols, r0 > 0, encoder));
+      return undefined;
+    },
+    finish: async (out) => sums.set(await ctx.readF32(out, cols)),
   });
+  return sums;
 }

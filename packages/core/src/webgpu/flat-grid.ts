@@ -4,8 +4,3 @@ import { type GpuContext, rowGrid } from '../gpu/context.ts';
 export function flatGrid(ctx: GpuContext, count: number, wg: number): { x: number; y: number } {
   return rowGrid(Math.ceil(count / wg), ctx.limits.maxComputeWorkgroupsPerDimension);
 }
-
-/** Elements per dispatch so that one chunk fits a single storage binding. */
-export function elementsPerChunk(ctx: GpuContext): number {
-  return Math.max(1, Math.floor(ctx.maxBindingBytes / 4));
-}

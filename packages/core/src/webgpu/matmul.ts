@@ -7,6 +7,7 @@ import {
 } from '@ftcal/kernels';
 import type { MatmulOptions } from '../backend/backend.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { GpuBuffers, rowTooWide } from './row-runner.ts';
 
 export type MatmulVariant = 'small' | 'tiled' | 'tiled-vec4';
 
@@ -163,43 +164,41 @@ export function recordMatmul(
       `matmul: ${p.m}×${p.n} needs a ${grid.x}×${grid.y} grid, over ${maxDim} per dimension`,
     );
   }
-  const temporaries: GPUBuffer[] = [];
-  const bias = buffers.bias ?? ctx.storage(4, 'matmul-no-bias');
-  if (!buffers.bias) temporaries.push(bias);
-  const bound = [
-    { buffer: buffers.a, size: bytes.a },
-    { buffer: buffers.b, size: bytes.b },
-    { buffer: bias, size: buffers.bias ? p.n * 4 : 4 },
-    { buffer: buffers.c, size: bytes.c },
-  ];
-  const perDispatch = Math.min(maxDim, options.batchPerDispatch ?? maxDim);
-  for (let z0 = 0; z0 < p.batch; z0 += perDispatch) {
-    const uniforms = ctx.uniforms(kernel, {
-      M: p.m,
-      N: p.n,
-      K: p.k,
-      aStride: p.m * p.k,
-      bStride: p.sharedB ? 0 : p.k * p.n,
-      cStride: p.m * p.n,
-      hasBias: buffers.bias ? 1 : 0,
-      batch0: z0,
-      gridX: grid.x,
-    });
-    temporaries.push(uniforms);
-    ctx.dispatch(
-      kernel,
-      [...bound, uniforms],
-      [grid.x, grid.y, Math.min(perDispatch, p.batch - z0)],
-      constants,
-      encoder,
-    );
+  const temps = new GpuBuffers(ctx);
+  try {
+    const bias = buffers.bias ?? temps.storage(4, 'matmul-no-bias');
+    const bound = [
+      { buffer: buffers.a, size: bytes.a },
+      { buffer: buffers.b, size: bytes.b },
+      { buffer: bias, size: buffers.bias ? p.n * 4 : 4 },
+      { buffer: buffers.c, size: bytes.c },
+    ];
+    const perDispatch = Math.min(maxDim, options.batchPerDispatch ?? maxDim);
+    for (let z0 = 0; z0 < p.batch; z0 += perDispatch) {
+      const uniforms = temps.uniforms(kernel, {
+        M: p.m,
+        N: p.n,
+        K: p.k,
+        aStride: p.m * p.k,
+        bStride: p.sharedB ? 0 : p.k * p.n,
+        cStride: p.m * p.n,
+        hasBias: buffers.bias ? 1 : 0,
+        batch0: z0,
+        gridX: grid.x,
+      });
+      ctx.dispatch(
+        kernel,
+        [...bound, uniforms],
+        [grid.x, grid.y, Math.min(perDispatch, p.batch - z0)],
+        constants,
+        encoder,
+      );
+    }
+  } catch (e) {
+    temps.free();
+    throw e;
   }
-  return {
-    variant,
-    release: () => {
-      for (const t of temporaries) t.destroy();
-    },
-  };
+  return { variant, release: () => temps.free() };
 }
 
 /** Sizes of the pieces a matmul is split into so that each piece of A, B and C fits one binding. */
@@ -223,9 +222,8 @@ export function planMatmulChunks(
   maxDim: number,
 ): MatmulChunks {
   const floats = Math.floor(maxBindingBytes / 4);
-  if (p.k > floats) {
-    throw new RangeError(`matmul: K=${p.k} is too long, one row of A does not fit a storage binding`);
-  }
+  // K is never split, so one K-long row of op(A) (and column of op(B)) must fit a binding.
+  if (p.k > floats) throw rowTooWide('matmul', 1, p.k * 4, maxBindingBytes);
   const fit = (want: number, limit: number, tile: number) =>
     want <= limit ? want : Math.max(1, limit >= tile ? limit - (limit % tile) : limit);
   const cols = fit(p.n, Math.min(Math.floor(floats / p.k), maxDim * MATMUL_TILE.cols), MATMUL_TILE.cols);
@@ -326,51 +324,78 @@ export async function matmulGpu(
   const chunks = planMatmulChunks(p, ctx.maxBindingBytes, ctx.limits.maxComputeWorkgroupsPerDimension);
   const out = new Float32Array(p.batch * m * n);
   return ctx.checked('matmul', async () => {
+    // Buffers live per column range (B, bias) and per piece (A, C); every one is freed, failure or not.
     for (let c0 = 0; c0 < n; c0 += chunks.cols) {
       const cols = Math.min(chunks.cols, n - c0);
-      const bias = options.bias ? ctx.upload(options.bias.subarray(c0, c0 + cols), 'matmul-bias') : undefined;
-      // A shared B is the same for every batch and row piece of this column range: upload it once.
-      let sharedB: GPUBuffer | undefined;
-      for (let b0 = 0; b0 < p.batch; b0 += chunks.batch) {
-        const bc = Math.min(chunks.batch, p.batch - b0);
-        let bBuf = sharedB;
-        if (!bBuf) {
-          bBuf = ctx.upload(sliceB(b, p, b0, bc, c0, cols), 'matmul-b');
-          if (p.sharedB) sharedB = bBuf;
-        }
-        for (let r0 = 0; r0 < m; r0 += chunks.rows) {
-          const rows = Math.min(chunks.rows, m - r0);
-          const piece: Required<MatmulProblem> = { ...p, m: rows, n: cols, batch: bc };
-          const aBuf = ctx.upload(sliceA(a, p, b0, bc, r0, rows), 'matmul-a');
-          const cBuf = ctx.storage(bc * rows * cols * 4, 'matmul-c');
-          const encoder = ctx.device.createCommandEncoder({ label: 'matmul' });
-          const recorded = recordMatmul(
-            ctx,
-            encoder,
-            { a: aBuf, b: bBuf, c: cBuf, ...(bias ? { bias } : {}) },
-            piece,
-            variant ? { variant } : {},
-          );
-          ctx.device.queue.submit([encoder.finish()]);
-          const pieceC = await ctx.readF32(cBuf, bc * rows * cols);
-          recorded.release();
-          aBuf.destroy();
-          cBuf.destroy();
-          if (rows === m && cols === n) {
-            out.set(pieceC, b0 * m * n);
-          } else {
-            for (let e = 0; e < bc; e++)
-              for (let i = 0; i < rows; i++) {
-                const src = (e * rows + i) * cols;
-                out.set(pieceC.subarray(src, src + cols), ((b0 + e) * m + r0 + i) * n + c0);
+      const columns = new GpuBuffers(ctx);
+      try {
+        const bias = options.bias && columns.upload(options.bias.subarray(c0, c0 + cols), 'matmul-bias');
+        // A shared B is the same for every batch and row piece of this column range: upload it once.
+        const sharedB = p.sharedB ? columns.upload(sliceB(b, p, 0, 1, c0, cols), 'matmul-b') : undefined;
+        for (let b0 = 0; b0 < p.batch; b0 += chunks.batch) {
+          const bc = Math.min(chunks.batch, p.batch - b0);
+          const entries = new GpuBuffers(ctx);
+          try {
+            const bBuf = sharedB ?? entries.upload(sliceB(b, p, b0, bc, c0, cols), 'matmul-b');
+            for (let r0 = 0; r0 < m; r0 += chunks.rows) {
+              const rows = Math.min(chunks.rows, m - r0);
+              const piece: Required<MatmulProblem> = { ...p, m: rows, n: cols, batch: bc };
+              const pieceC = await matmulPiece(
+                ctx,
+                piece,
+                sliceA(a, p, b0, bc, r0, rows),
+                bBuf,
+                bias,
+                variant,
+              );
+              if (rows === m && cols === n) {
+                out.set(pieceC, b0 * m * n);
+              } else {
+                for (let e = 0; e < bc; e++)
+                  for (let i = 0; i < rows; i++) {
+                    const src = (e * rows + i) * cols;
+                    out.set(pieceC.subarray(src, src + cols), ((b0 + e) * m + r0 + i) * n + c0);
+                  }
               }
+            }
+          } finally {
+            entries.free();
           }
         }
-        if (!p.sharedB) bBuf.destroy();
+      } finally {
+        columns.free();
       }
-      sharedB?.destroy();
-      bias?.destroy();
     }
     return out;
   });
+}
+
+/** One piece of a split matmul: uploads its A, records, submits and reads its C back. */
+async function matmulPiece(
+  ctx: GpuContext,
+  piece: Required<MatmulProblem>,
+  a: Float32Array,
+  b: GPUBuffer,
+  bias: GPUBuffer | undefined,
+  variant: MatmulVariant | undefined,
+): Promise<Float32Array> {
+  const buffers = new GpuBuffers(ctx);
+  try {
+    const aBuf = buffers.upload(a, 'matmul-a');
+    const cBuf = buffers.storage(piece.batch * piece.m * piece.n * 4, 'matmul-c');
+    const encoder = ctx.device.createCommandEncoder({ label: 'matmul' });
+    buffers.adopt(
+      recordMatmul(
+        ctx,
+        encoder,
+        { a: aBuf, b, c: cBuf, ...(bias ? { bias } : {}) },
+        piece,
+        variant ? { variant } : {},
+      ),
+    );
+    ctx.device.queue.submit([encoder.finish()]);
+    return await ctx.readF32(cBuf, piece.batch * piece.m * piece.n);
+  } finally {
+    buffers.free();
+  }
 }

@@ -2,6 +2,7 @@ import { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } fro
 import { checkShape, type NllGradOptions, type NllGradResult } from '../backend/backend.ts';
 import { checkNllGradInputs } from '../cpu/nll-grad.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { runRowChunks } from './row-runner.ts';
 
 const WG = 64;
 /** Enough workgroups to fill a large GPU; beyond that each workgroup walks more row steps. */
@@ -42,59 +43,64 @@ export async function nllGradGpu(
   if (rows === 0) return result;
   const lanes = nllGradLanes(cols);
   const rowsPerStep = WG / lanes;
-  const step = Math.max(1, Math.floor(ctx.maxBindingBytes / (cols * 4)));
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const totals = await ctx.checked('nllGrad', async () => {
-    const groupsBuf = ctx.upload(groups, 'groups');
-    const out = ctx.storage(NLL_GRAD_TERMS * k * 4, 'nll-grad-out');
-    const chunks: { buf: GPUBuffer; count: number }[] = [];
-    for (let k0 = 0; k0 < k; k0 += NLL_GRAD_KMAX) {
-      const count = Math.min(NLL_GRAD_KMAX, k - k0);
-      const cand = new Float32Array(2 * count);
-      for (let j = 0; j < count; j++) {
-        cand[2 * j] = candidates[2 * (k0 + j)]!;
-        cand[2 * j + 1] = Math.exp(-candidates[2 * (k0 + j) + 1]!);
+  const totals = new Float32Array(NLL_GRAD_TERMS * k);
+  await runRowChunks(ctx, {
+    op: 'nllGrad',
+    rows,
+    rowBytes: [cols * 4, 4],
+    setup: (job) => {
+      const candidateChunks: { buf: GPUBuffer; count: number }[] = [];
+      for (let k0 = 0; k0 < k; k0 += NLL_GRAD_KMAX) {
+        const count = Math.min(NLL_GRAD_KMAX, k - k0);
+        const cand = new Float32Array(2 * count);
+        for (let j = 0; j < count; j++) {
+          cand[2 * j] = candidates[2 * (k0 + j)]!;
+          cand[2 * j + 1] = Math.exp(-candidates[2 * (k0 + j) + 1]!);
+        }
+        candidateChunks.push({ buf: job.upload(cand, 'nll-grad-candidates'), count });
       }
-      chunks.push({ buf: ctx.upload(cand, 'nll-grad-candidates'), count });
-    }
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const n = Math.min(step, rows - r0);
-      const input = ctx.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
-      const labelBuf = ctx.upload(labels.subarray(r0, r0 + n), 'labels');
+      return {
+        groups: job.upload(groups, 'groups'),
+        out: job.storage(NLL_GRAD_TERMS * k * 4, 'nll-grad-out'),
+        candidateChunks,
+      };
+    },
+    record: ({ r0, rows: n }, buffers, encoder, shared) => {
+      const input = buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
+      const labelBuf = buffers.upload(labels.subarray(r0, r0 + n), 'labels');
       const rowSteps = Math.ceil(n / rowsPerStep);
       const iters = Math.ceil(rowSteps / TARGET_WORKGROUPS);
       const grid = rowGrid(Math.ceil(rowSteps / iters), maxDim);
       const parts = grid.x * grid.y;
-      const partials = ctx.storage(parts * NLL_GRAD_KMAX * NLL_GRAD_TERMS * 4, 'nll-grad-partials');
-      const encoder = ctx.device.createCommandEncoder({ label: 'nll-grad' });
-      // Destroying after submit is safe: WebGPU frees a buffer only once the submitted work is done.
-      const done: GPUBuffer[] = [input, labelBuf, partials];
-      chunks.forEach(({ buf, count }, c) => {
-        const stage1 = ctx.uniforms(nllGradKernel, { rows: n, cols, gridX: grid.x, iters, k: count });
+      const partials = buffers.storage(parts * NLL_GRAD_KMAX * NLL_GRAD_TERMS * 4, 'nll-grad-partials');
+      shared.candidateChunks.forEach(({ buf, count }, c) => {
+        const stage1 = buffers.uniforms(nllGradKernel, { rows: n, cols, gridX: grid.x, iters, k: count });
         ctx.dispatch(
           nllGradKernel,
-          [input, groupsBuf, labelBuf, buf, partials, stage1],
+          [input, shared.groups, labelBuf, buf, partials, stage1],
           [grid.x, grid.y],
           { WG, LANES: lanes, SLOTS: WG * NLL_GRAD_KMAX },
           encoder,
         );
-        const stage2 = ctx.uniforms(nllGradReduceKernel, {
+        // Row chunks after the first add their sums to what `out` holds, so one read ends the call.
+        const stage2 = buffers.uniforms(nllGradReduceKernel, {
           count: NLL_GRAD_TERMS * count,
           parts,
           offset: NLL_GRAD_TERMS * NLL_GRAD_KMAX * c,
           accumulate: r0 === 0 ? 0 : 1,
         });
-        ctx.dispatch(nllGradReduceKernel, [partials, out, stage2], [NLL_GRAD_TERMS * count], {}, encoder);
-        done.push(stage1, stage2);
+        ctx.dispatch(
+          nllGradReduceKernel,
+          [partials, shared.out, stage2],
+          [NLL_GRAD_TERMS * count],
+          {},
+          encoder,
+        );
       });
-      ctx.device.queue.submit([encoder.finish()]);
-      for (const b of done) b.destroy();
-    }
-    const totals = await ctx.readF32(out, NLL_GRAD_TERMS * k);
-    for (const { buf } of chunks) buf.destroy();
-    groupsBuf.destroy();
-    out.destroy();
-    return totals;
+      return undefined;
+    },
+    finish: async ({ out }) => totals.set(await ctx.readF32(out, NLL_GRAD_TERMS * k)),
   });
   for (let j = 0; j < k; j++) {
     const o = NLL_GRAD_TERMS * j;

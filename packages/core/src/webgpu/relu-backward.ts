@@ -1,6 +1,7 @@
 import { reluBackwardKernel } from '@ftcal/kernels';
 import type { GpuContext } from '../gpu/context.ts';
-import { elementsPerChunk, flatGrid } from './flat-grid.ts';
+import { flatGrid } from './flat-grid.ts';
+import { runRowChunks } from './row-runner.ts';
 
 /** Records grad = activation > 0 ? grad : 0 in place on a device buffer of `count` values. */
 export function reluBackwardOnDevice(
@@ -25,19 +26,17 @@ export async function reluBackwardGpu(
     throw new RangeError(`reluBackward: ${grad.length} gradients for ${activation.length} activations`);
   }
   const out = new Float32Array(grad.length);
-  if (grad.length === 0) return out;
-  return ctx.checked('reluBackward', async () => {
-    const step = elementsPerChunk(ctx);
-    for (let i0 = 0; i0 < grad.length; i0 += step) {
-      const n = Math.min(step, grad.length - i0);
-      const g = ctx.upload(grad.subarray(i0, i0 + n), 'grad');
-      const h = ctx.upload(activation.subarray(i0, i0 + n), 'activation');
-      const uniforms = reluBackwardOnDevice(ctx, g, h, n);
-      out.set(await ctx.readF32(g, n), i0);
-      g.destroy();
-      h.destroy();
-      uniforms.destroy();
-    }
-    return out;
+  // Elementwise: each value is a row of one.
+  await runRowChunks(ctx, {
+    op: 'reluBackward',
+    rows: grad.length,
+    rowBytes: [4, 4],
+    record: ({ r0: i0, rows: n }, buffers, encoder) => {
+      const g = buffers.upload(grad.subarray(i0, i0 + n), 'grad');
+      const h = buffers.upload(activation.subarray(i0, i0 + n), 'activation');
+      buffers.own(reluBackwardOnDevice(ctx, g, h, n, encoder));
+      return async () => out.set(await ctx.readF32(g, n), i0);
+    },
   });
+  return out;
 }

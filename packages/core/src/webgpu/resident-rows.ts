@@ -2,6 +2,7 @@ import { ROW_STATS_FIELDS, rowStatsKernel, softmaxKernel } from '@ftcal/kernels'
 import { checkTemperature, type RowStats } from '../backend/backend.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { GpuBuffers, planRowChunks, type RowChunk } from './row-runner.ts';
 
 /**
  * Row-wise logits already on the device: `rows`×`cols` f32 row-major in `logits` (from byte 0), one
@@ -15,53 +16,10 @@ export interface ResidentRows {
   cols: number;
 }
 
-/** One dispatch's rows: [r0, r0 + rows). */
-export interface RowChunk {
-  r0: number;
-  rows: number;
-}
-
 /** Temporaries of a recorded op, to release once the encoder's work has been submitted. */
 export interface RecordedRows {
   chunks: RowChunk[];
   release(): void;
-}
-
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/**
- * Splits `rows` into dispatches whose every binding fits one storage binding and, past the first,
- * starts at a byte offset that is a multiple of `alignment` (minStorageBufferOffsetAlignment).
- * `rowBytes` lists the bytes per row of each buffer bound at a row offset.
- */
-export function planRowChunks(
-  rows: number,
-  rowBytes: readonly number[],
-  maxBindingBytes: number,
-  alignment: number,
-): RowChunk[] {
-  if (rows === 0) return [];
-  const widest = Math.max(...rowBytes);
-  const fit = Math.floor(maxBindingBytes / widest);
-  if (rows <= fit) return [{ r0: 0, rows }];
-  // Rows per chunk must make every buffer's chunk a whole number of alignment units.
-  let unit = 1;
-  for (const b of rowBytes) {
-    const need = alignment / gcd(b, alignment);
-    unit = (unit * need) / gcd(unit, need);
-  }
-  const step = Math.floor(fit / unit) * unit;
-  if (step === 0) {
-    throw new RangeError(
-      `resident rows: ${unit} rows of ${widest} bytes (one offset-aligned chunk) exceed one storage binding (${maxBindingBytes} bytes)`,
-    );
-  }
-  const chunks: RowChunk[] = [];
-  for (let r0 = 0; r0 < rows; r0 += step) chunks.push({ r0, rows: Math.min(step, rows - r0) });
-  return chunks;
 }
 
 function checkResident(what: string, ctx: GpuContext, input: ResidentRows, outBytes: number): void {
@@ -91,6 +49,31 @@ const binding = (buffer: GPUBuffer, offset: number, size: number): GPUBufferBind
   offset,
   size: Math.max(4, size),
 });
+
+/**
+ * Records an op's chunks through `record` into `out` (the caller's, or a fresh buffer of `outBytes`),
+ * with its temporaries in one GpuBuffers. A recording that throws frees them, and `out` when it was
+ * made here, so a failed record leaks nothing.
+ */
+function recordChunks(
+  ctx: GpuContext,
+  chunks: RowChunk[],
+  given: GPUBuffer | undefined,
+  outBytes: number,
+  label: string,
+  record: (out: GPUBuffer, temps: GpuBuffers) => void,
+): RecordedRows & { out: GPUBuffer } {
+  const temps = new GpuBuffers(ctx);
+  const out = given ?? ctx.storage(outBytes, label);
+  try {
+    record(out, temps);
+  } catch (e) {
+    temps.free();
+    if (!given) out.destroy();
+    throw e;
+  }
+  return { out, chunks, release: () => temps.free() };
+}
 
 export interface ResidentSoftmaxOptions {
   /** Bias added to absent-class logits before the temperature; default 0. */
@@ -124,46 +107,39 @@ export function recordSoftmax(
       `softmax: out buffer holds ${options.out.size} bytes, ${rows}×${cols} need ${bytes}`,
     );
   }
-  const out = options.out ?? ctx.storage(bytes, 'softmax-out');
   const rowBytes = cols * 4;
   const chunks = planRowChunks(
     rows,
     [rowBytes],
     ctx.maxBindingBytes,
     ctx.limits.minStorageBufferOffsetAlignment,
+    'softmax',
   );
-  const temporaries: GPUBuffer[] = [];
-  for (const { r0, rows: n } of chunks) {
-    const grid = rowGrid(n, ctx.limits.maxComputeWorkgroupsPerDimension);
-    const uniforms = ctx.uniforms(softmaxKernel, {
-      rows: n,
-      cols,
-      gamma: options.gamma ?? 0,
-      invT: Math.fround(1 / t),
-      logOut: options.log ? 1 : 0,
-      gridX: grid.x,
-    });
-    temporaries.push(uniforms);
-    ctx.dispatch(
-      softmaxKernel,
-      [
-        binding(input.logits, r0 * rowBytes, n * rowBytes),
-        input.groups,
-        binding(out, r0 * rowBytes, n * rowBytes),
-        uniforms,
-      ],
-      [grid.x, grid.y],
-      {},
-      encoder,
-    );
-  }
-  return {
-    out,
-    chunks,
-    release: () => {
-      for (const b of temporaries) b.destroy();
-    },
-  };
+  return recordChunks(ctx, chunks, options.out, bytes, 'softmax-out', (out, temps) => {
+    for (const { r0, rows: n } of chunks) {
+      const grid = rowGrid(n, ctx.limits.maxComputeWorkgroupsPerDimension);
+      const uniforms = temps.uniforms(softmaxKernel, {
+        rows: n,
+        cols,
+        gamma: options.gamma ?? 0,
+        invT: Math.fround(1 / t),
+        logOut: options.log ? 1 : 0,
+        gridX: grid.x,
+      });
+      ctx.dispatch(
+        softmaxKernel,
+        [
+          binding(input.logits, r0 * rowBytes, n * rowBytes),
+          input.groups,
+          binding(out, r0 * rowBytes, n * rowBytes),
+          uniforms,
+        ],
+        [grid.x, grid.y],
+        {},
+        encoder,
+      );
+    }
+  });
 }
 
 const WG = 128;
@@ -218,7 +194,6 @@ export function recordRowStats(
       `rowStats: out buffer holds ${options.out.size} bytes, ${rows} rows need ${outBytes}`,
     );
   }
-  const out = options.out ?? ctx.storage(outBytes, 'row-stats-out');
   const lanes = rowStatsLanes(cols);
   const rowsPerGroup = WG / lanes;
   const rowBytes = cols * 4;
@@ -227,41 +202,35 @@ export function recordRowStats(
     options.labels ? [rowBytes, FIELDS * 4, 4] : [rowBytes, FIELDS * 4],
     ctx.maxBindingBytes,
     ctx.limits.minStorageBufferOffsetAlignment,
+    'rowStats',
   );
-  const temporaries: GPUBuffer[] = [];
-  const noLabels = options.labels ? null : ctx.storage(4, 'no-labels');
-  if (noLabels) temporaries.push(noLabels);
-  for (const { r0, rows: n } of chunks) {
-    const grid = rowGrid(Math.ceil(n / rowsPerGroup), ctx.limits.maxComputeWorkgroupsPerDimension);
-    const uniforms = ctx.uniforms(rowStatsKernel, {
-      rows: n,
-      cols,
-      invT: Math.fround(1 / t),
-      hasLabels: options.labels ? 1 : 0,
-      gridX: grid.x,
-    });
-    temporaries.push(uniforms);
-    ctx.dispatch(
-      rowStatsKernel,
-      [
-        binding(input.logits, r0 * rowBytes, n * rowBytes),
-        input.groups,
-        options.labels ? binding(options.labels, r0 * 4, n * 4) : noLabels!,
-        binding(out, r0 * FIELDS * 4, n * FIELDS * 4),
-        uniforms,
-      ],
-      [grid.x, grid.y],
-      { WG, LANES: lanes },
-      encoder,
-    );
-  }
-  return {
-    out,
-    chunks,
-    release: () => {
-      for (const b of temporaries) b.destroy();
-    },
-  };
+  return recordChunks(ctx, chunks, options.out, outBytes, 'row-stats-out', (out, temps) => {
+    const labels = options.labels;
+    const noLabels = labels ? null : temps.storage(4, 'no-labels');
+    for (const { r0, rows: n } of chunks) {
+      const grid = rowGrid(Math.ceil(n / rowsPerGroup), ctx.limits.maxComputeWorkgroupsPerDimension);
+      const uniforms = temps.uniforms(rowStatsKernel, {
+        rows: n,
+        cols,
+        invT: Math.fround(1 / t),
+        hasLabels: labels ? 1 : 0,
+        gridX: grid.x,
+      });
+      ctx.dispatch(
+        rowStatsKernel,
+        [
+          binding(input.logits, r0 * rowBytes, n * rowBytes),
+          input.groups,
+          labels ? binding(labels, r0 * 4, n * 4) : noLabels!,
+          binding(out, r0 * FIELDS * 4, n * FIELDS * 4),
+          uniforms,
+        ],
+        [grid.x, grid.y],
+        { WG, LANES: lanes },
+        encoder,
+      );
+    }
+  });
 }
 
 /**

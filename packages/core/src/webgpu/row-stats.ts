@@ -3,15 +3,11 @@ import { checkShape, checkTemperature, type RowStats, type RowStatsOptions } fro
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { readRowStats, recordRowStats } from './resident-rows.ts';
+import { runRowChunks } from './row-runner.ts';
 
 export { rowStatsLanes } from './resident-rows.ts';
 
-/** Rows per dispatch: the logits chunk and the 11-word-per-row output must each fit one binding. */
-function rowsPerChunk(ctx: GpuContext, cols: number): number {
-  return Math.max(1, Math.floor(ctx.maxBindingBytes / (Math.max(cols, ROW_STATS_FIELDS.length) * 4)));
-}
-
-/** Row statistics of host logits: uploads binding-sized row chunks and runs recordRowStats on each. */
+/** Row statistics of host logits: each row chunk is uploaded and run through recordRowStats. */
 export async function rowStatsGpu(
   ctx: GpuContext,
   z: Float32Array,
@@ -28,29 +24,28 @@ export async function rowStatsGpu(
   const t = options.temperature ?? 1;
   checkTemperature(t);
   const out = emptyRowStats(rows);
-  if (rows === 0) return out;
-  return ctx.checked('rowStats', async () => {
-    const groupsBuf = ctx.upload(groups, 'groups');
-    const step = rowsPerChunk(ctx, cols);
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const n = Math.min(step, rows - r0);
-      const input = ctx.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
-      const labelBuf = labels ? ctx.upload(labels.subarray(r0, r0 + n), 'labels') : undefined;
-      const encoder = ctx.device.createCommandEncoder({ label: 'rowStats' });
-      const recorded = recordRowStats(
-        ctx,
-        encoder,
-        { logits: input, groups: groupsBuf, rows: n, cols },
-        { temperature: t, ...(labelBuf ? { labels: labelBuf } : {}) },
+  await runRowChunks(ctx, {
+    op: 'rowStats',
+    rows,
+    // Logits in, eleven statistics out, and a label per row when there are labels.
+    rowBytes: labels ? [cols * 4, ROW_STATS_FIELDS.length * 4, 4] : [cols * 4, ROW_STATS_FIELDS.length * 4],
+    setup: (job) => job.upload(groups, 'groups'),
+    record: ({ r0, rows: n }, buffers, encoder, groupsBuf) => {
+      const logits = buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
+      const labelBuf = labels ? buffers.upload(labels.subarray(r0, r0 + n), 'labels') : undefined;
+      const recorded = buffers.adopt(
+        recordRowStats(
+          ctx,
+          encoder,
+          { logits, groups: groupsBuf, rows: n, cols },
+          { temperature: t, ...(labelBuf ? { labels: labelBuf } : {}) },
+        ),
       );
-      ctx.device.queue.submit([encoder.finish()]);
-      await readRowStats(ctx, recorded, out, r0);
-      recorded.release();
-      input.destroy();
-      labelBuf?.destroy();
-      recorded.out.destroy();
-    }
-    groupsBuf.destroy();
-    return out;
+      buffers.own(recorded.out);
+      return async () => {
+        await readRowStats(ctx, recorded, out, r0);
+      };
+    },
   });
+  return out;
 }

@@ -2,7 +2,8 @@ import { sgdMomentumKernel } from '@ftcal/kernels';
 import type { SgdMomentumOptions, SgdMomentumResult } from '../backend/backend.ts';
 import { checkSgd } from '../cpu/sgd-momentum.ts';
 import type { GpuContext } from '../gpu/context.ts';
-import { elementsPerChunk, flatGrid } from './flat-grid.ts';
+import { flatGrid } from './flat-grid.ts';
+import { runRowChunks } from './row-runner.ts';
 
 /** Records one SGD-with-momentum step in place on device buffers of `count` parameters. */
 export function sgdMomentumOnDevice(
@@ -37,19 +38,21 @@ export async function sgdMomentumGpu(
   checkSgd(params, grads, velocity, options);
   const w = new Float32Array(params.length);
   const v = new Float32Array(params.length);
-  if (params.length === 0) return { params: w, velocity: v };
-  return ctx.checked('sgdMomentum', async () => {
-    const step = elementsPerChunk(ctx);
-    for (let i0 = 0; i0 < params.length; i0 += step) {
-      const n = Math.min(step, params.length - i0);
-      const wBuf = ctx.upload(params.subarray(i0, i0 + n), 'params');
-      const vBuf = ctx.upload(velocity.subarray(i0, i0 + n), 'velocity');
-      const gBuf = ctx.upload(grads.subarray(i0, i0 + n), 'grads');
-      const uniforms = sgdMomentumOnDevice(ctx, wBuf, vBuf, gBuf, n, options);
-      w.set(await ctx.readF32(wBuf, n), i0);
-      v.set(await ctx.readF32(vBuf, n), i0);
-      for (const b of [wBuf, vBuf, gBuf, uniforms]) b.destroy();
-    }
-    return { params: w, velocity: v };
+  // Elementwise: each parameter is a row of one.
+  await runRowChunks(ctx, {
+    op: 'sgdMomentum',
+    rows: params.length,
+    rowBytes: [4, 4, 4],
+    record: ({ r0: i0, rows: n }, buffers, encoder) => {
+      const wBuf = buffers.upload(params.subarray(i0, i0 + n), 'params');
+      const vBuf = buffers.upload(velocity.subarray(i0, i0 + n), 'velocity');
+      const gBuf = buffers.upload(grads.subarray(i0, i0 + n), 'grads');
+      buffers.own(sgdMomentumOnDevice(ctx, wBuf, vBuf, gBuf, n, options, encoder));
+      return async () => {
+        w.set(await ctx.readF32(wBuf, n), i0);
+        v.set(await ctx.readF32(vBuf, n), i0);
+      };
+    },
   });
+  return { params: w, velocity: v };
 }

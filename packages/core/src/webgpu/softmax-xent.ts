@@ -2,7 +2,7 @@ import { softmaxXentKernel } from '@ftcal/kernels';
 import { checkShape, type SoftmaxXentResult } from '../backend/backend.ts';
 import { checkLabels } from '../cpu/softmax-xent.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
-import { rowsPerChunk } from './softmax.ts';
+import { runRowChunks } from './row-runner.ts';
 
 /**
  * Records the cross-entropy pass on device buffers: `grad` gets (softmax − onehot)·gradScale and
@@ -41,20 +41,22 @@ export async function softmaxXentGpu(
   checkLabels('softmaxXent', labels, rows, cols);
   const grad = new Float32Array(rows * cols);
   if (rows === 0) return { loss: Number.NaN, grad };
-  return ctx.checked('softmaxXent', async () => {
-    const step = rowsPerChunk(ctx, cols);
-    let total = 0;
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const n = Math.min(step, rows - r0);
-      const zBuf = ctx.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
-      const yBuf = ctx.upload(labels.subarray(r0, r0 + n), 'labels');
-      const gBuf = ctx.storage(n * cols * 4, 'xent-grad');
-      const pBuf = ctx.storage(partialCount(n) * 4, 'xent-partial');
-      const uniforms = softmaxXentOnDevice(ctx, zBuf, yBuf, gBuf, pBuf, n, cols, Math.fround(1 / rows));
-      grad.set(await ctx.readF32(gBuf, n * cols), r0 * cols);
-      for (const s of await ctx.readF32(pBuf, partialCount(n))) total += s;
-      for (const b of [zBuf, yBuf, gBuf, pBuf, uniforms]) b.destroy();
-    }
-    return { loss: total / rows, grad };
+  let total = 0;
+  await runRowChunks(ctx, {
+    op: 'softmaxXent',
+    rows,
+    rowBytes: [cols * 4, 4],
+    record: ({ r0, rows: n }, buffers, encoder) => {
+      const zBuf = buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
+      const yBuf = buffers.upload(labels.subarray(r0, r0 + n), 'labels');
+      const gBuf = buffers.storage(n * cols * 4, 'xent-grad');
+      const pBuf = buffers.storage(partialCount(n) * 4, 'xent-partial');
+      buffers.own(softmaxXentOnDevice(ctx, zBuf, yBuf, gBuf, pBuf, n, cols, Math.fround(1 / rows), encoder));
+      return async () => {
+        grad.set(await ctx.readF32(gBuf, n * cols), r0 * cols);
+        for (const s of await ctx.readF32(pBuf, partialCount(n))) total += s;
+      };
+    },
   });
+  return { loss: total / rows, grad };
 }

@@ -1,13 +1,9 @@
 import { checkShape, checkTemperature, groupsOrSeen, type SoftmaxOptions } from '../backend/backend.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { recordSoftmax } from './resident-rows.ts';
+import { runRowChunks } from './row-runner.ts';
 
-/** Rows per dispatch so that one chunk of logits fits a single storage binding. */
-export function rowsPerChunk(ctx: GpuContext, cols: number): number {
-  return Math.max(1, Math.floor(ctx.maxBindingBytes / (cols * 4)));
-}
-
-/** Softmax of host logits: uploads binding-sized row chunks and runs recordSoftmax on each. */
+/** Softmax of host logits: each row chunk is uploaded and run through recordSoftmax. */
 export async function softmaxGpu(
   ctx: GpuContext,
   z: Float32Array,
@@ -18,29 +14,26 @@ export async function softmaxGpu(
   checkShape('softmax', z, rows, cols);
   const t = options.temperature ?? 1;
   checkTemperature(t);
-  const out = new Float32Array(rows * cols);
-  if (rows === 0) return out;
   const groups = groupsOrSeen(options.groups, cols);
-  return ctx.checked('softmax', async () => {
-    const groupsBuf = ctx.upload(groups, 'groups');
-    const step = rowsPerChunk(ctx, cols);
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const n = Math.min(step, rows - r0);
-      const input = ctx.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
-      const encoder = ctx.device.createCommandEncoder({ label: 'softmax' });
-      const recorded = recordSoftmax(
-        ctx,
-        encoder,
-        { logits: input, groups: groupsBuf, rows: n, cols },
-        { gamma: options.gamma ?? 0, temperature: t, log: options.log ?? false },
+  const out = new Float32Array(rows * cols);
+  await runRowChunks(ctx, {
+    op: 'softmax',
+    rows,
+    rowBytes: [cols * 4],
+    setup: (job) => job.upload(groups, 'groups'),
+    record: ({ r0, rows: n }, buffers, encoder, groupsBuf) => {
+      const logits = buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
+      const recorded = buffers.adopt(
+        recordSoftmax(
+          ctx,
+          encoder,
+          { logits, groups: groupsBuf, rows: n, cols },
+          { gamma: options.gamma ?? 0, temperature: t, log: options.log ?? false },
+        ),
       );
-      ctx.device.queue.submit([encoder.finish()]);
-      out.set(await ctx.readF32(recorded.out, n * cols), r0 * cols);
-      recorded.release();
-      input.destroy();
-      recorded.out.destroy();
-    }
-    groupsBuf.destroy();
-    return out;
+      buffers.own(recorded.out);
+      return async () => out.set(await ctx.readF32(recorded.out, n * cols), r0 * cols);
+    },
   });
+  return out;
 }

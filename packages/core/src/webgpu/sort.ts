@@ -8,6 +8,7 @@ import {
 import type { SortedKeys } from '../backend/backend.ts';
 import { gatherKeys, mergeSortedRuns } from '../cpu/sort.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { GpuBuffers } from './row-runner.ts';
 
 const PASSES = 32 / RADIX_SORT_DIGIT_BITS;
 const RADIX = 1 << RADIX_SORT_DIGIT_BITS;
@@ -71,18 +72,14 @@ async function sortOnDevice(
   const numTiles = Math.ceil(n / (tuning.wg * tuning.items));
   const grid = rowGrid(numTiles, ctx.limits.maxComputeWorkgroupsPerDimension);
   const constants = { WG: tuning.wg, ITEMS: tuning.items };
-  const owned: GPUBuffer[] = [];
-  const own = (b: GPUBuffer): GPUBuffer => {
-    owned.push(b);
-    return b;
-  };
+  const owned = new GpuBuffers(ctx);
   try {
-    const original = own(ctx.upload(keys, 'sort-keys'));
-    const keyBufs = [own(ctx.storage(n * 4, 'sort-keys-a')), own(ctx.storage(n * 4, 'sort-keys-b'))];
-    const valBufs = [own(ctx.storage(n * 4, 'sort-order-a')), own(ctx.storage(n * 4, 'sort-order-b'))];
-    const counts = own(ctx.storage(RADIX * numTiles * 4, 'sort-counts'));
-    const prefix = own(ctx.storage(numTiles * tuning.wg * 32, 'sort-prefix'));
-    const scanParams = own(ctx.uniforms(radixSortScanKernel, { m: RADIX * numTiles }));
+    const original = owned.upload(keys, 'sort-keys');
+    const keyBufs = [owned.storage(n * 4, 'sort-keys-a'), owned.storage(n * 4, 'sort-keys-b')];
+    const valBufs = [owned.storage(n * 4, 'sort-order-a'), owned.storage(n * 4, 'sort-order-b')];
+    const counts = owned.storage(RADIX * numTiles * 4, 'sort-counts');
+    const prefix = owned.storage(numTiles * tuning.wg * 32, 'sort-prefix');
+    const scanParams = owned.uniforms(radixSortScanKernel, { m: RADIX * numTiles });
     const encoder = ctx.device.createCommandEncoder({ label: 'sortKeys' });
     for (let pass = 0; pass < PASSES; pass++) {
       const mode =
@@ -94,22 +91,20 @@ async function sortOnDevice(
       const out = pass % 2;
       // The first and last passes read keys from the original bits (directly, or through the order).
       const keysIn = mode === RADIX_SORT_MODE.middle ? keyBufs[1 - out]! : original;
-      const params = own(
-        ctx.uniforms(radixSortHistogramKernel, {
-          n,
-          shift: pass * RADIX_SORT_DIGIT_BITS,
-          mode,
-          numTiles,
-          gridX: grid.x,
-        }),
-      );
+      const params = owned.uniforms(radixSortHistogramKernel, {
+        n,
+        shift: pass * RADIX_SORT_DIGIT_BITS,
+        mode,
+        numTiles,
+        gridX: grid.x,
+      });
       const bindings = [keysIn, valBufs[1 - out]!, counts, prefix, keyBufs[out]!, valBufs[out]!, params];
       ctx.dispatch(radixSortHistogramKernel, bindings, [grid.x, grid.y], constants, encoder);
       ctx.dispatch(radixSortScanKernel, [counts, scanParams], [1], {}, encoder);
       ctx.dispatch(radixSortScatterKernel, bindings, [grid.x, grid.y], constants, encoder);
     }
     const last = (PASSES - 1) % 2;
-    const staging = own(
+    const staging = owned.own(
       ctx.device.createBuffer({
         label: 'sort-readback',
         size: n * 8,
@@ -128,6 +123,6 @@ async function sortOnDevice(
     staging.unmap();
     return result;
   } finally {
-    for (const b of owned) b.destroy();
+    owned.free();
   }
 }

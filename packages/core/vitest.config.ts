@@ -1,8 +1,6 @@
 import { defineConfig } from 'vitest/config';
-import { wgslText } from '../../tools/wgsl-plugin.ts';
 
 export default defineConfig({
-  plugins: [wgslText()],
   test: {
     name: 'core',
     include: ['test/**/*.test.ts'],

@@ -1,4 +1,3 @@
-/// <reference path="./wgsl.d.ts" />
 export * from './descriptor.ts';
 export { l2NormalizeKernel } from './l2-normalize.ts';
 export { MATMUL_TILE, matmulSmallKernel, matmulTiledKernel, matmulTiledVec4Kernel } from './matmul.ts';

@@ -2,7 +2,7 @@ import type { AccuracyTable, CurveSummary, Diagnostics, MetricTable, Summary } f
 import { table } from './output.ts';
 
 /** Accuracy columns in the paper's order (DESIGN.md §1). */
-export const ACCURACY_KEYS = ['Y/Y', 'S/Y', 'U/Y', 'S/S', 'U/U', 'H'] as const;
+const ACCURACY_KEYS = ['Y/Y', 'S/Y', 'U/Y', 'S/S', 'U/U', 'H'] as const;
 
 /** A number for a terminal table; NaN (an empty label group) prints as a dash. */
 export function fixed(v: number | undefined, digits: number): string {

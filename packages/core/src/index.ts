@@ -13,14 +13,11 @@ export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
 export {
-  type AccuracyCounts,
   type AccuracyTable,
   accuracyAt,
-  countsAt,
   type LabelledStats,
   type RowOutcomes,
   rowOutcomes,
-  tableOfCounts,
   thresholds,
 } from './calib/accuracy.ts';
 export {
@@ -53,9 +50,6 @@ export {
   type LabelledSet,
   type MethodRow,
   type MetricTable,
-  type Prepared,
-  prepare,
-  tableAt,
   thresholdsByLabelGroup,
 } from './calib/evaluate.ts';
 export {

@@ -38,7 +38,7 @@ interface CalibrateOptions extends CalibrationArgs {
   json?: boolean;
 }
 
-export interface Skipped {
+interface Skipped {
   method: string;
   reason: string;
 }
@@ -68,7 +68,7 @@ export async function runCalibration<T = undefined>(
 }
 
 /** Before/after tables, then every method's table on the same labelled set, then the skipped methods. */
-export function printCalibration(c: Calibration, skipped: readonly Skipped[]): void {
+function printCalibration(c: Calibration, skipped: readonly Skipped[]): void {
   print(
     `calibration on ${basename(c.data.source)} (${c.data.rows} rows: ${c.data.seenRows} labelled seen, ${c.data.absentRows} absent): method ${c.method}, γ = ${scalar(c.gamma)}, T = ${scalar(c.temperature)}`,
   );

@@ -41,7 +41,7 @@ interface EvaluateOptions extends GroupArgs {
 }
 
 /** Head weights for the weight-norm diagnostics: one row per class of the head. */
-export async function loadHeadWeights(spec: string, numClasses: number): Promise<HeadWeights> {
+async function loadHeadWeights(spec: string, numClasses: number): Promise<HeadWeights> {
   const w = await readMatrix(spec, 'head weights');
   if (w.rows !== numClasses) {
     const transposed = w.cols === numClasses ? ' (it looks transposed: save W.T)' : '';

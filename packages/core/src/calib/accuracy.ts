@@ -28,7 +28,7 @@ export interface LabelledStats {
 }
 
 /** Integer counts behind an accuracy table; identical on every backend. */
-export interface AccuracyCounts {
+interface AccuracyCounts {
   /** Rows labelled in S and in U. */
   seenRows: number;
   absentRows: number;
@@ -117,7 +117,7 @@ export function rowOutcomes(data: LabelledStats, what = 'accuracy'): RowOutcomes
   return out;
 }
 
-export function countsAt(o: RowOutcomes, gamma: number): AccuracyCounts {
+function countsAt(o: RowOutcomes, gamma: number): AccuracyCounts {
   checkGamma(gamma);
   const c: AccuracyCounts = {
     seenRows: 0,
@@ -152,7 +152,7 @@ export function harmonicMean(a: number, b: number): number {
   return a + b === 0 ? 0 : (2 * a * b) / (a + b);
 }
 
-export function tableOfCounts(c: AccuracyCounts): AccuracyTable {
+function tableOfCounts(c: AccuracyCounts): AccuracyTable {
   const sy = percent(c.seenCorrect, c.seenRows);
   const uy = percent(c.absentCorrect, c.absentRows);
   return {

@@ -86,7 +86,7 @@ export async function gammaCurve(backend: Backend, data: LabelledStats): Promise
   return curveOfOutcomes(backend, rowOutcomes(data, 'the γ curve'));
 }
 
-export async function curveOfOutcomes(backend: Backend, o: RowOutcomes): Promise<GammaCurve> {
+async function curveOfOutcomes(backend: Backend, o: RowOutcomes): Promise<GammaCurve> {
   let seenRows = 0;
   let absentRows = 0;
   let seenBase = 0;

@@ -55,7 +55,7 @@ export interface HeadWeights {
   cols: number;
 }
 
-export function summaryOfMoments(m: Moments): Summary {
+function summaryOfMoments(m: Moments): Summary {
   if (m.count === 0) return { count: 0, mean: Number.NaN, std: Number.NaN };
   const mean = m.sum / m.count;
   return { count: m.count, mean, std: Math.sqrt(Math.max(0, m.sumSq / m.count - mean * mean)) };

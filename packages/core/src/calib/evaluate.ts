@@ -92,7 +92,7 @@ export interface Evaluation {
 }
 
 /** Statistics, curve and re-readable logits of a labelled set: everything the tables are computed from. */
-export interface Prepared {
+interface Prepared {
   backend: Backend;
   data: DataStats;
   curve: GammaCurve;
@@ -106,7 +106,7 @@ function checkOperatingPoint(gamma: number, temperature: number): void {
 }
 
 /** One streamed statistics pass (with logit moments for the diagnostics), the curve, and a pass handle. */
-export async function prepare(
+async function prepare(
   backend: Backend,
   set: LabelledSet,
   options: EngineOptions & { residentDefault?: number } = {},
@@ -131,7 +131,7 @@ export async function prepare(
 }
 
 /** The metric table at (γ, T): accuracies from the statistics, confidence metrics from one logit pass. */
-export async function tableAt(
+async function tableAt(
   p: Prepared,
   gamma: number,
   temperature: number,
@@ -155,7 +155,7 @@ export async function tableAt(
   return { table, confidence };
 }
 
-export function curveSummary(curve: GammaCurve): CurveSummary {
+function curveSummary(curve: GammaCurve): CurveSummary {
   const { seenCorrect: _s, absentCorrect: _a, ...rest } = curve;
   return rest;
 }

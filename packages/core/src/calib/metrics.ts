@@ -121,7 +121,7 @@ export function equalWidthBins(
   return { ece: eceOf(bins, rows.length), binning: 'equal-width', numBins, norm: 'L1', bins };
 }
 
-export async function equalMassBins(
+async function equalMassBins(
   backend: Backend,
   conf: Float32Array,
   correct: Uint8Array,

@@ -139,7 +139,7 @@ function copyStats(dst: RowStats, src: RowStats, offset: number): void {
 }
 
 /** Keeps the rows with keep[r] = 1, in order. */
-export function compactStats(stats: RowStats, keep: Uint8Array): RowStats {
+function compactStats(stats: RowStats, keep: Uint8Array): RowStats {
   let n = 0;
   for (let r = 0; r < stats.rows; r++) n += keep[r]!;
   const out = emptyRowStats(n);
@@ -152,7 +152,7 @@ export function compactStats(stats: RowStats, keep: Uint8Array): RowStats {
   return out;
 }
 
-export function compactLabels(labels: Int32Array, keep: Uint8Array | null): Int32Array {
+function compactLabels(labels: Int32Array, keep: Uint8Array | null): Int32Array {
   if (!keep) return labels;
   return labels.filter((_, r) => keep[r] === 1);
 }

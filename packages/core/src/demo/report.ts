@@ -1,6 +1,6 @@
 import { rowOutcomes } from '../calib/accuracy.ts';
 import { curvePlotOf, markOf, thresholdGroupsOf } from '../report/from-calib.ts';
-import type { MethodRow, ReportInput } from '../report/types.ts';
+import type { ReportInput, ReportMethodRow } from '../report/types.ts';
 import { METHOD_FIT } from './evaluate.ts';
 import type { DemoRun } from './run.ts';
 
@@ -8,7 +8,7 @@ import type { DemoRun } from './run.ts';
 export function demoReportInput(run: DemoRun, date = new Date()): ReportInput {
   const { result, evaluation } = run;
   const d = result.data;
-  const methods: MethodRow[] = result.rows.map((row) => ({
+  const methods: ReportMethodRow[] = result.rows.map((row) => ({
     method: row.name,
     table: { ...row.accuracy, ausuc: row.ausuc, gamma: row.gamma },
     note: `NCM U/Y ${row.ncm['U/Y'].toFixed(1)}%${row.method ? `; γ fitted on ${METHOD_FIT[row.method]}` : ''}`,

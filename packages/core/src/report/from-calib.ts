@@ -1,13 +1,13 @@
 import type { AccuracyTable, RowOutcomes } from '../calib/accuracy.ts';
 import type { GammaCurve } from '../calib/curve.ts';
+import type { MetricTable } from '../calib/evaluate.ts';
 import { SEEN } from '../calib/groups.ts';
 import type { CalibrationError } from '../calib/metrics.ts';
 import type {
   CurveMark,
   GammaCurvePlot,
-  MethodRow,
-  MetricTable,
   ReliabilityPanel,
+  ReportMethodRow,
   ThresholdGroups,
 } from './types.ts';
 
@@ -51,9 +51,9 @@ export function thresholdGroupsOf(outcomes: RowOutcomes): ThresholdGroups {
  */
 export function methodRowOf(
   choice: { method: string; gamma: number; temperature: number },
-  metrics: AccuracyTable & MetricTable,
+  metrics: AccuracyTable & Partial<MetricTable>,
   note?: string,
-): MethodRow {
+): ReportMethodRow {
   return {
     method: choice.method,
     table: { ...metrics, gamma: choice.gamma, temperature: choice.temperature },

@@ -8,10 +8,9 @@ export type {
   CurveMark,
   GammaCurvePlot,
   LogitGapPlot,
-  MethodRow,
-  MetricTable,
   ReliabilityPanel,
   ReportInput,
+  ReportMethodRow,
   ThresholdGroups,
 } from './types.ts';
 export { reportPlots, writeReport, writeReportPlots } from './write.ts';

@@ -1,6 +1,6 @@
+import type { MetricTable } from '../calib/evaluate.ts';
 import { escapeXml } from './escape.ts';
 import { DASH, fixed, logitValue } from './format.ts';
-import type { MetricTable } from './types.ts';
 
 interface Column {
   key: keyof MetricTable;
@@ -14,7 +14,7 @@ const four = (v: number | undefined) => fixed(v, 4);
 const gamma = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? DASH : logitValue(v));
 
 /** Column order and formats of every metric table (DESIGN.md §3 names). */
-export const COLUMNS: readonly Column[] = [
+const COLUMNS: readonly Column[] = [
   { key: 'gamma', head: 'γ', title: 'bias added to absent-class logits', format: gamma },
   { key: 'temperature', head: 'T', title: 'temperature dividing all logits', format: four },
   { key: 'Y/Y', head: 'Y/Y', title: 'overall accuracy, %', format: pct },
@@ -31,7 +31,7 @@ export const COLUMNS: readonly Column[] = [
 
 export interface TableRow {
   label: string;
-  table: MetricTable;
+  table: Partial<MetricTable>;
   note?: string;
   /** Rendered in a muted style (a derived row such as the change). */
   derived?: boolean;
@@ -63,8 +63,8 @@ export function metricTableHtml(caption: string, rows: readonly TableRow[]): str
 }
 
 /** after − before for each metric both have (γ and T excluded: their change is not a result). */
-export function changeRow(before: MetricTable, after: MetricTable): TableRow {
-  const table: MetricTable = {};
+export function changeRow(before: Partial<MetricTable>, after: Partial<MetricTable>): TableRow {
+  const table: Partial<MetricTable> = {};
   for (const c of COLUMNS) {
     if (c.key === 'gamma' || c.key === 'temperature') continue;
     const a = after[c.key];

@@ -5,6 +5,7 @@
  */
 
 import type { CurvePoint } from '../calib/curve.ts';
+import type { MetricTable } from '../calib/evaluate.ts';
 import type { ReliabilityBin } from '../calib/metrics.ts';
 
 /**
@@ -28,26 +29,6 @@ export interface ThresholdGroups {
   unseen: ArrayLike<number>;
 }
 
-/**
- * Metrics keyed as the JSON output names them (DESIGN.md §3): accuracies in percent, "ausuc" 0–1,
- * NLL in nats. Every key is optional and a missing or NaN value prints as a dash, so the engine's
- * AccuracyTable and its metric objects can be spread straight in.
- */
-export interface MetricTable {
-  'Y/Y'?: number;
-  'S/Y'?: number;
-  'U/Y'?: number;
-  'S/S'?: number;
-  'U/U'?: number;
-  H?: number;
-  ausuc?: number;
-  nll?: number;
-  ece?: number;
-  brier?: number;
-  gamma?: number;
-  temperature?: number;
-}
-
 export interface GammaCurvePlot {
   points: readonly CurvePoint[];
   marks: readonly CurveMark[];
@@ -69,10 +50,14 @@ export interface LogitGapPlot {
   markers: readonly { label: string; gamma: number }[];
 }
 
-/** One row of the methods table. */
-export interface MethodRow {
+/**
+ * One row of the report's methods table: any label (the demo's rows are models as well as methods), and
+ * any subset of the engine's MetricTable; a missing or NaN value prints as a dash, so an AccuracyTable
+ * and the engine's metric objects can be spread straight in.
+ */
+export interface ReportMethodRow {
   method: string;
-  table: MetricTable;
+  table: Partial<MetricTable>;
   /** Iterations, gradient norm, a warning: shown as text beside the numbers. */
   note?: string;
 }
@@ -86,8 +71,8 @@ export interface ReportInput {
   device: string;
   date: Date;
   /** The fitted calibration, if any: its tables before and after. */
-  calibration?: { method: string; before: MetricTable; after: MetricTable };
-  methods: readonly MethodRow[];
+  calibration?: { method: string; before: Partial<MetricTable>; after: Partial<MetricTable> };
+  methods: readonly ReportMethodRow[];
   curve?: GammaCurvePlot;
   reliability?: readonly ReliabilityPanel[];
   logitGap?: LogitGapPlot;

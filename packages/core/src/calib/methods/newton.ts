@@ -52,7 +52,7 @@ const MAX_STEP = 8;
 const ARMIJO = 1e-4;
 
 /** Sums nllGrad over every chunk of the kept rows, for the K (γ, log T) candidates. */
-export async function nllGradAll(
+async function nllGradAll(
   backend: Backend,
   passes: LogitPasses,
   groups: ClassGroups,

@@ -15,7 +15,7 @@ export function px(value: number): string {
   return String(Object.is(rounded, -0) ? 0 : rounded);
 }
 
-export type Attrs = Record<string, string | number | undefined>;
+type Attrs = Record<string, string | number | undefined>;
 
 function attrs(a: Attrs | undefined): string {
   if (!a) return '';
@@ -55,7 +55,7 @@ export interface Frame {
   height: number;
 }
 
-export interface AxesOptions {
+interface AxesOptions {
   xLabel: string;
   yLabel: string;
   xTicks?: number;
@@ -157,7 +157,7 @@ export function symbol(shape: MarkShape, x: number, y: number, r: number, colour
   }
 }
 
-export interface SvgDocument {
+interface SvgDocument {
   /** Prefix for element ids: several plots share one HTML page, so ids must not collide. */
   id: string;
   width: number;

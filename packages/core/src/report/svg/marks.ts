@@ -9,7 +9,7 @@ export function markStyle(index: number): { colour: string; shape: MarkShape } {
   };
 }
 
-export interface PlacedMark {
+interface PlacedMark {
   x: number;
   y: number;
   index: number;

@@ -46,7 +46,7 @@ function safeDomain(a: number, b: number): [number, number] {
 }
 
 /** Tick step of 1, 2 or 5 × 10^k giving about `count` ticks over the span. */
-export function tickStep(start: number, stop: number, count: number): number {
+function tickStep(start: number, stop: number, count: number): number {
   const raw = Math.abs(stop - start) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
   const error = raw / power;

@@ -66,10 +66,6 @@ export class GpuContext {
     if (this.lostReason !== undefined) throw new GpuError('device-lost', this.lostReason);
   }
 
-  get isLost(): boolean {
-    return this.lostReason !== undefined;
-  }
-
   /** Largest byte range one storage binding may cover; ops split their inputs to fit it. */
   get maxBindingBytes(): number {
     const limit = Math.min(this.limits.maxStorageBufferBindingSize, this.limits.maxBufferSize);
@@ -114,10 +110,6 @@ export class GpuContext {
       this.pipelines.set(key, pipeline);
     }
     return pipeline;
-  }
-
-  get pipelineCacheSize(): number {
-    return this.pipelines.size;
   }
 
   /** A storage buffer holding `data` (padded to a multiple of 4 bytes). */

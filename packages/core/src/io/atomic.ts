@@ -19,7 +19,7 @@ export interface AtomicWriter {
   abort(): Promise<void>;
 }
 
-export function tempPathFor(path: string): string {
+function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 

@@ -20,7 +20,7 @@ export interface CsvSource extends TensorSource {
 }
 
 /** Beyond this a text file is the wrong format for the job (and near V8's string limit). */
-export const MAX_CSV_BYTES = 256 << 20;
+const MAX_CSV_BYTES = 256 << 20;
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity|nan)$/i;
 

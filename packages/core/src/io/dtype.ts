@@ -43,10 +43,6 @@ export function dtype(name: DTypeName, littleEndian = true): DType {
   return { name, itemsize: ITEMSIZE[name], littleEndian };
 }
 
-export function isFloat(name: DTypeName): boolean {
-  return name === 'float16' || name === 'bfloat16' || name === 'float32' || name === 'float64';
-}
-
 const HOST_LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 let halfTable: Float32Array | null = null;
@@ -65,11 +61,6 @@ function halves(): Float32Array {
   }
   halfTable = t;
   return t;
-}
-
-/** Decodes one IEEE half (its 16 bits) to a number, subnormals, infinities and NaN included. */
-export function halfToNumber(bits: number): number {
-  return halves()[bits & 0xffff]!;
 }
 
 type Out = Float32Array | Float64Array;

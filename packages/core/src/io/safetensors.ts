@@ -17,7 +17,7 @@ export interface SafetensorsOptions {
 }
 
 /** The format's own limit on the header; a larger length is corruption or an attack. */
-export const MAX_SAFETENSORS_HEADER = 100_000_000;
+const MAX_SAFETENSORS_HEADER = 100_000_000;
 
 const DTYPES: Record<string, DTypeName> = {
   BOOL: 'bool',

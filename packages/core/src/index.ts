@@ -96,13 +96,9 @@ export {
   type StatsOptions,
   statsOfArray,
 } from './calib/stats.ts';
-export { l2NormalizeCpu } from './cpu/l2-normalize.ts';
-export { matmulCpu } from './cpu/matmul.ts';
-export { nllGradCpu } from './cpu/nll-grad.ts';
 export { PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
 export { cpuThreads } from './cpu/pool.ts';
-export { emptyRowStats, rowStatsCpu } from './cpu/row-stats.ts';
-export { softmaxCpu } from './cpu/softmax.ts';
+export { emptyRowStats } from './cpu/row-stats.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
 export type { DemoConfig } from './demo/config.ts';
 export { DEMO_METHODS, type DemoMethod, type DemoRow } from './demo/evaluate.ts';

@@ -52,10 +52,6 @@ describe('l2Normalize: CPU twin', () => {
     expect([...y.subarray(0, 6)]).toEqual([0, -0, 0, Math.fround(0.6), Math.fround(0.8), 0]);
     expect(y.subarray(6).every(Number.isNaN)).toBe(true);
   });
-
-  it('rejects a shape that does not match the data', () => {
-    expect(() => l2NormalizeCpu(new Float32Array(5), 2, 3)).toThrow(/l2Normalize/);
-  });
 });
 
 describe('l2Normalize kernel vs CPU twin', () => {

@@ -119,7 +119,8 @@ export interface SortedKeys {
  * One implementation of every kernel ftcal runs: `webgpu` (WGSL through Dawn) or `cpu` (the twins).
  * Both take and return row-major host arrays and split work that exceeds one storage binding, so
  * callers never see chunking; results agree bit for bit on max/argmax/counts, within stated
- * tolerances on sums.
+ * tolerances on sums. Both check their arguments the same way (validate.ts) before any work: a caller's
+ * mistake is an InputError, and the drivers and twins below the boundary assume valid input.
  */
 export interface Backend {
   readonly kind: 'webgpu' | 'cpu';
@@ -166,24 +167,4 @@ export interface Backend {
   /** Each row divided by its L2 norm (NCM features); an all-zero row stays zero, a row with Inf/NaN is NaN. */
   l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array>;
   dispose(): void;
-}
-
-export function checkShape(what: string, data: ArrayLike<number>, rows: number, cols: number): void {
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 1) {
-    throw new RangeError(`${what}: bad shape ${rows}×${cols}`);
-  }
-  if (data.length !== rows * cols) {
-    throw new RangeError(`${what}: ${data.length} values for shape ${rows}×${cols}`);
-  }
-}
-
-export function groupsOrSeen(groups: Uint32Array | undefined, cols: number): Uint32Array {
-  if (!groups) return new Uint32Array(cols);
-  if (groups.length !== cols) throw new RangeError(`groups has ${groups.length} entries for ${cols} classes`);
-  return groups;
-}
-
-export function checkTemperature(t: number): void {
-  if (!(t > 0) || !Number.isFinite(t))
-    throw new RangeError(`temperature must be a finite number > 0, got ${t}`);
 }

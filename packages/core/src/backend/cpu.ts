@@ -20,6 +20,7 @@ import type {
   SoftmaxXentResult,
   SortedKeys,
 } from './backend.ts';
+import { checkMatmul, checkNllGrad, checkRowStats, checkShape, checkSoftmax } from './validate.ts';
 
 /**
  * The reference path: plain TypeScript twins of every kernel. Runs anywhere. The row-parallel ops
@@ -46,6 +47,7 @@ export class CpuBackend implements Backend {
     cols: number,
     options?: SoftmaxOptions,
   ): Promise<Float32Array> {
+    checkSoftmax(z, rows, cols, options ?? {});
     return this.parallel.softmax(z, rows, cols, options);
   }
 
@@ -57,10 +59,12 @@ export class CpuBackend implements Backend {
     k: number,
     options?: MatmulOptions,
   ): Promise<Float32Array> {
+    checkMatmul(a, b, m, n, k, options ?? {});
     return this.parallel.matmul(a, b, m, n, k, options);
   }
 
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
+    checkRowStats(z, rows, cols, options);
     return this.parallel.rowStats(z, rows, cols, options);
   }
 
@@ -70,6 +74,7 @@ export class CpuBackend implements Backend {
     cols: number,
     options: NllGradOptions,
   ): Promise<NllGradResult> {
+    checkNllGrad(z, rows, cols, options);
     return this.parallel.nllGrad(z, rows, cols, options);
   }
 
@@ -114,6 +119,7 @@ export class CpuBackend implements Backend {
   }
 
   async l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    checkShape('l2Normalize', x, rows, cols);
     return l2NormalizeCpu(x, rows, cols);
   }
 

@@ -24,6 +24,7 @@ import type {
   SoftmaxXentResult,
   SortedKeys,
 } from './backend.ts';
+import { checkMatmul, checkNllGrad, checkRowStats, checkShape, checkSoftmax } from './validate.ts';
 
 /** Runs ftcal's WGSL kernels on one WebGPU device. */
 export class WebGpuBackend implements Backend {
@@ -44,11 +45,17 @@ export class WebGpuBackend implements Backend {
     return `webgpu (${r.device ? `${r.device}, ` : ''}${what}; ${r.backend}, ${r.featureLevel}${r.software ? ', software' : ''})`;
   }
 
-  softmax(z: Float32Array, rows: number, cols: number, options?: SoftmaxOptions): Promise<Float32Array> {
+  async softmax(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options?: SoftmaxOptions,
+  ): Promise<Float32Array> {
+    checkSoftmax(z, rows, cols, options ?? {});
     return softmaxGpu(this.ctx, z, rows, cols, options);
   }
 
-  matmul(
+  async matmul(
     a: Float32Array,
     b: Float32Array,
     m: number,
@@ -56,14 +63,22 @@ export class WebGpuBackend implements Backend {
     k: number,
     options?: MatmulOptions,
   ): Promise<Float32Array> {
+    checkMatmul(a, b, m, n, k, options ?? {});
     return matmulGpu(this.ctx, a, b, m, n, k, options);
   }
 
-  rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
+  async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
+    checkRowStats(z, rows, cols, options);
     return rowStatsGpu(this.ctx, z, rows, cols, options);
   }
 
-  nllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): Promise<NllGradResult> {
+  async nllGrad(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options: NllGradOptions,
+  ): Promise<NllGradResult> {
+    checkNllGrad(z, rows, cols, options);
     return nllGradGpu(this.ctx, z, rows, cols, options);
   }
 
@@ -102,7 +117,8 @@ export class WebGpuBackend implements Backend {
     return sortKeysGpu(this.ctx, keys);
   }
 
-  l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+  async l2Normalize(x: Float32Array, rows: number, cols: number): Promise<Float32Array> {
+    checkShape('l2Normalize', x, rows, cols);
     return l2NormalizeGpu(this.ctx, x, rows, cols);
   }
 

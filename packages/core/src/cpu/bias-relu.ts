@@ -1,4 +1,5 @@
-import { type BiasReluOptions, checkShape } from '../backend/backend.ts';
+import type { BiasReluOptions } from '../backend/backend.ts';
+import { checkShape } from '../backend/validate.ts';
 
 const f = Math.fround;
 

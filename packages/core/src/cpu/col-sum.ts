@@ -1,4 +1,4 @@
-import { checkShape } from '../backend/backend.ts';
+import { checkShape } from '../backend/validate.ts';
 
 /** CPU twin of kernels/col_sum.wgsl: out[c] = Σ_r x[r, c], accumulated in float64. */
 export function colSumCpu(x: Float32Array, rows: number, cols: number): Float32Array {

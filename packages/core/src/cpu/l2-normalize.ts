@@ -1,5 +1,3 @@
-import { checkShape } from '../backend/backend.ts';
-
 /**
  * CPU twin of kernels/l2_normalize.wgsl: each row divided by its L2 norm. The sum of squares is taken
  * in f64, where no f32 input can overflow or underflow it, and each quotient is rounded once to f32;
@@ -7,7 +5,6 @@ import { checkShape } from '../backend/backend.ts';
  * kept); a row holding an Inf or NaN has no norm and becomes all NaN, as on the GPU.
  */
 export function l2NormalizeCpu(x: Float32Array, rows: number, cols: number): Float32Array {
-  checkShape('l2Normalize', x, rows, cols);
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;

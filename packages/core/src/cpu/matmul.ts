@@ -1,4 +1,5 @@
 import type { MatmulOptions } from '../backend/backend.ts';
+import { sharesB } from '../backend/validate.ts';
 import { matmulRows } from './row-kernels.ts';
 
 /**
@@ -14,24 +15,7 @@ export function matmulCpu(
   options: MatmulOptions = {},
 ): Float32Array {
   const batch = options.batch ?? 1;
-  for (const [name, v] of [
-    ['m', m],
-    ['n', n],
-    ['k', k],
-    ['batch', batch],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1)
-      throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
-  }
-  if (a.length !== batch * m * k)
-    throw new RangeError(`matmul: A has ${a.length} values, expected ${batch}·${m}·${k}`);
-  const sharedB = b.length === k * n && batch > 1;
-  if (!sharedB && b.length !== batch * k * n) {
-    throw new RangeError(`matmul: B has ${b.length} values, expected ${batch}·${k}·${n} or ${k}·${n}`);
-  }
   const bias = options.bias;
-  if (bias && bias.length !== n)
-    throw new RangeError(`matmul: bias has ${bias.length} values, expected ${n}`);
   const out = new Float32Array(batch * m * n);
   matmulRows(
     {
@@ -43,7 +27,7 @@ export function matmulCpu(
       k,
       transA: options.transA === true,
       transB: options.transB === true,
-      sharedB,
+      sharedB: sharesB(b, n, k, batch),
       out,
     },
     0,

@@ -1,16 +1,14 @@
-import {
-  checkShape,
-  checkTemperature,
-  groupsOrSeen,
-  type MatmulOptions,
-  type NllGradOptions,
-  type NllGradResult,
-  type RowStats,
-  type RowStatsOptions,
-  type SoftmaxOptions,
+import type {
+  MatmulOptions,
+  NllGradOptions,
+  NllGradResult,
+  RowStats,
+  RowStatsOptions,
+  SoftmaxOptions,
 } from '../backend/backend.ts';
+import { checkNllGrad, checkShape, checkTemperature } from '../backend/validate.ts';
 import { matmulCpu } from './matmul.ts';
-import { addNllTerms, checkNllGradInputs, nllGradCpu } from './nll-grad.ts';
+import { addNllTerms, nllGradCpu } from './nll-grad.ts';
 import { cpuThreads, WorkerPool } from './pool.ts';
 import {
   type MatmulRowsArgs,
@@ -177,7 +175,7 @@ export class ParallelCpu {
     const k = options.candidates.length / 2;
     if (!this.wanted(z.length * k)) return nllGradCpu(z, rows, cols, options);
     checkShape('nllGrad', z, rows, cols);
-    checkNllGradInputs(rows, cols, options);
+    checkNllGrad(z, rows, cols, options);
     const groups = shared(options.groups);
     const labels = shared(options.labels);
     const candidates = shared(options.candidates);
@@ -210,8 +208,8 @@ export class ParallelCpu {
     checkShape('softmax', z, rows, cols);
     const gamma = Math.fround(options.gamma ?? 0);
     const t = options.temperature ?? 1;
-    checkTemperature(t);
-    const groups = shared(groupsOrSeen(options.groups, cols));
+    checkTemperature('softmax', t);
+    const groups = shared(options.groups ?? new Uint32Array(cols));
     const invT = Math.fround(1 / t);
     const log = options.log ?? false;
     const out = sharedArray(Float32Array, rows * cols);

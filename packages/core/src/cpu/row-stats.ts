@@ -1,4 +1,4 @@
-import { checkShape, checkTemperature, type RowStats, type RowStatsOptions } from '../backend/backend.ts';
+import type { RowStats, RowStatsOptions } from '../backend/backend.ts';
 import { rowStatsRows } from './row-kernels.ts';
 
 export function emptyRowStats(rows: number): RowStats {
@@ -27,15 +27,8 @@ const f = Math.fround;
  * per-row maths is `rowStatsRows` (row-kernels.ts), which the worker pool runs on row ranges too.
  */
 export function rowStatsCpu(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): RowStats {
-  checkShape('rowStats', z, rows, cols);
   const { groups, labels } = options;
-  if (groups.length !== cols)
-    throw new RangeError(`rowStats: groups has ${groups.length} entries for ${cols} classes`);
-  if (labels && labels.length !== rows)
-    throw new RangeError(`rowStats: ${labels.length} labels for ${rows} rows`);
-  const t = options.temperature ?? 1;
-  checkTemperature(t);
-  const invT = f(1 / t);
+  const invT = f(1 / (options.temperature ?? 1));
   const out = emptyRowStats(rows);
   rowStatsRows({ z, cols, groups, labels: labels ?? null, invT, ...out }, 0, rows);
   return out;

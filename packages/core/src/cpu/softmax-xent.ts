@@ -1,4 +1,5 @@
-import { checkShape, type SoftmaxXentResult } from '../backend/backend.ts';
+import type { SoftmaxXentResult } from '../backend/backend.ts';
+import { checkShape } from '../backend/validate.ts';
 
 /** Labels must index a column: a bad label would read past the row on the GPU. */
 export function checkLabels(what: string, labels: Int32Array, rows: number, cols: number): void {

@@ -1,4 +1,4 @@
-import { checkShape, checkTemperature, groupsOrSeen, type SoftmaxOptions } from '../backend/backend.ts';
+import type { SoftmaxOptions } from '../backend/backend.ts';
 import { softmaxRows } from './row-kernels.ts';
 
 const f = Math.fround;
@@ -15,12 +15,9 @@ export function softmaxCpu(
   cols: number,
   options: SoftmaxOptions = {},
 ): Float32Array {
-  checkShape('softmax', z, rows, cols);
   const gamma = f(options.gamma ?? 0);
-  const t = options.temperature ?? 1;
-  checkTemperature(t);
-  const invT = f(1 / t);
-  const groups = groupsOrSeen(options.groups, cols);
+  const invT = f(1 / (options.temperature ?? 1));
+  const groups = options.groups ?? new Uint32Array(cols);
   const out = new Float32Array(rows * cols);
   softmaxRows({ z, cols, groups, gamma, invT, log: options.log === true, out }, 0, rows);
   return out;

@@ -1,5 +1,6 @@
 import { biasReluKernel } from '@ftcal/kernels';
-import { type BiasReluOptions, checkShape } from '../backend/backend.ts';
+import type { BiasReluOptions } from '../backend/backend.ts';
+import { checkShape } from '../backend/validate.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { flatGrid } from './flat-grid.ts';
 import { runRowChunks } from './row-runner.ts';

@@ -1,5 +1,5 @@
 import { colSumKernel } from '@ftcal/kernels';
-import { checkShape } from '../backend/backend.ts';
+import { checkShape } from '../backend/validate.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { runRowChunks } from './row-runner.ts';
 

@@ -1,5 +1,4 @@
 import { l2NormalizeKernel } from '@ftcal/kernels';
-import { checkShape } from '../backend/backend.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { runRowChunks } from './row-runner.ts';
 
@@ -15,7 +14,6 @@ export async function l2NormalizeGpu(
   rows: number,
   cols: number,
 ): Promise<Float32Array> {
-  checkShape('l2Normalize', x, rows, cols);
   const out = new Float32Array(rows * cols);
   const constants = { WG: workgroupFor(cols) };
   await runRowChunks(ctx, {

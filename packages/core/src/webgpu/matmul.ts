@@ -6,6 +6,7 @@ import {
   matmulTiledVec4Kernel,
 } from '@ftcal/kernels';
 import type { MatmulOptions } from '../backend/backend.ts';
+import { sharesB } from '../backend/validate.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { GpuBuffers, rowTooWide } from './row-runner.ts';
 
@@ -285,26 +286,6 @@ function sliceB(
   return out;
 }
 
-function checkMatmul(
-  a: Float32Array,
-  b: Float32Array,
-  m: number,
-  n: number,
-  k: number,
-  options: MatmulOptions,
-): Required<MatmulProblem> {
-  const { batch } = completeProblem({ m, n, k, batch: options.batch ?? 1 });
-  if (a.length !== batch * m * k)
-    throw new RangeError(`matmul: A has ${a.length} values, expected ${batch}·${m}·${k}`);
-  const sharedB = b.length === k * n && batch > 1;
-  if (!sharedB && b.length !== batch * k * n) {
-    throw new RangeError(`matmul: B has ${b.length} values, expected ${batch}·${k}·${n} or ${k}·${n}`);
-  }
-  if (options.bias && options.bias.length !== n)
-    throw new RangeError(`matmul: bias has ${options.bias.length} values, expected ${n}`);
-  return { m, n, k, batch, transA: !!options.transA, transB: !!options.transB, sharedB };
-}
-
 /**
  * C = op(A)·op(B) + bias on the GPU from host arrays (the Backend.matmul contract), split into pieces
  * that fit one storage binding each. `variant` forces a kernel (tests); by default each piece's shape
@@ -320,7 +301,16 @@ export async function matmulGpu(
   options: MatmulOptions = {},
   variant?: MatmulVariant,
 ): Promise<Float32Array> {
-  const p = checkMatmul(a, b, m, n, k, options);
+  const batch = options.batch ?? 1;
+  const p = completeProblem({
+    m,
+    n,
+    k,
+    batch,
+    transA: options.transA ?? false,
+    transB: options.transB ?? false,
+    sharedB: sharesB(b, n, k, batch),
+  });
   const chunks = planMatmulChunks(p, ctx.maxBindingBytes, ctx.limits.maxComputeWorkgroupsPerDimension);
   const out = new Float32Array(p.batch * m * n);
   return ctx.checked('matmul', async () => {

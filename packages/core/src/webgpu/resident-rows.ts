@@ -1,5 +1,6 @@
 import { ROW_STATS_FIELDS, rowStatsKernel, softmaxKernel } from '@ftcal/kernels';
-import { checkTemperature, type RowStats } from '../backend/backend.ts';
+import type { RowStats } from '../backend/backend.ts';
+import { checkTemperature } from '../backend/validate.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { GpuBuffers, planRowChunks, type RowChunk } from './row-runner.ts';
@@ -101,7 +102,7 @@ export function recordSoftmax(
   const bytes = rows * cols * 4;
   checkResident('softmax', ctx, input, bytes);
   const t = options.temperature ?? 1;
-  checkTemperature(t);
+  checkTemperature('softmax', t);
   if (options.out && options.out.size < bytes) {
     throw new RangeError(
       `softmax: out buffer holds ${options.out.size} bytes, ${rows}×${cols} need ${bytes}`,
@@ -185,7 +186,7 @@ export function recordRowStats(
   const outBytes = rowStatsBytes(rows);
   checkResident('rowStats', ctx, input, outBytes);
   const t = options.temperature ?? 1;
-  checkTemperature(t);
+  checkTemperature('rowStats', t);
   if (options.labels && options.labels.size < rows * 4) {
     throw new RangeError(`rowStats: labels buffer holds ${options.labels.size} bytes for ${rows} rows`);
   }

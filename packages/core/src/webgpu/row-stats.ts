@@ -1,5 +1,5 @@
 import { ROW_STATS_FIELDS } from '@ftcal/kernels';
-import { checkShape, checkTemperature, type RowStats, type RowStatsOptions } from '../backend/backend.ts';
+import type { RowStats, RowStatsOptions } from '../backend/backend.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { readRowStats, recordRowStats } from './resident-rows.ts';
@@ -15,14 +15,8 @@ export async function rowStatsGpu(
   cols: number,
   options: RowStatsOptions,
 ): Promise<RowStats> {
-  checkShape('rowStats', z, rows, cols);
   const { groups, labels } = options;
-  if (groups.length !== cols)
-    throw new RangeError(`rowStats: groups has ${groups.length} entries for ${cols} classes`);
-  if (labels && labels.length !== rows)
-    throw new RangeError(`rowStats: ${labels.length} labels for ${rows} rows`);
   const t = options.temperature ?? 1;
-  checkTemperature(t);
   const out = emptyRowStats(rows);
   await runRowChunks(ctx, {
     op: 'rowStats',

@@ -1,5 +1,6 @@
 import { softmaxXentKernel } from '@ftcal/kernels';
-import { checkShape, type SoftmaxXentResult } from '../backend/backend.ts';
+import type { SoftmaxXentResult } from '../backend/backend.ts';
+import { checkShape } from '../backend/validate.ts';
 import { checkLabels } from '../cpu/softmax-xent.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { runRowChunks } from './row-runner.ts';

@@ -1,4 +1,4 @@
-import { checkShape, checkTemperature, groupsOrSeen, type SoftmaxOptions } from '../backend/backend.ts';
+import type { SoftmaxOptions } from '../backend/backend.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { recordSoftmax } from './resident-rows.ts';
 import { runRowChunks } from './row-runner.ts';
@@ -11,10 +11,7 @@ export async function softmaxGpu(
   cols: number,
   options: SoftmaxOptions = {},
 ): Promise<Float32Array> {
-  checkShape('softmax', z, rows, cols);
-  const t = options.temperature ?? 1;
-  checkTemperature(t);
-  const groups = groupsOrSeen(options.groups, cols);
+  const groups = options.groups ?? new Uint32Array(cols);
   const out = new Float32Array(rows * cols);
   await runRowChunks(ctx, {
     op: 'softmax',
@@ -28,7 +25,7 @@ export async function softmaxGpu(
           ctx,
           encoder,
           { logits, groups: groupsBuf, rows: n, cols },
-          { gamma: options.gamma ?? 0, temperature: t, log: options.log ?? false },
+          { gamma: options.gamma ?? 0, temperature: options.temperature ?? 1, log: options.log ?? false },
         ),
       );
       buffers.own(recorded.out);

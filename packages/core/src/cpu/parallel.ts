@@ -6,7 +6,7 @@ import type {
   RowStatsOptions,
   SoftmaxOptions,
 } from '../backend/backend.ts';
-import { checkNllGrad, checkShape, checkTemperature } from '../backend/validate.ts';
+import { sharesB } from '../backend/validate.ts';
 import { matmulCpu } from './matmul.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
 import { cpuThreads, WorkerPool } from './pool.ts';
@@ -103,7 +103,7 @@ function rowStatsSlice(stats: Omit<RowStats, 'rows'>, r0: number, r1: number): O
  * The CPU twins' row-parallel ops (rowStats, nllGrad, softmax, matmul) split by rows over a worker pool.
  * Every row is computed by the twin's arithmetic and sums across rows are added in row order on this
  * thread, so the results equal the twins' bit for bit; small jobs, and every job when threads = 1, run the
- * twins directly. If a worker fails, the pool is shut, one notice goes to `warn`, and this thread
+ * twins directly. Inputs are checked before they get here (CpuBackend, backend/validate.ts). If a worker fails, the pool is shut, one notice goes to `warn`, and this thread
  * finishes the job and every later one.
  */
 export class ParallelCpu {
@@ -136,15 +136,7 @@ export class ParallelCpu {
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
     const { groups, labels } = options;
     const t = options.temperature ?? 1;
-    const valid =
-      z.length === rows * cols &&
-      groups.length === cols &&
-      (!labels || labels.length === rows) &&
-      t > 0 &&
-      Number.isFinite(t);
-    // Bad input goes to the twin so that its checks, and their messages, are the only ones.
-    if (!valid || !this.wanted(z.length)) return rowStatsCpu(z, rows, cols, options);
-    checkShape('rowStats', z, rows, cols);
+    if (!this.wanted(z.length)) return rowStatsCpu(z, rows, cols, options);
     const sharedGroups = shared(groups);
     const sharedLabels = labels ? shared(labels) : null;
     const invT = Math.fround(1 / t);
@@ -174,8 +166,6 @@ export class ParallelCpu {
   ): Promise<NllGradResult> {
     const k = options.candidates.length / 2;
     if (!this.wanted(z.length * k)) return nllGradCpu(z, rows, cols, options);
-    checkShape('nllGrad', z, rows, cols);
-    checkNllGrad(z, rows, cols, options);
     const groups = shared(options.groups);
     const labels = shared(options.labels);
     const candidates = shared(options.candidates);
@@ -205,12 +195,9 @@ export class ParallelCpu {
     options: SoftmaxOptions = {},
   ): Promise<Float32Array> {
     if (!this.wanted(z.length)) return softmaxCpu(z, rows, cols, options);
-    checkShape('softmax', z, rows, cols);
     const gamma = Math.fround(options.gamma ?? 0);
-    const t = options.temperature ?? 1;
-    checkTemperature('softmax', t);
     const groups = shared(options.groups ?? new Uint32Array(cols));
-    const invT = Math.fround(1 / t);
+    const invT = Math.fround(1 / (options.temperature ?? 1));
     const log = options.log ?? false;
     const out = sharedArray(Float32Array, rows * cols);
     const argsFor = (slab: Float32Array, r0: number, r1: number): SoftmaxRowsArgs => ({
@@ -238,13 +225,7 @@ export class ParallelCpu {
   ): Promise<Float32Array> {
     const batch = options.batch ?? 1;
     const bias = options.bias ?? null;
-    const sharedB = b.length === k * n && batch > 1;
-    const valid =
-      [m, n, k, batch].every((v) => Number.isInteger(v) && v >= 1) &&
-      a.length === batch * m * k &&
-      (sharedB || b.length === batch * k * n) &&
-      (!bias || bias.length === n);
-    if (!valid || !this.wanted(batch * m * n * k)) return matmulCpu(a, b, m, n, k, options);
+    if (!this.wanted(batch * m * n * k)) return matmulCpu(a, b, m, n, k, options);
     const out = sharedArray(Float32Array, batch * m * n);
     const args: Omit<MatmulRowsArgs, 'a'> = {
       b: shared(b),
@@ -254,7 +235,7 @@ export class ParallelCpu {
       k,
       transA: options.transA ?? false,
       transB: options.transB ?? false,
-      sharedB,
+      sharedB: sharesB(b, n, k, batch),
       out,
     };
     // One slab: a row of C reads a whole row (or, transposed, column) of A and the B of its batch entry.

@@ -31,6 +31,14 @@ registerLogits(program);
 registerNcm(program);
 registerReport(program);
 
+// A reader that stops early (`ftcal … | head`) closes stdout. Like any Unix filter, ftcal then ends
+// quietly rather than with an unhandled EPIPE and a stack trace; results go to stdout last, after every
+// output file is committed, so nothing is left half-written.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(0);
+});
+
 /** User mistakes end in one line on stderr and exit 2; runtime failures in one line and exit 1. */
 async function main(): Promise<number> {
   try {

@@ -1,4 +1,4 @@
-import { type ErrorCode, InputError, type OptionRef } from '../errors.ts';
+import { type ErrorCode, FtcalError, InputError, type OptionRef } from '../errors.ts';
 
 /**
  * Every io error (DESIGN.md §4): structured, so its message reads `<file>: <problem>; <fix>`. Most are
@@ -15,10 +15,24 @@ export function inputError(
   return new InputError({ code, file, problem, fix, ...(option && { option }) });
 }
 
-/** Turns an fs error on `file` into an InputError when the user can fix it, and rethrows it otherwise. */
+/** A write that the disk refused: a runtime failure (exit code 1), in one line like every other error. */
+function outputError(file: string, problem: string, fix: string): FtcalError {
+  return new FtcalError({ code: 'output', file, problem, fix }, 1);
+}
+
+/**
+ * Turns an fs error on `file` into an FtcalError when it is about the file or the disk (an InputError
+ * when the user named a wrong path; exit code 1 for a full or read-only disk), and passes it on otherwise.
+ */
 export function fsError(file: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   switch (code) {
+    case 'ENOSPC':
+      return outputError(file, 'no space left on the device', 'free some space or write it elsewhere');
+    case 'EDQUOT':
+      return outputError(file, 'the disk quota is exhausted', 'free some space or write it elsewhere');
+    case 'EROFS':
+      return outputError(file, 'the file system is read-only', 'write it elsewhere');
     case 'ENOENT':
       return inputError(file, 'no such file', 'check the path', 'file-access');
     case 'EISDIR':

@@ -7,7 +7,8 @@ import { Calibrator } from '../../src/calib/calibrator.ts';
 import { calibrate, evaluate } from '../../src/calib/evaluate.ts';
 import { checkLabels, makeGroups } from '../../src/calib/groups.ts';
 import { statsOfArray } from '../../src/calib/stats.ts';
-import { type ErrorInfo, type FtcalError, InputError, renderError } from '../../src/errors.ts';
+import { type ErrorInfo, FtcalError, InputError, renderError } from '../../src/errors.ts';
+import { fsError } from '../../src/io/fail.ts';
 import { openArray, readGroupsFile, readLabels } from '../../src/io/index.ts';
 import { arraySource } from '../../src/io/row-source.ts';
 
@@ -134,6 +135,25 @@ describe('structured errors of io', () => {
     const bad = await caught(() => openArray(join(dir, 'text.npy')));
     expect(bad.code).toBe('bad-file');
     expect(bad.file).toBe(join(dir, 'text.npy'));
+  });
+
+  it('a full or read-only disk is a one-line runtime failure (exit 1); other fs errors pass through', () => {
+    const errno = (code: string) => Object.assign(new Error(`${code}: raw`), { code });
+    for (const [code, problem] of [
+      ['ENOSPC', 'no space left on the device'],
+      ['EDQUOT', 'the disk quota is exhausted'],
+      ['EROFS', 'the file system is read-only'],
+    ]) {
+      const e = fsError('out.npy', errno(code!)) as FtcalError;
+      expect(e).toBeInstanceOf(FtcalError);
+      expect(e).not.toBeInstanceOf(InputError);
+      expect(e.exitCode).toBe(1);
+      expect(info(e)).toMatchObject({ code: 'output', file: 'out.npy', problem });
+    }
+    const missing = fsError('in.npy', errno('ENOENT')) as FtcalError;
+    expect([missing.exitCode, missing.code]).toEqual([2, 'file-access']);
+    const other = errno('EIO');
+    expect(fsError('in.npy', other)).toBe(other);
   });
 
   it('labels and groups files get their own codes; a names-free name entry points at classNames', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectInputError, jsonOf } from './expect-cli.ts';
 import {
@@ -303,6 +303,56 @@ describe('bad input (built binary)', () => {
     expectInputError(r, out, /the directory .*no-such-dir does not exist; create it or pass another --out/);
     // Refused before the device was even chosen.
     expect(r.stderr).not.toMatch(/using the CPU backend/);
+  });
+
+  it('an output that is an input, another output or not a regular file is refused; the input is untouched', () => {
+    mkdirSync(s.path('sub'), { recursive: true });
+    symlinkSync(s.path('logits.npy'), s.path('link.npy'));
+    const before = readFileSync(s.path('logits.npy'));
+    const calibrate = (out: string, ...extra: string[]) =>
+      ftcal([
+        'calibrate',
+        '--logits',
+        s.path('logits.npy'),
+        '--labels',
+        s.path('labels.npy'),
+        '--groups',
+        s.path('groups.json'),
+        '--methods',
+        'oracle',
+        '--out',
+        out,
+        '--device',
+        'cpu',
+        ...extra,
+      ]);
+    for (const out of [s.path('sub/../logits.npy'), s.path('link.npy')]) {
+      expectInputError(
+        calibrate(out),
+        out,
+        /is this run's input --logits .*logits\.npy and would be overwritten; pass another --out/,
+      );
+    }
+    expectInputError(calibrate(s.path('groups.json')), 'groups.json', /is this run's input --groups/);
+    expectInputError(calibrate('/dev/null'), '/dev/null', /is not a regular file/);
+    const curve = ftcal([
+      'curve',
+      '--logits',
+      s.path('logits.npy'),
+      '--labels',
+      s.path('labels.npy'),
+      '--groups',
+      s.path('groups.json'),
+      '--out',
+      s.path('curve.csv'),
+      '--plot',
+      s.path('sub/../curve.csv'),
+      '--device',
+      'cpu',
+    ]);
+    expectInputError(curve, 'curve.csv', /--out writes it already; give --plot another file/);
+    expect(readFileSync(s.path('logits.npy')).equals(before)).toBe(true);
+    expect(existsSync(s.path('curve.csv'))).toBe(false);
   });
 
   it('a bad calibrator file: not JSON, not a calibrator, or a broken field', () => {

@@ -130,7 +130,7 @@ export function registerApply(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: ApplyOptions) => {
-      await checkOutputPaths([['--out', opts.out]]);
+      await checkOutputPaths(opts, { out: '--out' });
       const calibrator = Calibrator.fromJSON(await readTextFile(opts.calibrator), opts.calibrator);
       const output: CalibratedOutput = opts.probs
         ? 'probabilities'

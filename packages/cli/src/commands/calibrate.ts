@@ -124,7 +124,7 @@ export function registerCalibrate(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: CalibrateOptions) => {
-      await checkOutputPaths([['--out', opts.out]]);
+      await checkOutputPaths(opts, { out: '--out' });
       const { calibration, skipped } = await runCalibration(opts);
       await writeFileAtomic(opts.out, `${JSON.stringify(calibration.calibrator, null, 2)}\n`);
       if (opts.json) {

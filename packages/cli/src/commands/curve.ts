@@ -104,10 +104,7 @@ export function registerCurve(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: CurveOptions) => {
-      await checkOutputPaths([
-        ['--out', opts.out],
-        ['--plot', opts.plot],
-      ]);
+      await checkOutputPaths(opts, { out: '--out', plot: '--plot' });
       const { curve, marks } = await withOpenFiles(async (files) => {
         const logits = await openLogitsFor(files, opts.logits, null);
         const groups = await loadGroups(opts, logits.cols);

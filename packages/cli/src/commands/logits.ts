@@ -34,7 +34,7 @@ export function registerLogits(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: LogitsOptions) => {
-      await checkOutputPaths([['--out', opts.out]]);
+      await checkOutputPaths(opts, { out: '--out' });
       const result = await withOpenFiles(async (files) => {
         const features = files.track(await openArray(opts.features));
         if (features.shape.length !== 2) {

@@ -59,7 +59,7 @@ export function registerReport(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: ReportOptions) => {
-      await checkOutputPaths([['--out', opts.out]]);
+      await checkOutputPaths(opts, { out: '--out' });
       const names = opts.classNames ? await readClassNames(opts.classNames) : null;
       const {
         calibration: c,

@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     name: 'core',
     include: ['test/**/*.test.ts'],
+    globalSetup: ['./test/build-worker.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // llvmpipe runs compute on the CPU cores: one GPU test file at a time keeps it from fighting itself.

@@ -13,6 +13,7 @@ import {
 } from '@ftcal/core';
 import { Option } from 'commander';
 import { info } from './output.ts';
+import { cliWording } from './wording.ts';
 
 export const deviceOption = () =>
   new Option('--device <device>', 'where kernels run: auto (hardware GPU, else CPU), gpu, cpu')
@@ -102,7 +103,10 @@ export async function withBackend<T>(
   device: string | undefined,
   work: (b: Backend) => Promise<T>,
 ): Promise<T> {
-  const backend = await selectBackend((device ?? 'auto') as DevicePreference, info);
+  const backend = await selectBackend((device ?? 'auto') as DevicePreference, {
+    log: info,
+    wording: cliWording,
+  });
   try {
     return await work(backend);
   } finally {

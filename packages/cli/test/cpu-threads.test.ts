@@ -5,8 +5,8 @@ import { scratch, syntheticSet, writeLabels, writeMatrix } from './files.ts';
 import { type CliResult, ftcal } from './run-cli.ts';
 
 /**
- * The bundled binary ships its row kernels to worker threads as source text (core's cpu/pool.ts): this
- * checks that path as users run it. The CPU backend uses its workers from 2 M values of work: 2,600 × 1,000
+ * The bundled binary starts its worker threads from cpu-worker.js, the CPU worker program the build copies
+ * beside ftcal.mjs (tools/esbuild.mjs): this checks that path as users run it. The CPU backend uses its workers from 2 M values of work: 2,600 × 1,000
  * logits for rowStats, and for nllGrad 400 × 1,000 logits times the 8 line-search candidates of a Newton pass.
  */
 describe('ftcal on CPU worker threads (built binary)', () => {

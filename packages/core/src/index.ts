@@ -1,3 +1,6 @@
+/// <reference types="@webgpu/types" preserve="true" />
+// One name set for Node and the browser: package.json's "node" and "browser" conditions pick a build of
+// this entry bundled with platform/node.ts or platform/browser.ts (DESIGN.md §2).
 export type {
   Backend,
   MatmulOptions,
@@ -96,8 +99,7 @@ export {
   type StatsOptions,
   statsOfArray,
 } from './calib/stats.ts';
-export { PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
-export { cpuThreads } from './cpu/pool.ts';
+export { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
 export { emptyRowStats } from './cpu/row-stats.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
 export type { DemoConfig } from './demo/config.ts';
@@ -108,13 +110,23 @@ export { demoReportInput } from './demo/report.ts';
 export { type DemoOptions, type DemoResult, type DemoRun, runDemo } from './demo/run.ts';
 export { type TrainOptions, type TrainResult, train as trainMlp } from './demo/train.ts';
 export type { DemoVerdict } from './demo/verdict.ts';
-export { type AdapterReport, findAdapter, LIMITS_OF_INTEREST, OPTIONAL_FEATURES } from './device/adapter.ts';
-export { createGpu, type DawnBackendName } from './device/dawn.ts';
+export {
+  type AdapterReport,
+  createGpu,
+  describeAdapter,
+  type FoundAdapter,
+  findAdapter,
+  LIMITS_OF_INTEREST,
+  OPTIONAL_FEATURES,
+} from './device/adapter.ts';
 export {
   type DevicePlan,
   type DevicePreference,
   openBackend,
+  type PlanReason,
   planDevice,
+  planSummary,
+  type SelectOptions,
   selectBackend,
 } from './device/select.ts';
 export {
@@ -134,6 +146,7 @@ export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
 export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
 export * from './io/index.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
+export type { GpuBackendName } from './platform/platform.ts';
 export * from './report/index.ts';
 export {
   type MatmulBuffers,

@@ -1,15 +1,13 @@
-import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RowStats, RowStatsOptions } from '../src/backend/backend.ts';
 import { CpuBackend } from '../src/backend/cpu.ts';
 import { matmulCpu } from '../src/cpu/matmul.ts';
 import { nllGradCpu } from '../src/cpu/nll-grad.ts';
-import { PARALLEL_MIN_WORK, ParallelCpu, rowRanges } from '../src/cpu/parallel.ts';
-import { cpuThreads, WorkerPool, workerSource } from '../src/cpu/pool.ts';
-import { rowStatsRows } from '../src/cpu/row-kernels.ts';
-import { emptyRowStats, rowStatsCpu } from '../src/cpu/row-stats.ts';
+import { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, rowRanges } from '../src/cpu/parallel.ts';
+import { rowStatsCpu } from '../src/cpu/row-stats.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
 import { InputError } from '../src/errors.ts';
+import { WorkerPool } from '../src/platform/node/worker-pool.ts';
 import { randomNormal, rng } from './gpu-harness.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -85,26 +83,6 @@ const SHAPES: [rows: number, cols: number, codes: number[]][] = [
   [300, 10, [0, 1]],
   [1001, 3, [0, 1, 2]],
 ];
-
-describe('row-range kernels are self-contained', () => {
-  it('run from their source text in a fresh context with only the language globals', () => {
-    // What the workers do, minus the thread: a kernel that leaned on an import or module constant fails here.
-    const kernel = runInNewContext(`(${rowStatsRows.toString()})`) as typeof rowStatsRows;
-    const z = edgyLogits(6, 11, 3);
-    const groups = groupsFor(11, 4, [0, 1, 2]);
-    const labels = labelsFor(6, 11, 5);
-    const out = emptyRowStats(6);
-    kernel({ z, cols: 11, groups, labels, invT: Math.fround(1 / 0.7), ...out }, 0, 6);
-    expectSameStats(out, rowStatsCpu(z, 6, 11, { groups, labels, temperature: 0.7 }));
-  });
-
-  it('the worker program names every kernel and parses', () => {
-    const source = workerSource({ rowStatsRows });
-    expect(source).toContain('"rowStatsRows": (function rowStatsRows(');
-    expect(() => new Function('require', source)).not.toThrow();
-    expect(() => workerSource({ arrow: (() => {}) as never })).toThrow(/not a plain function declaration/);
-  });
-});
 
 // minWork 0 sends even one-row jobs to the workers, so the edge shapes all cross the thread boundary; a
 // 100-value slab sends them in many slabs (one row each when C = 1000) through the double buffer.
@@ -275,25 +253,31 @@ describe('ParallelCpu: when it uses the workers', () => {
 });
 
 describe('WorkerPool', () => {
-  function boom(a: { die: boolean; seen: Int32Array }, r0: number, r1: number): void {
-    if (a.die) process.exit(3);
-    for (let r = r0; r < r1; r++) a.seen[r] = r0;
-    if (r0 === 4) throw new Error(`no row ${r0}`);
-  }
+  // A worker program of the test's own that speaks the pool's protocol: its kernel 'boom' marks the rows it
+  // ran, throws for the range starting at row 4, and with { die: true } kills its thread.
+  const boomWorker = new URL('./fixtures/boom-worker.mjs', import.meta.url);
 
   it('covers every row once, reports a throwing kernel, then fails for good when a worker dies', async () => {
-    const pool = new WorkerPool({ boom }, 2);
+    const pool = new WorkerPool(2, boomWorker);
+    const run = (args: object, ranges: [number, number][]) => pool.run('boom' as never, args, ranges);
     try {
       const seen = new Int32Array(new SharedArrayBuffer(4 * 10));
-      await pool.run('boom', { die: false, seen }, rowRanges(4, 3));
+      await run({ die: false, seen }, rowRanges(4, 3));
       expect(Array.from(seen.subarray(0, 4))).toEqual([0, 1, 2, 2]);
-      await expect(pool.run('boom', { die: false, seen }, [[4, 6]])).rejects.toThrow(
-        /kernel boom failed: .*no row 4/,
-      );
-      await pool.run('boom', { die: false, seen }, [[6, 10]]);
-      await expect(pool.run('boom', { die: true, seen }, [[0, 1]])).rejects.toThrow(/exited with code 3/);
-      await expect(pool.run('boom', { die: false, seen }, [[0, 1]])).rejects.toThrow(/exited with code 3/);
+      await expect(run({ die: false, seen }, [[4, 6]])).rejects.toThrow(/kernel boom failed: .*no row 4/);
+      await run({ die: false, seen }, [[6, 10]]);
+      await expect(run({ die: true, seen }, [[0, 1]])).rejects.toThrow(/exited with code 3/);
+      await expect(run({ die: false, seen }, [[0, 1]])).rejects.toThrow(/exited with code 3/);
       expect(pool.tasksDone).toBe(5);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('fails its job, not the process, when the worker program is missing', async () => {
+    const pool = new WorkerPool(1, new URL('./fixtures/no-such-worker.mjs', import.meta.url));
+    try {
+      await expect(pool.run('rowStatsRows', {}, [[0, 1]])).rejects.toThrow(/cpu pool: a worker failed/);
     } finally {
       pool.close();
     }

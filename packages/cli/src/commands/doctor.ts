@@ -1,4 +1,11 @@
-import { type AdapterReport, type DevicePlan, findAdapter, planDevice, renderError } from '@ftcal/core';
+import {
+  type AdapterReport,
+  type DevicePlan,
+  findAdapter,
+  planDevice,
+  planSummary,
+  renderError,
+} from '@ftcal/core';
 import type { Command } from 'commander';
 import { print, printJson, table } from '../output.ts';
 import { cliWording } from '../wording.ts';
@@ -19,6 +26,9 @@ async function probe(
     ? { name, adapter: null, reason: found }
     : { name, adapter: found.report, reason: null };
 }
+
+/** A plan's one line with the CLI's flag names. */
+const summary = (plan: DevicePlan) => planSummary(plan, cliWording);
 
 function describe(p: Probe): string[] {
   if (!p.adapter) return [`${p.name}: none (${p.reason})`];
@@ -62,11 +72,11 @@ export function registerDoctor(program: Command): void {
           node: process.version,
           platform: `${process.platform}-${process.arch}`,
           adapters: probes,
-          deviceAuto: { backend: auto.chosen, summary: auto.summary, reasons: auto.reasons },
+          deviceAuto: { backend: auto.chosen, summary: summary(auto), reasons: auto.reasons },
           deviceGpu:
             'error' in gpu
               ? { backend: null, error: gpu.error }
-              : { backend: gpu.chosen, summary: gpu.summary },
+              : { backend: gpu.chosen, summary: summary(gpu) },
         });
         return;
       }
@@ -77,10 +87,10 @@ export function registerDoctor(program: Command): void {
       }
       print();
       print(
-        `--device auto → ${auto.chosen === 'webgpu' ? 'WebGPU' : 'CPU backend'}: ${auto.summary.replace(/^ftcal: /, '')}`,
+        `--device auto → ${auto.chosen === 'webgpu' ? 'WebGPU' : 'CPU backend'}: ${summary(auto).replace(/^ftcal: /, '')}`,
       );
       print(
-        `--device gpu  → ${'error' in gpu ? `fails: ${gpu.error}` : gpu.summary.replace(/^ftcal: /, '')}`,
+        `--device gpu  → ${'error' in gpu ? `fails: ${gpu.error}` : summary(gpu).replace(/^ftcal: /, '')}`,
       );
       print('--device cpu  → the TypeScript CPU backend');
     });

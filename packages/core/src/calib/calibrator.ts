@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { platform } from '#platform';
 import type { Backend } from '../backend/backend.ts';
 import { FtcalError, InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
@@ -45,17 +45,17 @@ export async function fingerprint(
   source: RowSource,
   options: { wholeHashBytes?: number; edgeRows?: number } = {},
 ): Promise<Fingerprint> {
-  const hash = createHash('sha256');
+  const hash = platform.sha256();
   const whole = source.rows * source.cols * 4 <= (options.wholeHashBytes ?? WHOLE_HASH_BYTES);
   const base = { source: source.name, rows: source.rows, cols: source.cols };
   if (whole) {
     for await (const { data } of rowChunks(source, chunkRowsFor(source.cols))) hash.update(bytesOf(data));
-    return { ...base, sha256: hash.digest('hex'), scope: 'all' };
+    return { ...base, sha256: hash.digest(), scope: 'all' };
   }
   const edgeRows = Math.min(options.edgeRows ?? EDGE_ROWS, Math.ceil(source.rows / 2));
   hash.update(bytesOf(await source.readRows(0, edgeRows)));
   hash.update(bytesOf(await source.readRows(source.rows - edgeRows, edgeRows)));
-  return { ...base, sha256: hash.digest('hex'), scope: 'first-and-last-rows', edgeRows };
+  return { ...base, sha256: hash.digest(), scope: 'first-and-last-rows', edgeRows };
 }
 
 export type CalibratedOutput = 'logits' | 'probabilities' | 'log-probabilities';

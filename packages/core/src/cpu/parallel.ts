@@ -1,3 +1,4 @@
+import { platform } from '#platform';
 import type {
   MatmulOptions,
   NllGradOptions,
@@ -7,25 +8,44 @@ import type {
   SoftmaxOptions,
 } from '../backend/backend.ts';
 import { sharesB } from '../backend/validate.ts';
+import { InputError } from '../errors.ts';
+import type { RowPool } from '../platform/platform.ts';
 import { matmulCpu } from './matmul.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
-import { cpuThreads, WorkerPool } from './pool.ts';
 import {
   type MatmulRowsArgs,
-  matmulRows,
   NLL_TERMS,
   type NllGradRowsArgs,
-  nllGradRows,
+  type RowKernelName,
   type RowStatsRowsArgs,
-  rowStatsRows,
   type SoftmaxRowsArgs,
-  softmaxRows,
 } from './row-kernels.ts';
 import { emptyRowStats, rowStatsCpu } from './row-stats.ts';
 import { softmaxCpu } from './softmax.ts';
 
-const KERNELS = { rowStatsRows, nllGradRows, softmaxRows, matmulRows };
-type KernelName = keyof typeof KERNELS;
+const MAX_THREADS = 256;
+
+/**
+ * Worker threads for the CPU backend: FTCAL_CPU_THREADS when set (1 keeps all work on the calling thread),
+ * else min(available cores, 8); 1 where the platform has no worker threads (a browser).
+ */
+export function cpuThreads(
+  env: Readonly<Record<string, string | undefined>> = {
+    FTCAL_CPU_THREADS: platform.env('FTCAL_CPU_THREADS'),
+  },
+): number {
+  const raw = env.FTCAL_CPU_THREADS;
+  if (raw === undefined || raw.trim() === '') {
+    return platform.startRowPool ? Math.min(platform.hardwareThreads(), 8) : 1;
+  }
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new InputError(
+      `FTCAL_CPU_THREADS: '${raw}' is not a whole number from 1 to ${MAX_THREADS}; set it to the number of CPU threads to use (1 runs everything on the calling thread) or unset it`,
+    );
+  }
+  return n;
+}
 
 /**
  * Below this much work (logit values, times K for nllGrad, multiply-adds for matmul) a job stays on the
@@ -45,7 +65,10 @@ const SLAB_VALUES = 2 ** 24;
 const TASKS_PER_THREAD = 4;
 
 export interface ParallelCpuOptions {
-  /** Worker threads; 1 runs everything on the calling thread. Default `cpuThreads()` (FTCAL_CPU_THREADS). */
+  /**
+   * Worker threads; 1 runs everything on the calling thread (the only choice in a browser). Default
+   * `cpuThreads()` (FTCAL_CPU_THREADS).
+   */
   threads?: number;
   /** Jobs with less work than this stay on the calling thread. Default PARALLEL_MIN_WORK. */
   minWork?: number;
@@ -111,7 +134,7 @@ export class ParallelCpu {
   readonly minWork: number;
   readonly slabValues: number;
   private readonly warn: (line: string) => void;
-  private pool: WorkerPool | null = null;
+  private pool: RowPool | null = null;
   private failed = false;
   private tasksBefore = 0;
   private scratch: Float32Array[] = [];
@@ -122,10 +145,18 @@ export class ParallelCpu {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`cpu threads must be a whole number ≥ 1, got ${threads}`);
     }
+    if (threads > 1 && !platform.startRowPool) {
+      throw new InputError({
+        code: 'option',
+        problem: `${threads} CPU threads were asked for, but this platform has no worker threads`,
+        fix: 'leave the thread count out or set {option}: the CPU backend runs on the calling thread here',
+        option: { name: 'threads', value: 1 },
+      });
+    }
     this.threads = threads;
     this.minWork = options.minWork ?? PARALLEL_MIN_WORK;
     this.slabValues = options.slabValues ?? SLAB_VALUES;
-    this.warn = options.warn ?? ((line) => process.emitWarning(line));
+    this.warn = options.warn ?? platform.warn;
   }
 
   /** Row ranges the workers have finished; 0 means every job so far ran on the calling thread. */
@@ -266,13 +297,14 @@ export class ParallelCpu {
    * row r0 is row 0 of `slab`. False when the pool failed and the caller must do the job itself.
    */
   private async runRows(
-    kernel: KernelName,
+    kernel: RowKernelName,
     input: Float32Array,
     rows: number,
     perSlab: number,
     argsFor: (slab: Float32Array, r0: number, r1: number) => unknown,
   ): Promise<boolean> {
-    this.pool ??= new WorkerPool(KERNELS, this.threads);
+    // wanted() sends nothing here unless threads > 1, which the constructor allows only with a pool.
+    this.pool ??= platform.startRowPool!(this.threads);
     const inShared = input.buffer instanceof SharedArrayBuffer;
     // A job running beside another (callers may not await in turn) copies into buffers of its own.
     const own = !inShared && !this.scratchBusy;

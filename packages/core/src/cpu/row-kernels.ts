@@ -1,10 +1,11 @@
+import { GROUP_ABSENT, GROUP_SEEN } from '@ftcal/kernels';
+
 /**
- * Row-range kernels for the CPU worker pool. Each one is shipped to the workers as source text
- * (`fn.toString()`), so it must be self-contained: a plain function declaration that uses only its
- * parameters and globals such as Math: no imports, no module constants, no nested functions (a bundler
- * may wrap those in helpers the worker lacks). Each reproduces its twin's arithmetic in the same order
- * for rows [r0, r1) and writes into shared arrays at the row's own index, so splitting a job by rows
- * gives the twin's results bit for bit.
+ * Row-range kernels: the CPU twins' per-row maths, run by the twins on all rows and by the worker pool
+ * (platform/node/cpu-worker.ts, a module of its own) on row ranges. Each reproduces its twin's
+ * arithmetic in the same order for rows [r0, r1) and writes into the output arrays at the row's own
+ * index, so splitting a job by rows gives the twin's results bit for bit. Group codes are the kernels'
+ * (GROUP_SEEN, GROUP_ABSENT; anything else is O), copied into locals where a hot loop reads them.
  */
 
 /** rowStatsCpu for rows [r0, r1); every array is a view of a SharedArrayBuffer. */
@@ -32,6 +33,8 @@ export function rowStatsRows(a: RowStatsRowsArgs, r0: number, r1: number): void 
   const f = Math.fround;
   const { z, cols, groups, labels, invT } = a;
   const NEG_INF = Number.NEGATIVE_INFINITY;
+  const SEEN = GROUP_SEEN;
+  const ABSENT = GROUP_ABSENT;
   for (let r = r0; r < r1; r++) {
     const base = r * cols;
     let maxSO = NEG_INF;
@@ -45,7 +48,7 @@ export function rowStatsRows(a: RowStatsRowsArgs, r0: number, r1: number): void 
     for (let c = 0; c < cols; c++) {
       const v = z[base + c]!;
       const g = groups[c];
-      if (g === 1) {
+      if (g === ABSENT) {
         sumU += v;
         if (argU < 0 || v > maxU) {
           maxU = v;
@@ -53,7 +56,7 @@ export function rowStatsRows(a: RowStatsRowsArgs, r0: number, r1: number): void 
         }
         continue;
       }
-      if (g === 0) {
+      if (g === SEEN) {
         sumS += v;
         if (argS < 0 || v > maxS) {
           maxS = v;
@@ -74,7 +77,7 @@ export function rowStatsRows(a: RowStatsRowsArgs, r0: number, r1: number): void 
     if (mSO !== NEG_INF || mU !== NEG_INF) {
       for (let c = 0; c < cols; c++) {
         const s = f(z[base + c]! * invT);
-        if (groups[c] === 1) accU += Math.exp(s - mU);
+        if (groups[c] === ABSENT) accU += Math.exp(s - mU);
         else accSO += Math.exp(s - mSO);
       }
     }
@@ -114,18 +117,19 @@ export interface NllGradRowsArgs {
 export function nllGradRows(a: NllGradRowsArgs, r0: number, r1: number): void {
   const { z, cols, groups, labels, candidates, terms } = a;
   const k = candidates.length / 2;
+  const ABSENT = GROUP_ABSENT;
   const s = new Float64Array(cols);
   const e = new Float64Array(cols);
   for (let r = r0; r < r1; r++) {
     const base = r * cols;
     const y = labels[r]!;
-    const yInU = groups[y] === 1;
+    const yInU = groups[y] === ABSENT;
     for (let j = 0; j < k; j++) {
       const gamma = candidates[2 * j]!;
       const invT = Math.exp(-candidates[2 * j + 1]!);
       let m = Number.NEGATIVE_INFINITY;
       for (let c = 0; c < cols; c++) {
-        const v = (z[base + c]! + (groups[c] === 1 ? gamma : 0)) * invT;
+        const v = (z[base + c]! + (groups[c] === ABSENT ? gamma : 0)) * invT;
         s[c] = v;
         if (v > m) m = v;
       }
@@ -138,7 +142,7 @@ export function nllGradRows(a: NllGradRowsArgs, r0: number, r1: number): void {
         e[c] = ec;
         if (ec === 0) continue;
         w += ec;
-        if (groups[c] === 1) wU += ec;
+        if (groups[c] === ABSENT) wU += ec;
         else wSO += ec;
         ws += ec * (s[c]! - m);
       }
@@ -150,7 +154,7 @@ export function nllGradRows(a: NllGradRowsArgs, r0: number, r1: number): void {
         if (ec === 0) continue;
         const d = s[c]! - m - mean;
         v2 += ec * d * d;
-        if (groups[c] === 1) cov += ec * d;
+        if (groups[c] === ABSENT) cov += ec * d;
       }
       const pU = wU / w;
       const pSO = wSO / w;
@@ -183,12 +187,13 @@ export interface SoftmaxRowsArgs {
 export function softmaxRows(a: SoftmaxRowsArgs, r0: number, r1: number): void {
   const f = Math.fround;
   const { z, cols, groups, gamma, invT, log, out } = a;
+  const ABSENT = GROUP_ABSENT;
   const s = new Float32Array(cols);
   for (let r = r0; r < r1; r++) {
     const base = r * cols;
     let max = Number.NEGATIVE_INFINITY;
     for (let c = 0; c < cols; c++) {
-      const v = f(f(z[base + c]! + (groups[c] === 1 ? gamma : 0)) * invT);
+      const v = f(f(z[base + c]! + (groups[c] === ABSENT ? gamma : 0)) * invT);
       s[c] = v;
       if (v > max) max = v;
     }
@@ -250,3 +255,7 @@ export function matmulRows(x: MatmulRowsArgs, r0: number, r1: number): void {
     for (let j = 0; j < n; j++) out[cRow + j] = acc[j]! + (bias ? bias[j]! : 0);
   }
 }
+
+/** Every kernel the worker pool runs, by the name a job gives. */
+export const ROW_KERNELS = { rowStatsRows, nllGradRows, softmaxRows, matmulRows } as const;
+export type RowKernelName = keyof typeof ROW_KERNELS;

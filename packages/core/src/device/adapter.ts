@@ -1,4 +1,5 @@
-import { createGpu, type DawnBackendName } from './dawn.ts';
+import { platform } from '#platform';
+import type { GpuBackendName } from '../platform/platform.ts';
 
 /** What `doctor` prints and what the engine records about the adapter it runs on. */
 export interface AdapterReport {
@@ -37,58 +38,72 @@ export interface FoundAdapter {
   report: AdapterReport;
 }
 
-function backendOf(requested: DawnBackendName, description: string): AdapterReport['backend'] {
+function graphicsApiOf(requested: GpuBackendName, description: string): AdapterReport['backend'] {
   if (requested === 'vulkan' || requested === 'opengles') return requested;
   if (/vulkan/i.test(description)) return 'vulkan';
   if (/opengl/i.test(description)) return 'opengles';
   if (/metal/i.test(description)) return 'metal';
   if (/d3d12/i.test(description)) return 'd3d12';
-  return process.platform === 'linux' ? 'vulkan' : 'unknown';
+  return platform.defaultGraphicsApi;
 }
 
-/** Requests one adapter and describes it; returns a reason string instead when none comes back. */
-export async function findAdapter(
-  backend: DawnBackendName,
-  featureLevel: 'core' | 'compatibility',
-): Promise<FoundAdapter | string> {
-  let gpu: GPU;
-  try {
-    gpu = await createGpu(backend);
-  } catch (e) {
-    return `Dawn for Node could not load: ${(e as Error).message.split('\n')[0]}`;
-  }
-  let adapter: GPUAdapter | null;
-  try {
-    adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' });
-  } catch (e) {
-    return `${backend} adapter request failed: ${(e as Error).message.split('\n')[0]}`;
-  }
-  if (!adapter) {
-    return backend === 'opengles'
-      ? 'no OpenGL ES adapter (install Mesa and EGL: mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libegl-dev)'
-      : `no ${featureLevel}-level ${backend === 'default' ? 'Vulkan' : backend} adapter (no GPU driver found)`;
-  }
-  const info = adapter.info;
+/** What an adapter, or a device made from one, says about itself (info, features, limits). */
+export function describeAdapter(
+  info: Partial<GPUAdapterInfo>,
+  features: GPUSupportedFeatures,
+  limits: GPUSupportedLimits,
+  backend: GpuBackendName = 'default',
+): AdapterReport {
   const description = info.description ?? '';
-  const limits: Record<string, number> = {};
-  for (const name of LIMITS_OF_INTEREST) limits[name] = Number(adapter.limits[name]);
-  const features = [...adapter.features].map(String).sort();
-  const core = features.includes('core-features-and-limits');
-  const report: AdapterReport = {
+  const wanted: Record<string, number> = {};
+  for (const name of LIMITS_OF_INTEREST) wanted[name] = Number(limits[name]);
+  const names = [...features].map(String).sort();
+  return {
     vendor: info.vendor ?? '',
     architecture: info.architecture ?? '',
     device: info.device ?? '',
     description,
-    backend: backendOf(backend, description),
-    featureLevel: core ? 'core' : 'compatibility',
+    backend: graphicsApiOf(backend, description),
+    featureLevel: names.includes('core-features-and-limits') ? 'core' : 'compatibility',
     software:
       SOFTWARE_NAMES.test(`${info.device} ${description} ${info.vendor}`) || info.isFallbackAdapter === true,
-    features,
-    limits,
+    features: names,
+    limits: wanted,
     subgroupSizes:
       info.subgroupMinSize !== undefined && info.subgroupMaxSize !== undefined
         ? [info.subgroupMinSize, info.subgroupMaxSize]
         : null,
   };
-  return { adapter, report };
+}
+
+/**
+ * The WebGPU entry point for one backend: Dawn's in Node (loaded on first use; its default backend is
+ * Vulkan, Metal or D3D12, and 'opengles' is its OpenGL ES backend on EGL), navigator.gpu in a browser
+ * (only 'default' there).
+ */
+export function createGpu(backend: GpuBackendName = 'default'): Promise<GPU> {
+  return platform.gpu(backend);
+}
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+
+/** Requests one adapter and describes it; returns a reason string instead when none comes back. */
+export async function findAdapter(
+  backend: GpuBackendName,
+  featureLevel: 'core' | 'compatibility',
+): Promise<FoundAdapter | string> {
+  let gpu: GPU;
+  try {
+    gpu = await platform.gpu(backend);
+  } catch (e) {
+    return firstLine(e);
+  }
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ featureLevel, powerPreference: 'high-performance' });
+  } catch (e) {
+    return `${backend} adapter request failed: ${firstLine(e)}`;
+  }
+  if (!adapter) return platform.noAdapter(backend, featureLevel);
+  return { adapter, report: describeAdapter(adapter.info, adapter.features, adapter.limits, backend) };
 }

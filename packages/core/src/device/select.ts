@@ -1,12 +1,21 @@
+import { platform } from '#platform';
 import type { Backend } from '../backend/backend.ts';
 import { CpuBackend } from '../backend/cpu.ts';
 import { withCpuFallback } from '../backend/fallback.ts';
 import { WebGpuBackend } from '../backend/webgpu.ts';
-import { NoAdapterError } from '../errors.ts';
+import { InputError, libraryWording, NoAdapterError, type OptionRef, type OptionWording } from '../errors.ts';
 import { GpuContext } from '../gpu/context.ts';
 import { type AdapterReport, type FoundAdapter, findAdapter } from './adapter.ts';
 
 export type DevicePreference = 'auto' | 'gpu' | 'cpu';
+
+const PREFERENCES: readonly DevicePreference[] = ['auto', 'gpu', 'cpu'];
+
+/** Why a plan chose what it chose; `text` may name the library option `{option}`, as error fixes do. */
+export interface PlanReason {
+  text: string;
+  option?: OptionRef;
+}
 
 /** The outcome of device selection, before anything is opened: what would run, on what, and why. */
 export interface DevicePlan {
@@ -15,7 +24,9 @@ export interface DevicePlan {
   adapter: AdapterReport | null;
   /** Why each better option was not taken, in the order they were tried. */
   reasons: string[];
-  /** The one line printed on stderr when a command starts. */
+  /** Why this choice (null: a hardware adapter, nothing to explain). */
+  why: PlanReason | null;
+  /** The one line printed when a command starts, in the library's wording (`planSummary` words it). */
   summary: string;
   found: FoundAdapter | null;
 }
@@ -25,38 +36,82 @@ function adapterLine(r: AdapterReport): string {
   return `${name} (${r.backend}, ${r.featureLevel}${r.software ? ', software' : ''})`;
 }
 
+/** The plan's one line (`ftcal: using …`), with the option it names written by `wording`. */
+export function planSummary(
+  plan: Pick<DevicePlan, 'adapter' | 'why'>,
+  wording: OptionWording = libraryWording,
+): string {
+  const option = plan.why?.option;
+  const named = option ? (wording(option) ?? libraryWording(option) ?? '') : '';
+  const why = plan.why ? ` (${plan.why.text.replaceAll('{option}', named)})` : '';
+  return plan.adapter
+    ? `ftcal: using WebGPU on ${adapterLine(plan.adapter)}${why}`
+    : `ftcal: using the CPU backend${why}`;
+}
+
+const device = (value: DevicePreference): OptionRef => ({ name: 'device', value });
+
+function checkPreference(preference: unknown): asserts preference is DevicePreference {
+  if (!PREFERENCES.includes(preference as DevicePreference)) {
+    throw new InputError({
+      code: 'option',
+      problem: `device ${JSON.stringify(preference)} is not auto, gpu, cpu or a GPUDevice`,
+      fix: 'set {option}, or pass a GPUDevice you made',
+      option: { name: 'device', value: 'auto' },
+    });
+  }
+}
+
 /**
  * DESIGN.md §2: `auto` takes a hardware adapter at core feature level and otherwise the CPU path;
- * a software adapter (llvmpipe, lavapipe, SwiftShader) is used only with `gpu`, which also tries
- * Dawn's OpenGL ES backend in compatibility mode (EGL_PLATFORM=surfaceless) when Vulkan has nothing.
+ * a software adapter (llvmpipe, lavapipe, SwiftShader) is used only with `gpu`, which also tries the
+ * platform's fallback route when no core-level adapter is found: Dawn's OpenGL ES backend in
+ * compatibility mode in Node (EGL_PLATFORM=surfaceless), navigator.gpu at compatibility level in a browser.
  */
 export async function planDevice(preference: DevicePreference): Promise<DevicePlan> {
+  checkPreference(preference);
   const reasons: string[] = [];
-  const plan = (found: FoundAdapter | null, why: string): DevicePlan => ({
-    preference,
-    chosen: found ? 'webgpu' : 'cpu',
-    adapter: found?.report ?? null,
-    reasons,
-    summary: found
-      ? `ftcal: using WebGPU on ${adapterLine(found.report)}${why ? ` (${why})` : ''}`
-      : `ftcal: using the CPU backend (${why})`,
-    found,
-  });
-  if (preference === 'cpu') return plan(null, 'asked for with --device cpu');
+  const plan = (found: FoundAdapter | null, why: PlanReason | null): DevicePlan => {
+    const parts: Omit<DevicePlan, 'summary'> = {
+      preference,
+      chosen: found ? 'webgpu' : 'cpu',
+      adapter: found?.report ?? null,
+      reasons,
+      why,
+      found,
+    };
+    return { ...parts, summary: planSummary(parts) };
+  };
+  if (preference === 'cpu') return plan(null, { text: 'asked for with {option}', option: device('cpu') });
 
   const hardware = await findAdapter('default', 'core');
   if (typeof hardware === 'string') reasons.push(hardware);
-  else if (!hardware.report.software) return plan(hardware, '');
-  else if (preference === 'gpu') return plan(hardware, 'software adapter, asked for with --device gpu');
-  else reasons.push(`only a software adapter was found (${adapterLine(hardware.report)})`);
+  else if (!hardware.report.software) return plan(hardware, null);
+  else if (preference === 'gpu') {
+    return plan(hardware, { text: 'software adapter, asked for with {option}', option: device('gpu') });
+  } else reasons.push(`only a software adapter was found (${adapterLine(hardware.report)})`);
 
   if (preference === 'auto') {
-    return plan(null, `${reasons.join('; ')}; --device gpu runs on a software adapter if one exists`);
+    return plan(null, {
+      text: `${reasons.join('; ')}; {option} runs on a software adapter if one exists`,
+      option: device('gpu'),
+    });
   }
-  const gl = await findAdapter('opengles', 'compatibility');
-  if (typeof gl !== 'string') return plan(gl, 'OpenGL ES compatibility adapter, asked for with --device gpu');
-  reasons.push(gl);
-  throw new NoAdapterError(`--device gpu: no WebGPU adapter found (${reasons.join('; ')})`, reasons);
+  const route = platform.fallbackRoute;
+  const fallback = await findAdapter(route.backend, route.featureLevel);
+  if (typeof fallback !== 'string') {
+    return plan(fallback, { text: `${route.label}, asked for with {option}`, option: device('gpu') });
+  }
+  reasons.push(fallback);
+  throw new NoAdapterError(
+    {
+      code: 'device',
+      problem: `no WebGPU adapter found (${reasons.join('; ')})`,
+      fix: '{option} runs on the CPU',
+      option: device('cpu'),
+    },
+    reasons,
+  );
 }
 
 /**
@@ -71,12 +126,34 @@ export async function openBackend(
   return withCpuFallback(new WebGpuBackend(await GpuContext.open(plan.found)), log);
 }
 
-/** planDevice + openBackend, printing the plan's one line through `log` (stderr in the CLI). */
+export interface SelectOptions {
+  /** Where the one line saying which backend runs goes (stderr in the CLI); nowhere by default. */
+  log?: (line: string) => void;
+  /** How that line words the option it names (`device: 'gpu'`), as `renderError` does for errors. */
+  wording?: OptionWording;
+}
+
+function isGpuDevice(x: unknown): x is GPUDevice {
+  const d = x as Partial<GPUDevice> | null;
+  return typeof d === 'object' && d !== null && typeof d.createComputePipeline === 'function' && 'queue' in d;
+}
+
+/**
+ * The backend for a device preference (planDevice + openBackend), or WebGPU on a GPUDevice the caller
+ * made and keeps (one shared with tfjs or onnxruntime-web): ftcal never destroys a device it did not
+ * create, so `dispose()` then releases only what ftcal made. Logs the one line that says which.
+ */
 export async function selectBackend(
-  preference: DevicePreference,
-  log: (line: string) => void = () => {},
+  preference: DevicePreference | GPUDevice,
+  options: SelectOptions | ((line: string) => void) = {},
 ): Promise<Backend> {
+  const { log = () => {}, wording } = typeof options === 'function' ? { log: options } : options;
+  if (isGpuDevice(preference)) {
+    const ctx = GpuContext.fromDevice(preference);
+    log(`ftcal: using WebGPU on ${adapterLine(ctx.report)} (the caller's device)`);
+    return withCpuFallback(new WebGpuBackend(ctx), log);
+  }
   const plan = await planDevice(preference);
-  log(plan.summary);
+  log(wording ? planSummary(plan, wording) : plan.summary);
   return openBackend(plan, log);
 }

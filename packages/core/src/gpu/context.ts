@@ -1,5 +1,5 @@
 import type { KernelDescriptor } from '@ftcal/kernels';
-import type { AdapterReport, FoundAdapter } from '../device/adapter.ts';
+import { type AdapterReport, describeAdapter, type FoundAdapter } from '../device/adapter.ts';
 import { GpuError } from '../errors.ts';
 
 /**
@@ -18,24 +18,57 @@ export interface GpuFeatures {
 }
 
 /**
+ * WebGPU's flag values are fixed by the spec, and browsers define them as globals. Dawn for Node exports
+ * them instead (device/dawn.ts installs them when it loads); a device a Node caller made through its own
+ * import of Dawn may come without them, so they are filled in from the spec's values where missing.
+ */
+const WEBGPU_FLAGS: Record<string, Record<string, number>> = {
+  GPUBufferUsage: {
+    MAP_READ: 0x1,
+    MAP_WRITE: 0x2,
+    COPY_SRC: 0x4,
+    COPY_DST: 0x8,
+    INDEX: 0x10,
+    VERTEX: 0x20,
+    UNIFORM: 0x40,
+    STORAGE: 0x80,
+    INDIRECT: 0x100,
+    QUERY_RESOLVE: 0x200,
+  },
+  GPUMapMode: { READ: 0x1, WRITE: 0x2 },
+  GPUShaderStage: { VERTEX: 0x1, FRAGMENT: 0x2, COMPUTE: 0x4 },
+};
+
+function ensureWebGpuFlags(): void {
+  const g = globalThis as Record<string, unknown>;
+  for (const [name, values] of Object.entries(WEBGPU_FLAGS))
+    if (!(name in g)) g[name] = Object.freeze({ ...values });
+}
+
+/**
  * The small vocabulary every WebGPU op in core uses: a device with its limits and optional features,
  * a pipeline cache keyed by shader and constants, buffer upload and read-back, and error scopes that
- * turn WebGPU errors into GpuError. `destroy()` must be called, or Node does not exit.
+ * turn WebGPU errors into GpuError. `destroy()` must be called: it destroys the device when ftcal made it
+ * (or Node does not exit), and only forgets it when the caller owns it (`fromDevice`).
  */
 export class GpuContext {
   readonly device: GPUDevice;
   readonly report: AdapterReport;
   readonly features: GpuFeatures;
   readonly limits: GPUSupportedLimits;
+  /** Whether ftcal made the device (and so destroys it) or borrows the caller's. */
+  readonly ownsDevice: boolean;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private lostReason: string | undefined;
   private bindingCap: number | undefined;
   private destroyed = false;
 
-  private constructor(device: GPUDevice, report: AdapterReport) {
+  private constructor(device: GPUDevice, report: AdapterReport, ownsDevice: boolean) {
+    ensureWebGpuFlags();
     this.device = device;
     this.report = report;
+    this.ownsDevice = ownsDevice;
     this.limits = device.limits;
     this.features = {
       subgroups: device.features.has('subgroups'),
@@ -45,6 +78,16 @@ export class GpuContext {
     device.lost.then((info) => {
       if (!this.destroyed) this.lostReason = `${info.reason}: ${info.message}`;
     });
+  }
+
+  /**
+   * Runs on a device the caller made and keeps (one shared with tfjs or onnxruntime-web, say): ftcal works
+   * within the limits and features the caller requested, and `destroy()` leaves the device alive. The
+   * adapter's info names it in messages: `info`, else `device.adapterInfo` where the runtime has it.
+   */
+  static fromDevice(device: GPUDevice, info?: GPUAdapterInfo): GpuContext {
+    const about: Partial<GPUAdapterInfo> = info ?? (device as Partial<GPUDevice>).adapterInfo ?? {};
+    return new GpuContext(device, describeAdapter(about, device.features, device.limits), false);
   }
 
   static async open(found: FoundAdapter): Promise<GpuContext> {
@@ -58,7 +101,7 @@ export class GpuContext {
       adapter.features.has(f),
     );
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-    return new GpuContext(device, report);
+    return new GpuContext(device, report, true);
   }
 
   /** Fails fast when the device was lost, so the engine can fall back to the CPU path. */
@@ -237,12 +280,13 @@ export class GpuContext {
     return result;
   }
 
+  /** Releases what ftcal holds; destroys the device only when ftcal made it. Safe to call twice. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.pipelines.clear();
     this.layouts.clear();
-    this.device.destroy();
+    if (this.ownsDevice) this.device.destroy();
   }
 }
 

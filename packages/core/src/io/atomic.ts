@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { fsError } from './fail.ts';
+import { platform } from '#platform';
 
 /**
- * Outputs appear whole or not at all (DESIGN.md §3): bytes go to a temp file beside the target, are
- * fsynced, and the temp file is renamed over the target, which is atomic within one directory. A crash
- * midway leaves at most a temp file named `.<name>.tmp-<pid>-<random>`, never a partial target.
+ * Outputs appear whole or not at all (DESIGN.md §3). In Node a writer fills a temp file beside the target
+ * and renames it over the target on commit (platform/node/atomic.ts); a browser has no files to write.
  */
 export interface AtomicWriter {
   readonly path: string;
@@ -19,71 +15,8 @@ export interface AtomicWriter {
   abort(): Promise<void>;
 }
 
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-}
-
-/** Makes the rename itself durable; some platforms and file systems cannot fsync a directory. */
-async function syncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Best effort: the data is already synced; only the rename's durability is at stake.
-  } finally {
-    await handle?.close().catch(() => {});
-  }
-}
-
-export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
-  const tempPath = tempPathFor(path);
-  let handle: FileHandle;
-  try {
-    handle = await open(tempPath, 'wx');
-  } catch (err) {
-    throw fsError(path, err);
-  }
-  let state: 'open' | 'committed' | 'aborted' = 'open';
-
-  async function abort(): Promise<void> {
-    if (state !== 'open') return;
-    state = 'aborted';
-    await handle.close().catch(() => {});
-    await unlink(tempPath).catch(() => {});
-  }
-
-  return {
-    path,
-    tempPath,
-    async write(chunk) {
-      if (state !== 'open') throw new Error(`${path}: write after ${state}`);
-      try {
-        let done = 0;
-        while (done < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, done, chunk.length - done);
-          done += bytesWritten;
-        }
-      } catch (err) {
-        await abort();
-        throw fsError(path, err);
-      }
-    },
-    async commit() {
-      if (state !== 'open') throw new Error(`${path}: commit after ${state}`);
-      try {
-        await handle.sync();
-        await handle.close();
-        await rename(tempPath, path);
-        state = 'committed';
-      } catch (err) {
-        await abort();
-        throw fsError(path, err);
-      }
-      await syncDir(dirname(path));
-    },
-    abort,
-  };
+export function openAtomicWriter(path: string): Promise<AtomicWriter> {
+  return platform.openAtomicWriter(path);
 }
 
 /** Writes `chunks` (or one buffer or string) to `path` atomically; on any failure nothing is left behind. */
@@ -92,7 +25,7 @@ export async function writeFileAtomic(
   data: Uint8Array | string | readonly Uint8Array[],
 ): Promise<void> {
   const chunks =
-    typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+    typeof data === 'string' ? [new TextEncoder().encode(data)] : data instanceof Uint8Array ? [data] : data;
   const writer = await openAtomicWriter(path);
   try {
     for (const chunk of chunks) await writer.write(chunk);

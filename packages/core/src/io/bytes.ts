@@ -1,8 +1,8 @@
-import { type FileHandle, open } from 'node:fs/promises';
-import { fsError, inputError } from './fail.ts';
+import { inputError } from './fail.ts';
 
 /**
- * Random access to bytes: a file through its handle, a member of an archive, or memory. Readers parse
+ * Random access to bytes: a file through its handle (Node), a Blob or File (read by slices, in a browser
+ * too), a member of an archive, or memory. Readers parse
  * headers and fetch row ranges through this, so the same npy code serves a .npy file, a stored .npz
  * member and an inflated one, and no reader ever needs a whole file in memory.
  */
@@ -17,7 +17,7 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-function checkRange(source: { name: string; size: number }, offset: number, length: number): void {
+export function checkRange(source: { name: string; size: number }, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new RangeError(`${source.name}: bad byte range ${offset}+${length}`);
   }
@@ -28,62 +28,6 @@ function checkRange(source: { name: string; size: number }, offset: number, leng
       're-export the file',
     );
   }
-}
-
-export async function fileBytes(path: string, name = path): Promise<ByteSource> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw fsError(name, err);
-  }
-  let size: number;
-  try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    size = st.size;
-  } catch (err) {
-    await handle.close();
-    throw fsError(name, err);
-  }
-  return handleBytes(handle, size, name);
-}
-
-/** A source over an open handle it now owns (closing the source closes the handle). */
-export function handleBytes(handle: FileHandle, size: number, name: string, onClose?: () => Promise<void>) {
-  let closed = false;
-  const source: ByteSource = {
-    name,
-    size,
-    async readInto(offset, into) {
-      checkRange(source, offset, into.length);
-      let done = 0;
-      while (done < into.length) {
-        // A positional read may return fewer bytes than asked; 0 means the file shrank under us.
-        const { bytesRead } = await handle.read(into, done, into.length - done, offset + done);
-        if (bytesRead === 0) {
-          throw inputError(
-            name,
-            `file ended at byte ${offset + done} while reading`,
-            'do not modify it while ftcal reads it',
-          );
-        }
-        done += bytesRead;
-      }
-    },
-    async read(offset, length) {
-      const out = new Uint8Array(length);
-      await source.readInto(offset, out);
-      return out;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await handle.close();
-      await onClose?.();
-    },
-  };
-  return source;
 }
 
 export function memoryBytes(bytes: Uint8Array, name: string): ByteSource {
@@ -97,6 +41,46 @@ export function memoryBytes(bytes: Uint8Array, name: string): ByteSource {
     async read(offset, length) {
       checkRange(source, offset, length);
       return bytes.subarray(offset, offset + length);
+    },
+    async close() {},
+  };
+  return source;
+}
+
+/**
+ * A Blob (or File) read by ranges through `blob.slice(…).arrayBuffer()`, so even a multi-GB File picked in
+ * a browser is never read whole.
+ */
+export function blobBytes(blob: Blob, name: string): ByteSource {
+  const source: ByteSource = {
+    name,
+    size: blob.size,
+    async readInto(offset, into) {
+      into.set(await source.read(offset, into.length));
+    },
+    async read(offset, length) {
+      checkRange(source, offset, length);
+      let buffer: ArrayBuffer;
+      try {
+        buffer = await blob.slice(offset, offset + length).arrayBuffer();
+      } catch (err) {
+        // A File whose file changed or vanished after it was picked rejects with NotReadableError.
+        throw inputError(
+          name,
+          `could not be read (${err instanceof Error ? err.message : String(err)})`,
+          'pick the file again',
+          'file-access',
+        );
+      }
+      if (buffer.byteLength !== length) {
+        throw inputError(
+          name,
+          `ended at byte ${offset + buffer.byteLength} while reading`,
+          'do not modify it while ftcal reads it',
+          'file-access',
+        );
+      }
+      return new Uint8Array(buffer);
     },
     async close() {},
   };

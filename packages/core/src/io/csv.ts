@@ -1,5 +1,5 @@
-import { fileBytes } from './bytes.ts';
 import { bytesText, inputError } from './fail.ts';
+import { type ByteInput, readWhole, utf8Text } from './input.ts';
 import { checkRowRange, type TensorSource } from './tensor-source.ts';
 
 /**
@@ -120,25 +120,22 @@ export function parseCsv(text: string, file: string, options: CsvOptions = {}): 
   };
 }
 
-export async function openCsv(path: string, options: CsvOptions = {}): Promise<CsvSource> {
-  const file = options.name ?? path;
-  const bytes = await fileBytes(path, file);
-  try {
-    if (bytes.size > MAX_CSV_BYTES) {
-      throw inputError(
-        file,
-        `text file of ${bytesText(bytes.size)} is too large to parse`,
-        'save large arrays as .npy',
-      );
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(await bytes.read(0, bytes.size));
-    } catch {
-      throw inputError(file, 'is not UTF-8 text', 'save it as plain text');
-    }
-    return parseCsv(text, file, options);
-  } finally {
-    await bytes.close();
-  }
+/** Reads a CSV (a path, a Blob or File, or its bytes) whole and parses it. */
+export async function openCsv(input: ByteInput, options: CsvOptions = {}): Promise<CsvSource> {
+  const { name: file, bytes } = await readWhole(
+    input,
+    (file, size) => {
+      if (size > MAX_CSV_BYTES) {
+        throw inputError(
+          file,
+          `text file of ${bytesText(size)} is too large to parse`,
+          'save large arrays as .npy',
+        );
+      }
+    },
+    options.name,
+  );
+  const text = utf8Text(bytes);
+  if (text === null) throw inputError(file, 'is not UTF-8 text', 'save it as plain text');
+  return parseCsv(text, file, options);
 }

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import type { OptionRef } from '../errors.ts';
-import { fsError, inputError } from './fail.ts';
+import { inputError } from './fail.ts';
+import { type ByteInput, extensionOf, inputName, readWhole, utf8Text } from './input.ts';
 
 /**
  * Class groups (DESIGN.md §1, §3): which head outputs are seen (fine-tuned) and which are absent. From
@@ -17,8 +16,11 @@ export interface GroupLists {
 export interface GroupsFileOptions {
   /** C, the number of head outputs: indices must be below it. Defaults to the class-names count. */
   numClasses?: number;
-  /** Class names (index = position), or the path of a file with one name per line. */
-  classNames?: string | readonly string[];
+  /**
+   * Class names (index = position), or a file with one name per line: its path (Node), a Blob or File,
+   * or its bytes.
+   */
+  classNames?: ByteInput | readonly string[];
 }
 
 const MAX_TEXT_BYTES = 64 << 20;
@@ -26,36 +28,31 @@ const MAX_TEXT_BYTES = 64 << 20;
 const groupsError = (file: string, problem: string, fix: string, option?: OptionRef) =>
   inputError(file, problem, fix, 'groups', option);
 
-async function readText(path: string): Promise<string> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (err) {
-    throw fsError(path, err);
-  }
-  if (buf.length > MAX_TEXT_BYTES)
-    throw groupsError(path, `is ${buf.length} bytes, too large for a class list`, 'check the path');
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
-  } catch {
-    throw groupsError(path, 'is not UTF-8 text', 'save it as UTF-8 text');
-  }
+async function readText(input: ByteInput): Promise<string> {
+  const { name, bytes } = await readWhole(input, (file, size) => {
+    if (size > MAX_TEXT_BYTES)
+      throw groupsError(file, `is ${size} bytes, too large for a class list`, 'check the path');
+  });
+  const text = utf8Text(bytes);
+  if (text === null) throw groupsError(name, 'is not UTF-8 text', 'save it as UTF-8 text');
+  return text;
 }
 
 /** One class name per line; blank lines are allowed only at the end. */
-export async function readClassNames(path: string): Promise<string[]> {
-  const lines = (await readText(path)).split(/\r?\n/);
+export async function readClassNames(input: ByteInput): Promise<string[]> {
+  const file = inputName(input);
+  const lines = (await readText(input)).split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   const names: string[] = [];
   const at = new Map<string, number>();
   lines.forEach((line, k) => {
     const name = line.trim();
     if (name === '')
-      throw groupsError(path, `line ${k + 1} is empty`, 'write one class name per line, in index order');
+      throw groupsError(file, `line ${k + 1} is empty`, 'write one class name per line, in index order');
     const before = at.get(name);
     if (before !== undefined) {
       throw groupsError(
-        path,
+        file,
         `class name '${name}' appears on lines ${before + 1} and ${k + 1}`,
         'make the names unique',
       );
@@ -64,7 +61,7 @@ export async function readClassNames(path: string): Promise<string[]> {
     names.push(name);
   });
   if (names.length === 0)
-    throw groupsError(path, 'holds no class names', 'write one class name per line, in index order');
+    throw groupsError(file, 'holds no class names', 'write one class name per line, in index order');
   return names;
 }
 
@@ -212,21 +209,26 @@ export function parseGroups(
   return { seen, absent };
 }
 
-/** Reads a class-groups file (JSON or a text list of seen classes). */
-export async function readGroupsFile(path: string, options: GroupsFileOptions = {}): Promise<GroupLists> {
-  const text = await readText(path);
+/**
+ * Reads a class-groups file (JSON or a text list of seen classes): a path (Node), a Blob or File, or its
+ * bytes. A `.json` name means JSON; otherwise a text that starts with `{` is.
+ */
+export async function readGroupsFile(input: ByteInput, options: GroupsFileOptions = {}): Promise<GroupLists> {
+  const file = inputName(input);
+  const text = await readText(input);
   let names: readonly string[] | null = null;
   let namesFile: string | undefined;
-  if (typeof options.classNames === 'string') {
-    namesFile = options.classNames;
-    names = await readClassNames(options.classNames);
-  } else if (options.classNames) {
+  if (Array.isArray(options.classNames)) {
     names = options.classNames;
+  } else if (options.classNames !== undefined) {
+    const namesInput = options.classNames as ByteInput;
+    namesFile = inputName(namesInput);
+    names = await readClassNames(namesInput);
   }
-  return parseGroups(text, path, {
+  return parseGroups(text, file, {
     names,
     namesFile,
     numClasses: options.numClasses,
-    json: extname(path).toLowerCase() === '.json' ? true : undefined,
+    json: extensionOf(file) === '.json' ? true : undefined,
   });
 }

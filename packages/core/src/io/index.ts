@@ -1,6 +1,7 @@
-// The io public surface: readers (by row ranges), atomic writers, class-group files.
+// The io public surface: readers (by row ranges, from paths in Node or Blobs and bytes anywhere), atomic
+// writers (Node), class-group files.
 export { type AtomicWriter, openAtomicWriter, writeFileAtomic } from './atomic.ts';
-export { type ByteSource, fileBytes, memoryBytes } from './bytes.ts';
+export { type ByteSource, blobBytes, memoryBytes } from './bytes.ts';
 export { type CsvOptions, type CsvSource, openCsv, parseCsv } from './csv.ts';
 export type { DTypeName } from './dtype.ts';
 export {
@@ -10,6 +11,7 @@ export {
   readClassNames,
   readGroupsFile,
 } from './groups-file.ts';
+export { type ByteInput, fileBytes, openBytes } from './input.ts';
 export { labelsFromSource } from './labels.ts';
 export {
   createNpyWriter,

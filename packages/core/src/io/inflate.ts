@@ -1,5 +1,5 @@
-import { crc32 } from 'node:zlib';
 import { Inflate } from 'fflate';
+import { platform } from '#platform';
 import { InputError } from '../errors.ts';
 import type { ByteSource } from './bytes.ts';
 import { inputError } from './fail.ts';
@@ -111,7 +111,7 @@ export async function inflateExact(
         overflow = true;
         return false;
       }
-      crc = crc32(piece, crc);
+      crc = platform.crc32(piece, crc);
       pending.push(piece);
       return true;
     },
@@ -146,7 +146,7 @@ export async function crcOfRange(bytes: ByteSource, offset: number, length: numb
   let crc = 0;
   const step = 4 << 20;
   for (let at = 0; at < length; at += step) {
-    crc = crc32(await bytes.read(offset + at, Math.min(step, length - at)), crc);
+    crc = platform.crc32(await bytes.read(offset + at, Math.min(step, length - at)), crc);
   }
   return crc >>> 0;
 }

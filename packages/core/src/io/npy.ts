@@ -1,6 +1,7 @@
 import { openAtomicWriter } from './atomic.ts';
-import { type ByteSource, fileBytes } from './bytes.ts';
+import type { ByteSource } from './bytes.ts';
 import { HOST_LITTLE } from './dtype.ts';
+import { type ByteInput, openBytes } from './input.ts';
 import { labelsFromSource } from './labels.ts';
 import { encodeNpyHeader, type NpyHeader, type NpyOptions, readNpyHeader } from './npy-header.ts';
 import { denseSource, type TensorSource } from './tensor-source.ts';
@@ -23,17 +24,17 @@ export async function npyFromBytes(bytes: ByteSource, options: NpyOptions = {}):
   return { ...denseSource(bytes, header), header };
 }
 
-/** Opens `path` and reads rows by ranges through its file handle. */
+/** Opens an .npy (a path, a Blob or File, or its bytes) and reads rows by ranges. */
 export async function openNpy(
-  path: string,
+  input: ByteInput,
   options: NpyOptions & { name?: string } = {},
 ): Promise<NpySource> {
-  return npyFromBytes(await fileBytes(path, options.name ?? path), options);
+  return npyFromBytes(await openBytes(input, options.name), options);
 }
 
 /** Labels (class indices) from an .npy of integers or of integral floats. */
-export async function readNpyLabels(path: string): Promise<Int32Array> {
-  const source = await openNpy(path);
+export async function readNpyLabels(input: ByteInput): Promise<Int32Array> {
+  const source = await openNpy(input);
   try {
     return await labelsFromSource(source);
   } finally {

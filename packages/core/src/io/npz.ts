@@ -1,9 +1,8 @@
-import { mkdtemp, open, rmdir, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ByteSource, fileBytes, handleBytes, memoryBytes, sliceBytes } from './bytes.ts';
+import { platform } from '#platform';
+import { type ByteSource, memoryBytes, sliceBytes } from './bytes.ts';
 import { bytesText, inputError } from './fail.ts';
 import { crcOfRange, type DeflatedRange, inflateExact, inflatePrefix, MAX_DEFLATE_RATIO } from './inflate.ts';
+import { type ByteInput, openBytes } from './input.ts';
 import { type NpySource, npyFromBytes } from './npy.ts';
 import { MAX_NPY_HEADER, type NpyOptions, readNpyHeader } from './npy-header.ts';
 import { memberDataOffset, readZipDirectory, type ZipEntry } from './zip.ts';
@@ -12,8 +11,8 @@ import { memberDataOffset, readZipDirectory, type ZipEntry } from './zip.ts';
  * .npz archives (numpy.savez / savez_compressed). A stored member is an .npy lying inside the archive,
  * read by ranges in place. A deflated member is decompressed once when opened, because DEFLATE has no
  * random access and the engine reads rows in order but sometimes more than once (nll, temperature):
- * into memory up to `inMemoryLimit` bytes, beyond that into an anonymous temp file (unlinked as soon as
- * it is open, so nothing is left behind even on a crash) read by ranges like any .npy.
+ * into memory up to `inMemoryLimit` bytes, beyond that (in Node) into an anonymous temp file (unlinked as
+ * soon as it is open, so nothing is left behind even on a crash) read by ranges like any .npy.
  */
 export interface NpzOptions extends NpyOptions {
   /** The member to read, with or without `.npy`; by default the archive's only member. */
@@ -22,9 +21,9 @@ export interface NpzOptions extends NpyOptions {
   maxInflatedBytes?: number;
   /** Deflated members up to this size are decompressed into memory. Default 64 MiB. */
   inMemoryLimit?: number;
-  /** Where large deflated members are decompressed. Default: the OS temp directory. */
+  /** Where large deflated members are decompressed (Node). Default: the OS temp directory. */
   tempDir?: string;
-  /** The archive's name in messages (default: the path). */
+  /** The archive's name in messages (default: the path or File name). */
   name?: string;
 }
 
@@ -60,9 +59,9 @@ function pickMember(file: string, entries: ZipEntry[], member: string | undefine
   );
 }
 
-/** Member names (without `.npy`) of the archive at `path`. */
-export async function listNpz(path: string): Promise<string[]> {
-  const bytes = await fileBytes(path);
+/** Member names (without `.npy`) of an archive (a path, a Blob or File, or its bytes). */
+export async function listNpz(input: ByteInput): Promise<string[]> {
+  const bytes = await openBytes(input);
   try {
     return (await readZipDirectory(bytes)).map(shortName);
   } finally {
@@ -70,8 +69,8 @@ export async function listNpz(path: string): Promise<string[]> {
   }
 }
 
-export async function openNpz(path: string, options: NpzOptions = {}): Promise<NpySource> {
-  return npzFromBytes(await fileBytes(path, options.name ?? path), options);
+export async function openNpz(input: ByteInput, options: NpzOptions = {}): Promise<NpySource> {
+  return npzFromBytes(await openBytes(input, options.name), options);
 }
 
 /** Opens one member of the archive in `bytes`, which the returned source owns. */
@@ -138,7 +137,7 @@ async function openDeflated(entry: ZipEntry, range: DeflatedRange, options: NpzO
     });
     return npyFromBytes(memoryBytes(out, name), options);
   }
-  return npyFromBytes(await inflateToTempFile(range, entry, options.tempDir ?? tmpdir()), options);
+  return npyFromBytes(await inflateToScratch(range, entry, options), options);
 }
 
 /** A source of `size` bytes of which only `head` is known: enough for header parsing and size checks. */
@@ -147,38 +146,32 @@ function prefixOnly(head: Uint8Array, size: number, name: string): ByteSource {
   return { ...inner, size };
 }
 
-async function inflateToTempFile(range: DeflatedRange, entry: ZipEntry, dir: string): Promise<ByteSource> {
-  const tmp = await mkdtemp(join(dir, 'ftcal-npz-'));
-  const path = join(tmp, 'member.npy');
-  const handle = await open(path, 'w+');
-  // Unlinked while open: the data lives until the handle closes, and a crash leaves nothing behind.
-  let unlinked = true;
-  try {
-    await unlink(path);
-    await rmdir(tmp);
-  } catch {
-    unlinked = false;
+/** Decodes the member into a scratch file (Node) read back by ranges like any .npy. */
+async function inflateToScratch(
+  range: DeflatedRange,
+  entry: ZipEntry,
+  options: NpzOptions,
+): Promise<ByteSource> {
+  const inMemory = options.inMemoryLimit ?? DEFAULT_IN_MEMORY;
+  if (!platform.scratchFile) {
+    throw inputError(
+      range.name,
+      `decompresses to ${bytesText(entry.size)}, more than ${bytesText(inMemory)} to hold in memory, and there is no scratch file here (a browser)`,
+      'save the archive uncompressed (numpy.savez), whose members are read by ranges, or raise {option}',
+      'bad-file',
+      { name: 'inMemoryLimit', value: entry.size },
+    );
   }
-  const cleanup = async () => {
-    if (!unlinked) {
-      await unlink(path).catch(() => {});
-      await rmdir(tmp).catch(() => {});
-    }
-  };
+  const scratch = await platform.scratchFile(options.tempDir, 'npz');
   try {
     let at = 0;
     await inflateExact(range, entry.size, entry.crc32, async (piece) => {
-      let done = 0;
-      while (done < piece.length) {
-        const { bytesWritten } = await handle.write(piece, done, piece.length - done, at + done);
-        done += bytesWritten;
-      }
+      await scratch.write(piece, at);
       at += piece.length;
     });
   } catch (err) {
-    await handle.close();
-    await cleanup();
+    await scratch.abort();
     throw err;
   }
-  return handleBytes(handle, entry.size, range.name, cleanup);
+  return scratch.finish(entry.size, range.name);
 }

@@ -1,8 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { fileBytes } from './bytes.ts';
+import { platform } from '#platform';
 import { type CsvOptions, openCsv } from './csv.ts';
 import { inputError } from './fail.ts';
+import { type ByteInput, extensionOf, inputName, openBytes } from './input.ts';
 import { labelsFromSource } from './labels.ts';
 import { openNpy } from './npy.ts';
 import { NPY_MAGIC, type NpyOptions } from './npy-header.ts';
@@ -17,8 +16,10 @@ export interface OpenArrayOptions
     Pick<NpzOptions, 'maxInflatedBytes' | 'inMemoryLimit' | 'tempDir'> {
   /** The array inside an .npz or .safetensors file; a `file:NAME` spec gives it too. */
   tensor?: string;
-  /** Overrides the choice by extension. */
+  /** Overrides the choice by extension (or, for a Blob or bytes without a name, by content). */
   format?: ArrayFormat;
+  /** The name messages give a Blob or bytes (default: a File's name, else `<blob>` or `<bytes>`). */
+  name?: string;
   delimiter?: CsvOptions['delimiter'];
   header?: CsvOptions['header'];
 }
@@ -37,81 +38,107 @@ const FORMATS: Record<string, ArrayFormat> = {
   '.txt': 'csv',
 };
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Splits `file.npz:logits` into path and tensor. A spec that names an existing file is taken whole, so a
  * path with a colon in it still opens; otherwise the text after the last colon following a known
  * extension is the tensor.
  */
 export async function parseArraySpec(spec: string): Promise<ArraySpec> {
-  if (await isFile(spec)) return { path: spec };
+  if (await platform.isFile(spec)) return { path: spec };
   const m = /^(.+\.(?:npy|npz|safetensors|csv|tsv|txt)):([^:/\\]+)$/i.exec(spec);
   if (m) return { path: m[1]!, tensor: m[2]! };
   return { path: spec };
 }
 
-async function sniff(path: string): Promise<ArrayFormat | null> {
-  const bytes = await fileBytes(path);
+/** The format by magic bytes: npy's magic, a zip's local header (npz), safetensors' JSON header. */
+async function sniff(input: ByteInput, name: string): Promise<ArrayFormat | null> {
+  const bytes = await openBytes(input, name);
   try {
-    const head = await bytes.read(0, Math.min(6, bytes.size));
-    if (head.length === 6 && NPY_MAGIC.every((b, k) => head[k] === b)) return 'npy';
+    const head = await bytes.read(0, Math.min(9, bytes.size));
+    if (head.length >= 6 && NPY_MAGIC.every((b, k) => head[k] === b)) return 'npy';
     if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4) return 'npz';
+    if (head.length === 9 && head[8] === 0x7b) {
+      const headerLength = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+      if (headerLength <= BigInt(bytes.size - 8)) return 'safetensors';
+    }
     return null;
   } finally {
     await bytes.close();
   }
 }
 
-/** Opens an array file by its extension (.npy, .npz, .safetensors, .csv, .tsv, .txt) as a row source. */
-export async function openArray(spec: string, options: OpenArrayOptions = {}): Promise<TensorSource> {
-  const { path, tensor: fromSpec } = await parseArraySpec(spec);
+/**
+ * Opens an array as a row source: a path (Node; `file.npz:NAME` picks a member), a Blob or File, or its
+ * bytes. The format comes from the extension (.npy, .npz, .safetensors, .csv, .tsv, .txt) of the path or
+ * File name, else from the content; `format` overrides both.
+ */
+export async function openArray(input: ByteInput, options: OpenArrayOptions = {}): Promise<TensorSource> {
+  const spec = typeof input === 'string' ? await parseArraySpec(input) : null;
+  const fromSpec = spec?.tensor;
   if (fromSpec !== undefined && options.tensor !== undefined && fromSpec !== options.tensor) {
     throw inputError(
-      spec,
+      input as string,
       `names tensor '${fromSpec}' but '${options.tensor}' was asked for too`,
       'give the tensor once',
       'input',
     );
   }
+  const source = spec?.path ?? input;
+  const name = inputName(source, options.name);
   const tensor = fromSpec ?? options.tensor;
-  const format = options.format ?? FORMATS[extname(path).toLowerCase()] ?? (await sniff(path));
+  const ext = extensionOf(name);
+  const format = options.format ?? FORMATS[ext] ?? (await sniff(source, name));
   if (!format) {
-    throw inputError(
-      path,
-      `unknown array format '${extname(path) || '(no extension)'}'`,
-      'use .npy, .npz, .safetensors, .csv or .txt',
-    );
+    throw spec
+      ? inputError(
+          name,
+          `unknown array format '${ext || '(no extension)'}'`,
+          'use .npy, .npz, .safetensors, .csv or .txt',
+        )
+      : inputError(
+          name,
+          'is not an array format ftcal recognises by its name or its first bytes',
+          'give it a name ending in .npy, .npz, .safetensors, .csv or .txt, or set {option}',
+          'bad-file',
+          { name: 'format' },
+        );
   }
   if (tensor !== undefined && (format === 'npy' || format === 'csv')) {
-    throw inputError(
-      spec,
-      `a ${format} file holds one array, so ':${tensor}' names nothing`,
-      `pass just ${path}`,
-      'input',
-    );
+    throw fromSpec !== undefined
+      ? inputError(
+          input as string,
+          `a ${format} file holds one array, so ':${tensor}' names nothing`,
+          `pass just ${name}`,
+          'input',
+        )
+      : inputError(
+          name,
+          `a ${format} file holds one array, so tensor '${tensor}' names nothing`,
+          'leave {option} out',
+          'input',
+          {
+            name: 'tensor',
+          },
+        );
   }
   switch (format) {
     case 'npy':
-      return openNpy(path, options);
+      return openNpy(source, { ...options, name });
     case 'npz':
-      return openNpz(path, { ...options, member: tensor });
+      return openNpz(source, { ...options, name, member: tensor });
     case 'safetensors':
-      return openSafetensors(path, { tensor });
+      return openSafetensors(source, { tensor, name });
     case 'csv':
-      return openCsv(path, { delimiter: options.delimiter, header: options.header });
+      return openCsv(source, { delimiter: options.delimiter, header: options.header, name });
   }
 }
 
-/** Class-index labels from any array spec: integers, or floats with integral values; 1-D or N×1. */
-export async function readLabels(spec: string, options: OpenArrayOptions = {}): Promise<Int32Array> {
-  const source = await openArray(spec, options);
+/**
+ * Class-index labels from any array openArray takes (a path, a Blob or File, or bytes): integers, or
+ * floats with integral values; 1-D or N×1.
+ */
+export async function readLabels(input: ByteInput, options: OpenArrayOptions = {}): Promise<Int32Array> {
+  const source = await openArray(input, options);
   try {
     return await labelsFromSource(source);
   } finally {

@@ -1,6 +1,7 @@
-import { type ByteSource, fileBytes } from './bytes.ts';
+import type { ByteSource } from './bytes.ts';
 import { type DTypeName, dtype } from './dtype.ts';
 import { inputError } from './fail.ts';
+import { type ByteInput, openBytes } from './input.ts';
 import { checkShape, dataBytesOf } from './npy-header.ts';
 import { denseSource, type TensorSource } from './tensor-source.ts';
 
@@ -12,7 +13,7 @@ import { denseSource, type TensorSource } from './tensor-source.ts';
 export interface SafetensorsOptions {
   /** The tensor to read; by default the file's only tensor. */
   tensor?: string;
-  /** The file's name in messages (default: the path). */
+  /** The file's name in messages (default: the path or File name). */
   name?: string;
 }
 
@@ -102,9 +103,9 @@ async function readHeader(bytes: ByteSource): Promise<{ tensors: TensorInfo[]; d
   return { tensors, dataStart };
 }
 
-/** Tensor names in the file at `path`. */
-export async function listSafetensors(path: string): Promise<string[]> {
-  const bytes = await fileBytes(path);
+/** Tensor names in a .safetensors file (a path, a Blob or File, or its bytes). */
+export async function listSafetensors(input: ByteInput): Promise<string[]> {
+  const bytes = await openBytes(input);
   try {
     return (await readHeader(bytes)).tensors.map((t) => t.name);
   } finally {
@@ -112,8 +113,11 @@ export async function listSafetensors(path: string): Promise<string[]> {
   }
 }
 
-export async function openSafetensors(path: string, options: SafetensorsOptions = {}): Promise<TensorSource> {
-  return safetensorsFromBytes(await fileBytes(path, options.name ?? path), options);
+export async function openSafetensors(
+  input: ByteInput,
+  options: SafetensorsOptions = {},
+): Promise<TensorSource> {
+  return safetensorsFromBytes(await openBytes(input, options.name), options);
 }
 
 /** Opens one tensor of the file in `bytes`, which the returned source owns. */

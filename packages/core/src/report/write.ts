@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { platform } from '#platform';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { renderReportHtml } from './html.ts';
 import { gammaCurveSvg } from './svg/gamma-curve.ts';
@@ -26,7 +26,7 @@ export function reportPlots(input: ReportInput): { file: string; svg: string }[]
 export async function writeReportPlots(dir: string, input: ReportInput): Promise<string[]> {
   const written: string[] = [];
   for (const { file, svg } of reportPlots(input)) {
-    const path = join(dir, file);
+    const path = platform.joinPath(dir, file);
     await writeFileAtomic(path, `<?xml version="1.0" encoding="UTF-8"?>\n${svg}\n`);
     written.push(path);
   }

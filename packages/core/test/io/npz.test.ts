@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { fileBytes } from '../../src/io/bytes.ts';
+import { fileBytes } from '../../src/io/input.ts';
 import { encodeNpyHeader } from '../../src/io/npy-header.ts';
 import { listNpz, openNpz } from '../../src/io/npz.ts';
 import { readZipDirectory } from '../../src/io/zip.ts';

@@ -1,68 +1,34 @@
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { InputError } from '../errors.ts';
+import type { RowKernelName } from '../../cpu/row-kernels.ts';
+import type { RowPool } from '../platform.ts';
 
-/**
- * A kernel the pool can run: a self-contained plain function declaration (see row-kernels.ts) that works
- * on rows [r0, r1) of a job whose arrays live on SharedArrayBuffers.
- */
-// biome-ignore lint/suspicious/noExplicitAny: kernels take different argument records
-export type RowKernel = (args: any, r0: number, r1: number) => void;
-
-const MAX_THREADS = 256;
-
-/**
- * Worker threads for the CPU backend: FTCAL_CPU_THREADS when set (1 keeps all work on the calling thread),
- * else min(os.availableParallelism(), 8).
- */
-export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.FTCAL_CPU_THREADS;
-  if (raw === undefined || raw.trim() === '') return Math.min(availableParallelism(), 8);
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new InputError(
-      `FTCAL_CPU_THREADS: '${raw}' is not a whole number from 1 to ${MAX_THREADS}; set it to the number of CPU threads to use (1 runs everything on the calling thread) or unset it`,
-    );
-  }
-  return n;
-}
-
-/**
- * The worker's whole program. Kernels travel as the JavaScript text the runtime holds for them, which is
- * already transpiled whether the code was bundled (esbuild) or loaded by vitest (vite), because Node 20
- * cannot start a worker from a .ts file.
- */
-export function workerSource(kernels: Readonly<Record<string, RowKernel>>): string {
-  const entries = Object.entries(kernels).map(([name, fn]) => {
-    const text = fn.toString();
-    if (!/^function\s/.test(text)) {
-      throw new Error(`cpu pool: kernel ${name} is not a plain function declaration: ${text.slice(0, 60)}`);
-    }
-    return `  ${JSON.stringify(name)}: (${text}),`;
-  });
-  return [
-    `'use strict';`,
-    `const { parentPort } = require('node:worker_threads');`,
-    // esbuild's keepNames wraps functions in __name(fn, 'name'); a kernel body must not fail on it.
-    'var __name = (target) => target;',
-    `const kernels = {\n${entries.join('\n')}\n};`,
-    'parentPort.on("message", (m) => {',
-    '  try {',
-    '    kernels[m.kernel](m.args, m.r0, m.r1);',
-    '    parentPort.postMessage({ id: m.id, ok: true });',
-    '  } catch (e) {',
-    '    parentPort.postMessage({ id: m.id, ok: false, error: String((e && e.stack) || e) });',
-    '  }',
-    '});',
-  ].join('\n');
-}
-
-interface Task {
+/** One row range of a job, as posted to a worker (cpu-worker.ts). */
+export interface TaskMessage {
   id: number;
-  kernel: string;
+  kernel: RowKernelName;
   args: unknown;
   r0: number;
   r1: number;
+}
+
+export interface TaskReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * The worker program, built from cpu-worker.ts as `cpu-worker.js` beside the bundle that holds this code:
+ * core's dist/node.js, or an application bundle that ships it beside itself (tools/esbuild.mjs copies it
+ * next to the CLI's and the bench's). Run from source (vitest), it is core's dist/cpu-worker.js, which
+ * core's vitest setup builds from the current source first.
+ */
+export const CPU_WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? '../../../dist/cpu-worker.js' : './cpu-worker.js',
+  import.meta.url,
+);
+
+interface Task extends TaskMessage {
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -72,21 +38,15 @@ interface Slot {
   task: Task | null;
 }
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  error?: string;
-}
-
 /**
  * A fixed set of worker threads started on first use and kept for later jobs. A worker is ref'd only while
  * it runs a task, so an idle pool never keeps the process alive; `close()` terminates the workers, and a
  * later job starts fresh ones. A worker that dies fails every pending task and the pool's later jobs
  * (callers fall back to the calling thread); a kernel that throws fails only its own job.
  */
-export class WorkerPool {
+export class WorkerPool implements RowPool {
   readonly size: number;
-  private readonly source: string;
+  private readonly program: URL;
   private slots: Slot[] = [];
   private queue: Task[] = [];
   private nextId = 0;
@@ -94,10 +54,11 @@ export class WorkerPool {
   /** Tasks the workers have finished since the pool was made; tests use it to see the pool really ran. */
   tasksDone = 0;
 
-  constructor(kernels: Readonly<Record<string, RowKernel>>, size: number) {
+  /** `program` is the worker module (tests give one of their own); it speaks TaskMessage / TaskReply. */
+  constructor(size: number, program: URL = CPU_WORKER_URL) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`cpu pool: size must be ≥ 1, got ${size}`);
     this.size = size;
-    this.source = workerSource(kernels);
+    this.program = program;
   }
 
   get started(): boolean {
@@ -105,7 +66,7 @@ export class WorkerPool {
   }
 
   /** Runs `kernel` on every range, on whichever worker is free; resolves when all are done. */
-  run(kernel: string, args: unknown, ranges: readonly (readonly [number, number])[]): Promise<void> {
+  run(kernel: RowKernelName, args: unknown, ranges: readonly (readonly [number, number])[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.started) this.start();
     const tasks = ranges.map(
@@ -127,9 +88,9 @@ export class WorkerPool {
 
   private start(): void {
     for (let i = 0; i < this.size; i++) {
-      const slot: Slot = { worker: new Worker(this.source, { eval: true }), task: null };
+      const slot: Slot = { worker: new Worker(this.program), task: null };
       slot.worker.unref();
-      slot.worker.on('message', (reply: Reply) => this.finish(slot, reply));
+      slot.worker.on('message', (reply: TaskReply) => this.finish(slot, reply));
       slot.worker.on('error', (e: Error) => this.fail(new Error(`cpu pool: a worker failed: ${e.message}`)));
       slot.worker.on('exit', (code: number) => {
         // Workers only exit on close() (then they are no longer in `slots`) or when something killed them.
@@ -154,7 +115,7 @@ export class WorkerPool {
     }
   }
 
-  private finish(slot: Slot, reply: Reply): void {
+  private finish(slot: Slot, reply: TaskReply): void {
     const task = slot.task;
     if (!task || task.id !== reply.id) return;
     slot.task = null;

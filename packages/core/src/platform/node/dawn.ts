@@ -1,3 +1,5 @@
+import type { GpuBackendName } from '../platform.ts';
+
 /**
  * Loads Dawn for Node (the `webgpu` package) lazily, so the CPU path works on machines where the native
  * addon or its system libraries are missing. The import failure is kept as a reason for `doctor`.
@@ -18,16 +20,14 @@ export function loadDawn(): Promise<DawnModule> {
   return loaded;
 }
 
-export type DawnBackendName = 'default' | 'vulkan' | 'opengles';
-
 /**
  * Instances live as long as the process: if a Dawn instance is garbage-collected while a device made
  * from it is still in use, Dawn's worker threads abort the process (seen with the OpenGL ES backend).
  */
-const instances = new Map<DawnBackendName, GPU>();
+const instances = new Map<GpuBackendName, GPU>();
 
 /** The GPU instance for one Dawn backend. OpenGL ES without a display needs EGL's surfaceless platform. */
-export async function createGpu(backend: DawnBackendName): Promise<GPU> {
+export async function createGpu(backend: GpuBackendName): Promise<GPU> {
   const dawn = await loadDawn();
   let gpu = instances.get(backend);
   if (!gpu) {

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { rowStatsCpu } from '../src/cpu/row-stats.ts';
+import { softmaxCpu } from '../src/cpu/softmax.ts';
+import { findAdapter } from '../src/device/adapter.ts';
+import { planDevice, planSummary, selectBackend } from '../src/device/select.ts';
+import { InputError, libraryWording } from '../src/errors.ts';
+import { GpuContext } from '../src/gpu/context.ts';
+import { openTestGpu } from './gpu-harness.ts';
+
+/** A device the test makes itself, as a caller sharing its GPU with tfjs or onnxruntime-web would. */
+async function callerDevice(): Promise<{ device: GPUDevice; info: GPUAdapterInfo } | null> {
+  const probe = await openTestGpu();
+  if (!probe) return null;
+  const backend = probe.adapter.backend === 'opengles' ? 'opengles' : 'default';
+  probe.dispose();
+  const found = await findAdapter(backend, backend === 'opengles' ? 'compatibility' : 'core');
+  if (typeof found === 'string') throw new Error(found);
+  return { device: await found.adapter.requestDevice(), info: found.adapter.info };
+}
+
+/** True when the device still runs work: a write and a read back through a buffer of the caller's. */
+async function stillWorks(device: GPUDevice): Promise<boolean> {
+  const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, Float32Array.of(1, 2, 3, 4));
+  await buffer.mapAsync(GPUMapMode.READ);
+  const back = Array.from(new Float32Array(buffer.getMappedRange().slice(0)));
+  buffer.unmap();
+  buffer.destroy();
+  return back.join() === '1,2,3,4';
+}
+
+describe('a GPUDevice the caller owns', () => {
+  it('selectBackend runs on it, names it, and dispose() leaves it alive', async (ctx) => {
+    const made = await callerDevice();
+    if (!made) return ctx.skip();
+    const { device } = made;
+    let lost = false;
+    void device.lost.then(() => {
+      lost = true;
+    });
+    const lines: string[] = [];
+    const backend = await selectBackend(device, (line) => lines.push(line));
+    expect(backend.kind).toBe('webgpu');
+    expect(lines).toEqual([expect.stringMatching(/^ftcal: using WebGPU on .* \(the caller's device\)$/)]);
+
+    const z = Float32Array.from({ length: 6 * 7 }, (_, i) => Math.sin(i) * 4);
+    const groups = Uint32Array.from({ length: 7 }, (_, c) => c % 3);
+    const stats = await backend.rowStats(z, 6, 7, { groups });
+    expect(Array.from(stats.argSO)).toEqual(Array.from(rowStatsCpu(z, 6, 7, { groups }).argSO));
+    backend.dispose();
+
+    expect(await stillWorks(device)).toBe(true);
+    expect(lost).toBe(false);
+    device.destroy();
+  });
+
+  it('GpuContext.fromDevice describes it from the adapter info and never destroys it', async (ctx) => {
+    const made = await callerDevice();
+    if (!made) return ctx.skip();
+    const { device, info } = made;
+    const gpu = GpuContext.fromDevice(device, info);
+    expect(gpu.ownsDevice).toBe(false);
+    expect(gpu.report.description).toBe(info.description ?? '');
+    expect(gpu.report.limits.maxStorageBufferBindingSize).toBe(device.limits.maxStorageBufferBindingSize);
+    gpu.destroy();
+    gpu.destroy();
+    expect(await stillWorks(device)).toBe(true);
+    device.destroy();
+  });
+
+  it('when the caller destroys it mid-run, work continues on the CPU backend', async (ctx) => {
+    const made = await callerDevice();
+    if (!made) return ctx.skip();
+    const lines: string[] = [];
+    const backend = await selectBackend(made.device, (line) => lines.push(line));
+    const z = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    await backend.softmax(z, 2, 3);
+    made.device.destroy();
+    await made.device.lost;
+    expect(Array.from(await backend.softmax(z, 2, 3))).toEqual(Array.from(softmaxCpu(z, 2, 3)));
+    expect(backend.kind).toBe('cpu');
+    expect(lines.at(-1)).toMatch(/GPU device was lost.*CPU backend/);
+    backend.dispose();
+  });
+});
+
+describe('device plans name the library option, and a front end words it', () => {
+  it('device: cpu', async () => {
+    const plan = await planDevice('cpu');
+    expect(plan.summary).toBe("ftcal: using the CPU backend (asked for with device: 'cpu')");
+    expect(planSummary(plan, ({ name, value }) => `--${name} ${value}`)).toBe(
+      'ftcal: using the CPU backend (asked for with --device cpu)',
+    );
+    expect(planSummary(plan, libraryWording)).toBe(plan.summary);
+  });
+
+  it('an unknown preference is an InputError naming the option', async () => {
+    const e = await planDevice('tpu' as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toBe(
+      `device "tpu" is not auto, gpu, cpu or a GPUDevice; set device: 'auto', or pass a GPUDevice you made`,
+    );
+    await expect(selectBackend({} as never)).rejects.toBeInstanceOf(InputError);
+  });
+});

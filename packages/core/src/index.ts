@@ -14,6 +14,7 @@ export type {
 } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
+export { checkLabelIndices, checkShape } from './backend/validate.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
 export {
   type AccuracyTable,
@@ -102,14 +103,6 @@ export {
 export { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
 export { emptyRowStats } from './cpu/row-stats.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
-export type { DemoConfig } from './demo/config.ts';
-export { DEMO_METHODS, type DemoMethod, type DemoRow } from './demo/evaluate.ts';
-export { forward as mlpForward, gradients as mlpGradients, initMlp, type Mlp } from './demo/mlp.ts';
-export type { DemoProgress } from './demo/pipeline.ts';
-export { demoReportInput } from './demo/report.ts';
-export { type DemoOptions, type DemoResult, type DemoRun, runDemo } from './demo/run.ts';
-export { type TrainOptions, type TrainResult, train as trainMlp } from './demo/train.ts';
-export type { DemoVerdict } from './demo/verdict.ts';
 export {
   type AdapterReport,
   createGpu,

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failOnCall, trackBuffers } from '../../../tools/track-buffers.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { InputError } from '../src/errors.ts';
-import type { GpuContext } from '../src/gpu/context.ts';
 import { planRowChunks } from '../src/webgpu/row-runner.ts';
 import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
 
@@ -46,24 +46,6 @@ describe('planRowChunks', () => {
   });
 });
 
-/** Live GPU buffers of a context: every createBuffer since `track()` that has not been destroyed. */
-function trackBuffers(ctx: GpuContext): { live: Set<GPUBuffer>; stop: () => void } {
-  const live = new Set<GPUBuffer>();
-  const device = ctx.device;
-  const create = device.createBuffer.bind(device);
-  const spy = vi.spyOn(device, 'createBuffer').mockImplementation((descriptor) => {
-    const buffer = create(descriptor);
-    live.add(buffer);
-    const destroy = buffer.destroy.bind(buffer);
-    buffer.destroy = () => {
-      live.delete(buffer);
-      destroy();
-    };
-    return buffer;
-  });
-  return { live, stop: () => spy.mockRestore() };
-}
-
 function randomArray(n: number, seed: number): Float32Array {
   const next = rng(seed);
   return Float32Array.from({ length: n }, () => 4 * randomNormal(next));
@@ -94,7 +76,7 @@ describe('host drivers share one row-chunk runner', () => {
   it('gives one InputError for a row too wide for a binding, the same in every driver, making no buffer', async (t) => {
     if (!gpu) return t.skip();
     const b = gpu;
-    const tracked = trackBuffers(b.ctx);
+    const tracked = trackBuffers(b.ctx.device);
     b.ctx.capBindingBytes(cols * 4 - 16);
     const errors: InputError[] = [];
     try {
@@ -131,24 +113,19 @@ describe('host drivers share one row-chunk runner', () => {
       if (!gpu) return t.skip();
       const b = gpu;
       const ctx = b.ctx;
-      const tracked = trackBuffers(ctx);
+      const tracked = trackBuffers(ctx.device);
       // Several chunks, so the failure comes after some have run and others are half made.
       ctx.capBindingBytes(cols * 4 * 9);
       try {
         await run(b);
         expect(tracked.live.size).toBe(0);
-        const dispatch = ctx.dispatch.bind(ctx);
-        let calls = 0;
-        const spy = vi.spyOn(ctx, 'dispatch').mockImplementation((...args) => {
-          if (++calls === 3) throw new Error('injected dispatch failure');
-          dispatch(...args);
-        });
+        const failing = failOnCall(ctx, 'dispatch', 3);
         try {
           await expect(run(b)).rejects.toThrow('injected dispatch failure');
         } finally {
-          spy.mockRestore();
+          failing.restore();
         }
-        expect(calls).toBe(3);
+        expect(failing.calls()).toBe(3);
         expect(tracked.live.size).toBe(0);
         // The device is still usable afterwards.
         await run(b);

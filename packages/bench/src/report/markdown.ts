@@ -140,7 +140,7 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'evaluate(): statistics pass, accuracy table, exact γ curve and AUSUC, then NLL/ECE/Brier. ' +
     '`calibrate --method nll` is core’s calibrate() with the Newton fit of (γ, T); its row lists the ' +
     'fit (iterations, final gradient norm) under "agreement checks". The demo training step is one ' +
-    'forward/backward/SGD-with-momentum step of `pnpm demo`’s MLP (core’s initMlp and mlpGradients); ' +
+    'forward/backward/SGD-with-momentum step of `pnpm demo`’s MLP (the demo package’s initMlp and mlpGradients); ' +
     'GFLOP/s counts its six matmuls.',
 };
 

@@ -1,9 +1,9 @@
-import { type Backend, initMlp, type Mlp, mlpGradients } from '@ftcal/core';
+import { initMlp, type Mlp, mlpGradients, type TrainingBackend, withTraining } from '@ftcal/demo';
 import { type BenchContext, newCase, normDiff, timeRun } from '../context.ts';
 import { randomMatrix } from '../data.ts';
 import type { Case } from '../results.ts';
 
-/** The demo's model and fine-tuning step (core/src/demo/config.ts; core exports the type, not the values). */
+/** The demo's model and fine-tuning step (demo/src/config.ts; the demo exports the type, not the values). */
 const DEMO = {
   pixels: 28 * 28,
   hidden: 256,
@@ -18,7 +18,7 @@ const DEMO = {
  * One step of the demo's training loop (`pnpm demo`): forward, cross-entropy, backward and the SGD
  * update. The images are random: the step's cost does not depend on them.
  */
-async function step(be: Backend, m: Mlp, x: Float32Array, y: Int32Array, velocity: Float32Array) {
+async function step(be: TrainingBackend, m: Mlp, x: Float32Array, y: Int32Array, velocity: Float32Array) {
   const { loss, grad } = await mlpGradients(be, m, x, y, y.length);
   const next = await be.sgdMomentum(m.params, grad, velocity, {
     lr: DEMO.lr,
@@ -31,6 +31,8 @@ async function step(be: Backend, m: Mlp, x: Float32Array, y: Int32Array, velocit
 export async function trainingStepCases(ctx: BenchContext): Promise<Case[]> {
   const batches = ctx.opts.quick ? [DEMO.batch] : [DEMO.batch, 1024];
   const cases: Case[] = [];
+  const main = withTraining(ctx.main);
+  const twin = ctx.twin && withTraining(ctx.twin);
   for (const rows of batches) {
     const m = initMlp(DEMO.pixels, DEMO.hidden, DEMO.digits, 1);
     // Forward (two matmuls) and backward (four): 3 × 2·rows·(inputs·hidden + hidden·classes) flops.
@@ -50,12 +52,11 @@ export async function trainingStepCases(ctx: BenchContext): Promise<Case[]> {
       ctx,
       c,
       { impl: ctx.mainImpl, device: ctx.mainDevice, mode: 'round-trip' },
-      () => step(ctx.main, m, x, y, velocity),
+      () => step(main, m, x, y, velocity),
       { timer: ctx.timer },
     );
-    const ref = ours.status === 'ok' ? await step(ctx.main, m, x, y, velocity) : null;
-    if (ctx.twin) {
-      const twin = ctx.twin;
+    const ref = ours.status === 'ok' ? await step(main, m, x, y, velocity) : null;
+    if (twin) {
       await timeRun(
         ctx,
         c,

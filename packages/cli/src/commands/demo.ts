@@ -1,19 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  type DemoProgress,
-  type DemoResult,
-  type DemoRow,
-  demoReportInput,
-  InputError,
-  runDemo,
-  withCpuFallback,
-  writeFileAtomic,
-  writeReport,
-} from '@ftcal/core';
+import { InputError, writeFileAtomic, writeReport } from '@ftcal/core';
+import { type DemoProgress, type DemoResult, type DemoRow, demoReportInput, runDemo } from '@ftcal/demo';
 import { type Command, Option } from 'commander';
 import { deviceOption, jsonOption, withBackend } from '../inputs.ts';
-import { info, print, printJson, table } from '../output.ts';
+import { print, printJson, table } from '../output.ts';
 import { type Progress, progress } from '../progress.ts';
 
 interface DemoArgs {
@@ -120,8 +111,9 @@ export function registerDemo(program: Command): void {
         );
       }
       const shown = stageProgress();
+      // selectBackend's WebGPU backend already continues on the CPU if the device is lost.
       const run = await withBackend(args.device, (backend) =>
-        runDemo(withCpuFallback(backend, info), {
+        runDemo(backend, {
           seed,
           quick: args.quick === true,
           onProgress: shown.onProgress,

@@ -83,32 +83,6 @@ export interface NllGradResult {
   hess: Float64Array;
 }
 
-export interface BiasReluOptions {
-  /** Apply the ReLU after the bias. Default true; false gives a plain bias add (output logits). */
-  relu?: boolean;
-}
-
-export interface SoftmaxXentResult {
-  /** Mean over rows of logsumexp(z_r) − z_r[y_r] (NaN for zero rows). */
-  loss: number;
-  /** ∂loss/∂z = (softmax(z_r) − onehot(y_r)) / rows, rows×cols. */
-  grad: Float32Array;
-}
-
-/** PyTorch's SGD: d = g + weightDecay·w; v = momentum·v + d; w = w − lr·v. */
-export interface SgdMomentumOptions {
-  lr: number;
-  /** Default 0. */
-  momentum?: number;
-  /** L2 penalty added to the gradient. Default 0. */
-  weightDecay?: number;
-}
-
-export interface SgdMomentumResult {
-  params: Float32Array;
-  velocity: Float32Array;
-}
-
 /** `sortKeys` result: the keys' bits in ascending order, and the input index of each. */
 export interface SortedKeys {
   keys: Float32Array;
@@ -116,7 +90,7 @@ export interface SortedKeys {
 }
 
 /**
- * One implementation of every kernel ftcal runs: `webgpu` (WGSL through Dawn) or `cpu` (the twins).
+ * The calibration ops, on `webgpu` (WGSL through Dawn) or `cpu` (the TypeScript twins).
  * Both take and return row-major host arrays and split work that exceeds one storage binding, so
  * callers never see chunking; results agree bit for bit on max/argmax/counts, within stated
  * tolerances on sums. Both check their arguments the same way (validate.ts) before any work: a caller's
@@ -140,27 +114,6 @@ export interface Backend {
   rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats>;
   /** NLL, gradient and Hessian in (γ, log T) summed over rows, for K candidates at once. */
   nllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): Promise<NllGradResult>;
-  /** Training: x[r, c] + bias[c], then ReLU unless `relu: false`. Returns a new array. */
-  biasRelu(
-    x: Float32Array,
-    rows: number,
-    cols: number,
-    bias: Float32Array,
-    options?: BiasReluOptions,
-  ): Promise<Float32Array>;
-  /** Training: the gradient where the ReLU output `activation` was positive, 0 elsewhere. */
-  reluBackward(grad: Float32Array, activation: Float32Array): Promise<Float32Array>;
-  /** Training: mean softmax cross-entropy over rows and its gradient with respect to z. */
-  softmaxXent(z: Float32Array, rows: number, cols: number, labels: Int32Array): Promise<SoftmaxXentResult>;
-  /** Training: column sums (a bias gradient), cols values. */
-  colSum(x: Float32Array, rows: number, cols: number): Promise<Float32Array>;
-  /** Training: one SGD-with-momentum step; returns the new parameters and velocity. */
-  sgdMomentum(
-    params: Float32Array,
-    grads: Float32Array,
-    velocity: Float32Array,
-    options: SgdMomentumOptions,
-  ): Promise<SgdMomentumResult>;
   /** Ascending, stable sort of f32 keys: returns the sorted keys and, for each position, the original index.
    *  Total order: -Infinity < finite (with -0 < +0) < +Infinity < NaN (all NaNs last, in input order). */
   sortKeys(keys: Float32Array): Promise<SortedKeys>;

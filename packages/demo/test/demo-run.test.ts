@@ -1,11 +1,10 @@
+import { CpuBackend, type WebGpuBackend } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend } from '../src/backend/cpu.ts';
-import type { WebGpuBackend } from '../src/backend/webgpu.ts';
-import type { DemoConfig } from '../src/demo/config.ts';
-import type { DemoMethod, DemoRow } from '../src/demo/evaluate.ts';
-import { type DemoResult, runDemo } from '../src/demo/run.ts';
-import { demoVerdict } from '../src/demo/verdict.ts';
-import { openTestGpu } from './gpu-harness.ts';
+import type { DemoConfig } from '../src/config.ts';
+import type { DemoMethod, DemoRow } from '../src/evaluate.ts';
+import { type DemoResult, runDemo } from '../src/run.ts';
+import { demoVerdict } from '../src/verdict.ts';
+import { openTestGpu } from './gpu.ts';
 
 // A small run (a tenth of the digits, a 64-unit hidden layer, two epochs each) keeps llvmpipe quick;
 // the full-size run's GPU/CPU agreement is the same code path, measured with `ftcal demo --device gpu`.

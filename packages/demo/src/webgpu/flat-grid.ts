@@ -1,4 +1,4 @@
-import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { type GpuContext, rowGrid } from '@ftcal/core';
 
 /** Workgroups (split over x and y within the per-dimension limit) for one thread per element. */
 export function flatGrid(ctx: GpuContext, count: number, wg: number): { x: number; y: number } {

@@ -1,8 +1,5 @@
-import { checkShape } from '../backend/validate.ts';
-
 /** CPU twin of kernels/col_sum.wgsl: out[c] = Σ_r x[r, c], accumulated in float64. */
 export function colSumCpu(x: Float32Array, rows: number, cols: number): Float32Array {
-  checkShape('colSum', x, rows, cols);
   const acc = new Float64Array(cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;

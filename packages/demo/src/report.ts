@@ -1,6 +1,11 @@
-import { rowOutcomes } from '../calib/accuracy.ts';
-import { curvePlotOf, markOf, thresholdGroupsOf } from '../report/from-calib.ts';
-import type { ReportInput, ReportMethodRow } from '../report/types.ts';
+import {
+  curvePlotOf,
+  markOf,
+  type ReportInput,
+  type ReportMethodRow,
+  rowOutcomes,
+  thresholdGroupsOf,
+} from '@ftcal/core';
 import { METHOD_FIT } from './evaluate.ts';
 import type { DemoRun } from './run.ts';
 

@@ -1,7 +1,8 @@
-import type { Backend } from '../backend/backend.ts';
+import type { Backend } from '@ftcal/core';
 import { type DemoConfig, demoConfig } from './config.ts';
 import { type DemoEvaluation, type DemoRow, evaluateDemo, METHOD_FIT } from './evaluate.ts';
 import { type DemoProgress, trainDemo } from './pipeline.ts';
+import { withTraining } from './training.ts';
 import { type DemoVerdict, demoVerdict } from './verdict.ts';
 
 export interface DemoOptions {
@@ -47,9 +48,11 @@ export interface DemoRun {
 /**
  * `ftcal demo`: pre-train a 784→256→10 MLP on MNIST digits, fine-tune it on five digits of a shifted,
  * noisy domain, watch the other five collapse, and restore them with one bias γ (Mai et al. 2024).
- * Every kernel runs on `backend`; the numbers depend only on the seed (and float rounding).
+ * Every kernel runs on `calibration`'s device (the training ops with it, see training.ts); the numbers
+ * depend only on the seed (and float rounding).
  */
-export async function runDemo(backend: Backend, options: DemoOptions = {}): Promise<DemoRun> {
+export async function runDemo(calibration: Backend, options: DemoOptions = {}): Promise<DemoRun> {
+  const backend = withTraining(calibration);
   const seed = options.seed ?? 0;
   const quick = options.quick ?? false;
   const config = { ...demoConfig(quick), ...options.config };

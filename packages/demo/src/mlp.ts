@@ -1,5 +1,5 @@
-import type { Backend } from '../backend/backend.ts';
 import { SeededRandom } from './random.ts';
+import type { TrainingBackend } from './training.ts';
 
 /**
  * A two-layer perceptron, inputs → hidden (ReLU; the "features") → classes, with all parameters in one
@@ -58,7 +58,12 @@ export interface Forward {
   logits: Float32Array;
 }
 
-export async function forward(backend: Backend, m: Mlp, x: Float32Array, rows: number): Promise<Forward> {
+export async function forward(
+  backend: TrainingBackend,
+  m: Mlp,
+  x: Float32Array,
+  rows: number,
+): Promise<Forward> {
   const v = views(m, m.params);
   const a1 = await backend.matmul(x, v.w1, rows, m.hidden, m.inputs);
   const hidden = await backend.biasRelu(a1, rows, m.hidden, v.b1);
@@ -72,7 +77,7 @@ export async function forward(backend: Backend, m: Mlp, x: Float32Array, rows: n
  * dW2 = Hᵀ·dZ, db2 = Σ_r dZ, dH = dZ·W2ᵀ masked by the ReLU, dW1 = Xᵀ·dH, db1 = Σ_r dH.
  */
 export async function gradients(
-  backend: Backend,
+  backend: TrainingBackend,
   m: Mlp,
   x: Float32Array,
   labels: Int32Array,

@@ -1,5 +1,4 @@
-import type { BiasReluOptions } from '../backend/backend.ts';
-import { checkShape } from '../backend/validate.ts';
+import type { BiasReluOptions } from '../training.ts';
 
 const f = Math.fround;
 
@@ -14,9 +13,6 @@ export function biasReluCpu(
   bias: Float32Array,
   options: BiasReluOptions = {},
 ): Float32Array {
-  checkShape('biasRelu', x, rows, cols);
-  if (bias.length !== cols)
-    throw new RangeError(`biasRelu: bias has ${bias.length} values for ${cols} columns`);
   const relu = options.relu ?? true;
   const out = new Float32Array(x.length);
   for (let r = 0; r < rows; r++) {

@@ -1,17 +1,24 @@
-import type { Backend } from '../backend/backend.ts';
-import { type AccuracyTable, accuracyAt } from '../calib/accuracy.ts';
-import { type GammaCurve, gammaCurve } from '../calib/curve.ts';
-import { type ClassGroups, makeGroups } from '../calib/groups.ts';
-import { algMethod } from '../calib/methods/alg.ts';
-import { hmeanMethod, oracleMethod } from '../calib/methods/curve-picks.ts';
-import { pcvMethod } from '../calib/methods/pcv.ts';
-import { ncm } from '../calib/ncm.ts';
-import { type DataStats, statsOfArray } from '../calib/stats.ts';
-import { arraySource } from '../io/row-source.ts';
+import {
+  type AccuracyTable,
+  accuracyAt,
+  algMethod,
+  arraySource,
+  type ClassGroups,
+  type DataStats,
+  type GammaCurve,
+  gammaCurve,
+  hmeanMethod,
+  makeGroups,
+  ncm,
+  oracleMethod,
+  pcvMethod,
+  statsOfArray,
+} from '@ftcal/core';
 import type { DemoConfig } from './config.ts';
 import { forward, type Mlp } from './mlp.ts';
 import type { DigitSet } from './mnist.ts';
 import type { DemoProgress, TrainedDemo } from './pipeline.ts';
+import type { TrainingBackend } from './training.ts';
 
 export type DemoMethod = 'alg' | 'pcv' | 'hmean' | 'oracle';
 
@@ -48,7 +55,7 @@ export interface DemoEvaluation {
   pcvFolds: { seen: number[]; gamma: number; pretrainedUnseen: number; satisfied: boolean; rows: number }[];
 }
 
-async function logitsOf(backend: Backend, m: Mlp, set: DigitSet) {
+async function logitsOf(backend: TrainingBackend, m: Mlp, set: DigitSet) {
   return forward(backend, m, set.images, set.count);
 }
 
@@ -58,7 +65,7 @@ async function logitsOf(backend: Backend, m: Mlp, set: DigitSet) {
  * and NCM on the hidden features with class means from the fine-tuning split (all ten digits).
  */
 export async function evaluateDemo(
-  backend: Backend,
+  backend: TrainingBackend,
   config: DemoConfig,
   trained: TrainedDemo,
   onProgress: (p: DemoProgress) => void = () => {},

@@ -1,14 +1,14 @@
+import { CpuBackend } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend } from '../src/backend/cpu.ts';
-import type { WebGpuBackend } from '../src/backend/webgpu.ts';
-import { toDomainB } from '../src/demo/domain.ts';
-import { forward, gradients, initMlp, type Mlp } from '../src/demo/mlp.ts';
-import { type DigitSet, loadMnist, onlyClasses, PIXELS, splitDigits } from '../src/demo/mnist.ts';
-import { SeededRandom } from '../src/demo/random.ts';
-import { train } from '../src/demo/train.ts';
-import { openTestGpu } from './gpu-harness.ts';
+import { toDomainB } from '../src/domain.ts';
+import { forward, gradients, initMlp, type Mlp } from '../src/mlp.ts';
+import { type DigitSet, loadMnist, onlyClasses, PIXELS, splitDigits } from '../src/mnist.ts';
+import { SeededRandom } from '../src/random.ts';
+import { train } from '../src/train.ts';
+import { type TrainingBackend, withTraining } from '../src/training.ts';
+import { openTestGpu } from './gpu.ts';
 
-const cpu = new CpuBackend();
+const cpu = withTraining(new CpuBackend());
 const digits = loadMnist();
 
 /** Mean cross-entropy of a 2-layer ReLU MLP in float64, written independently of the kernels. */
@@ -182,9 +182,10 @@ describe('MLP training', () => {
 });
 
 describe('MLP training on the GPU vs the CPU twins', () => {
-  let gpu: WebGpuBackend | null = null;
+  let gpu: TrainingBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    const opened = await openTestGpu();
+    gpu = opened && withTraining(opened);
   });
   afterAll(() => gpu?.dispose());
 

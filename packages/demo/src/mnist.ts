@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { FtcalError } from '../errors.ts';
+import { FtcalError } from '@ftcal/core';
 import { SeededRandom } from './random.ts';
 
 export const IMAGE_SIDE = 28;

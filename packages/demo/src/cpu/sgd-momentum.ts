@@ -1,27 +1,6 @@
-import type { SgdMomentumOptions, SgdMomentumResult } from '../backend/backend.ts';
+import type { SgdMomentumOptions, SgdMomentumResult } from '../training.ts';
 
 const f = Math.fround;
-
-export function checkSgd(
-  params: Float32Array,
-  grads: Float32Array,
-  velocity: Float32Array,
-  o: SgdMomentumOptions,
-) {
-  if (grads.length !== params.length || velocity.length !== params.length) {
-    throw new RangeError(
-      `sgdMomentum: ${params.length} parameters, ${grads.length} gradients, ${velocity.length} velocities`,
-    );
-  }
-  for (const [name, v] of [
-    ['lr', o.lr],
-    ['momentum', o.momentum ?? 0],
-    ['weightDecay', o.weightDecay ?? 0],
-  ] as const) {
-    if (!Number.isFinite(v) || v < 0)
-      throw new RangeError(`sgdMomentum: ${name} must be finite and ≥ 0, got ${v}`);
-  }
-}
 
 /**
  * CPU twin of kernels/sgd_momentum.wgsl (PyTorch's SGD: d = g + wd·w, v = μ·v + d, w = w − lr·v), each
@@ -34,7 +13,6 @@ export function sgdMomentumCpu(
   velocity: Float32Array,
   options: SgdMomentumOptions,
 ): SgdMomentumResult {
-  checkSgd(params, grads, velocity, options);
   const lr = f(options.lr);
   const mu = f(options.momentum ?? 0);
   const wd = f(options.weightDecay ?? 0);

@@ -1,7 +1,7 @@
-import type { Backend, SgdMomentumOptions } from '../backend/backend.ts';
 import { gradients, type Mlp } from './mlp.ts';
 import type { DigitSet } from './mnist.ts';
 import { SeededRandom } from './random.ts';
+import type { SgdMomentumOptions, TrainingBackend } from './training.ts';
 
 export interface TrainOptions extends SgdMomentumOptions {
   epochs: number;
@@ -22,7 +22,7 @@ export interface TrainResult {
 
 /** Mini-batch SGD with momentum over `set`, reshuffled every epoch from the seed. */
 export async function train(
-  backend: Backend,
+  backend: TrainingBackend,
   start: Mlp,
   set: DigitSet,
   options: TrainOptions,

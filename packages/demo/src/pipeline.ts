@@ -1,10 +1,10 @@
-import type { Backend } from '../backend/backend.ts';
 import type { DemoConfig } from './config.ts';
 import { toDomainB } from './domain.ts';
 import { initMlp, type Mlp } from './mlp.ts';
 import { DIGITS, type DigitSet, loadMnist, onlyClasses, PIXELS, splitDigits } from './mnist.ts';
 import { SeededRandom } from './random.ts';
 import { train } from './train.ts';
+import type { TrainingBackend } from './training.ts';
 
 /** Progress of a demo run: the stage and its steps (SGD steps while training). */
 export interface DemoProgress {
@@ -18,7 +18,7 @@ export interface DemoProgress {
 }
 
 /** One pseudo cross-validation fold: a model fine-tuned on S_f, judged on rows of all of S. */
-export interface PcvFold {
+export interface DemoFoldModel {
   /** S_f, the classes this fold fine-tunes on. */
   seen: number[];
   /** S \ S_f: classes of S this fold treats as absent. */
@@ -32,7 +32,7 @@ export interface PcvFold {
 export interface TrainedDemo {
   pretrained: Mlp;
   finetuned: Mlp;
-  folds: PcvFold[];
+  folds: DemoFoldModel[];
   losses: { pretrain: number[]; finetune: number[] };
   /** Domain A images of all ten digits (pre-training). */
   pretrainSet: DigitSet;
@@ -78,7 +78,7 @@ function concat(a: DigitSet, b: DigitSet): DigitSet {
  * domain B digits of S only, and fine-tune one fold model per pseudo cross-validation fold.
  */
 export async function trainDemo(
-  backend: Backend,
+  backend: TrainingBackend,
   config: DemoConfig,
   seed: number,
   onProgress: (p: DemoProgress) => void = () => {},
@@ -114,7 +114,7 @@ export async function trainDemo(
     onStep: (done, total, loss) => onProgress({ stage: 'finetune', done, total, loss }),
   });
 
-  const folds: PcvFold[] = [];
+  const folds: DemoFoldModel[] = [];
   const k = config.pcv.folds;
   for (let f = 0; f < k; f++) {
     // Fold f treats every k-th class of S (offset f) as absent, so the folds' pseudo-absent sets tile S.

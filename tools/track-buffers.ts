@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
 
 /**
  * Live GPU buffers of a device, for tests that check an op frees what it made: every createBuffer since
@@ -34,4 +34,29 @@ export function failOnCall<T extends object, K extends keyof T>(
     return original(...args);
   }) as never);
   return { calls: () => calls, restore: () => spy.mockRestore() };
+}
+
+/**
+ * Runs `run` twice: normally, then with the third `ctx.dispatch` throwing (after earlier chunks ran and
+ * while later ones are half made). Either way no buffer `run` made may outlive it.
+ */
+export async function expectBuffersFreed(
+  ctx: { device: GPUDevice; dispatch: (...args: never[]) => unknown },
+  run: () => Promise<unknown>,
+): Promise<void> {
+  const tracked = trackBuffers(ctx.device);
+  try {
+    await run();
+    expect(tracked.live.size, 'live buffers after success').toBe(0);
+    const failing = failOnCall(ctx, 'dispatch', 3);
+    try {
+      await expect(run()).rejects.toThrow('injected dispatch failure');
+    } finally {
+      failing.restore();
+    }
+    expect(failing.calls()).toBe(3);
+    expect(tracked.live.size, 'live buffers after a failing dispatch').toBe(0);
+  } finally {
+    tracked.stop();
+  }
 }

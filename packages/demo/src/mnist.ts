@@ -96,16 +96,22 @@ export function splitDigits(
   return { pretrain: gather(parts[0]), finetune: gather(parts[1]), test: gather(parts[2]) };
 }
 
+/** Rows `rows` of `set`, in that order. */
+export function pickRows(set: DigitSet, rows: ArrayLike<number>): DigitSet {
+  const images = new Float32Array(rows.length * PIXELS);
+  const labels = new Int32Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const src = rows[r]!;
+    images.set(set.images.subarray(src * PIXELS, (src + 1) * PIXELS), r * PIXELS);
+    labels[r] = set.labels[src]!;
+  }
+  return { images, labels, count: rows.length };
+}
+
 /** The rows of `set` whose label is in `classes`, in their order. */
 export function onlyClasses(set: DigitSet, classes: readonly number[]): DigitSet {
   const keep = new Set(classes);
   const rows: number[] = [];
   for (let r = 0; r < set.count; r++) if (keep.has(set.labels[r]!)) rows.push(r);
-  const images = new Float32Array(rows.length * PIXELS);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((src, r) => {
-    images.set(set.images.subarray(src * PIXELS, (src + 1) * PIXELS), r * PIXELS);
-    labels[r] = set.labels[src]!;
-  });
-  return { images, labels, count: rows.length };
+  return pickRows(set, rows);
 }

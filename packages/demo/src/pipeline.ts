@@ -1,7 +1,7 @@
 import type { DemoConfig } from './config.ts';
 import { toDomainB } from './domain.ts';
 import { initMlp, type Mlp } from './mlp.ts';
-import { DIGITS, type DigitSet, loadMnist, onlyClasses, PIXELS, splitDigits } from './mnist.ts';
+import { DIGITS, type DigitSet, loadMnist, onlyClasses, PIXELS, pickRows, splitDigits } from './mnist.ts';
 import { SeededRandom } from './random.ts';
 import { train } from './train.ts';
 import type { TrainingBackend } from './training.ts';
@@ -51,16 +51,7 @@ const STREAM = { noisePool: 5, noiseTest: 6, init: 7, pretrain: 10, finetune: 11
 function splitRows(set: DigitSet, share: number, rand: SeededRandom): [DigitSet, DigitSet] {
   const order = rand.permutation(set.count);
   const k = Math.round(set.count * share);
-  const take = (rows: Int32Array): DigitSet => {
-    const images = new Float32Array(rows.length * PIXELS);
-    const labels = new Int32Array(rows.length);
-    rows.forEach((src, r) => {
-      images.set(set.images.subarray(src * PIXELS, (src + 1) * PIXELS), r * PIXELS);
-      labels[r] = set.labels[src]!;
-    });
-    return { images, labels, count: rows.length };
-  };
-  return [take(order.subarray(0, k)), take(order.subarray(k))];
+  return [pickRows(set, order.subarray(0, k)), pickRows(set, order.subarray(k))];
 }
 
 function concat(a: DigitSet, b: DigitSet): DigitSet {

@@ -1,6 +1,6 @@
 import { CpuBackend, type GpuContext, InputError, type WebGpuBackend } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failOnCall, trackBuffers } from '../../../tools/track-buffers.ts';
+import { expectBuffersFreed, trackBuffers } from '../../../tools/track-buffers.ts';
 import { biasReluCpu } from '../src/cpu/bias-relu.ts';
 import { colSumCpu } from '../src/cpu/col-sum.ts';
 import { reluBackwardCpu } from '../src/cpu/relu-backward.ts';
@@ -266,22 +266,11 @@ describe('training kernels vs CPU twins', () => {
       if (!gpu || !backend) return t.skip();
       const ops = gpu;
       const ctx = backend.ctx;
-      const tracked = trackBuffers(ctx.device);
       ctx.capBindingBytes(cols * 4 * 9);
       try {
-        await call(ops);
-        expect(tracked.live.size).toBe(0);
-        const failing = failOnCall(ctx, 'dispatch', 3);
-        try {
-          await expect(call(ops)).rejects.toThrow('injected dispatch failure');
-        } finally {
-          failing.restore();
-        }
-        expect(failing.calls()).toBe(3);
-        expect(tracked.live.size).toBe(0);
+        await expectBuffersFreed(ctx, () => call(ops));
       } finally {
         ctx.capBindingBytes(undefined);
-        tracked.stop();
       }
     });
   }

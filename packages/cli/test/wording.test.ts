@@ -94,9 +94,10 @@ describe('option wording: library and command line', () => {
       expect(named).toContain(known);
     }
     // Reader limits the command line does not expose keep their library wording, as do the options only
-    // a browser caller meets: the format of a Blob or bytes without a name, the in-memory limit where no
-    // scratch file exists, and a thread count where there are no worker threads.
-    const libraryOnly = new Set(['maxInflatedBytes', 'format', 'inMemoryLimit', 'threads']);
+    // a library caller meets: the tensor option (the command line names tensors as file:NAME), the format
+    // of a Blob or bytes without a name, the in-memory limit where no scratch file exists, and a thread
+    // count where there are no worker threads.
+    const libraryOnly = new Set(['maxInflatedBytes', 'format', 'inMemoryLimit', 'threads', 'tensor']);
     const missing = named.filter((n) => !libraryOnly.has(n) && cliWording({ name: n }) === undefined);
     expect(missing, 'options core names without a CLI flag in src/wording.ts').toEqual([]);
   });
@@ -107,7 +108,7 @@ function optionsNamedByCore(): string[] {
   const root = fileURLToPath(new URL('../../core/src', import.meta.url));
   const patterns = [
     /option: \{ name: '(\w+)'/g,
-    /\{ name: '(\w+)'(?:, value: [^}]*)? \},?\s*\)/g,
+    /\{\s*name: '(\w+)',?(?:\s*value: [^}]*)?\s*\},?\s*\)/g,
     /methodNeeds\([^;]*?'(\w+)'\)/g,
     /checkOption\([^,]+, '(\w+)'/g,
     /option = '(\w+)'/g,

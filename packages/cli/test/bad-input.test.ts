@@ -12,6 +12,7 @@ import {
   writeMatrix,
   zipArchive,
 } from './files.ts';
+import { labelledArgs } from './golden.ts';
 import { ftcal } from './run-cli.ts';
 
 /**
@@ -46,6 +47,10 @@ describe('bad input (built binary)', () => {
       ...extra,
     ]);
   }
+
+  /** calibrate with the good files into `out`. */
+  const calibrate = (out: string, ...extra: string[]) =>
+    ftcal(['calibrate', ...labelledArgs(s.path), '--out', out, ...extra]);
 
   it('labels for a different number of rows than the logits', async () => {
     await writeLabels(s.path('short-labels.npy'), labels.subarray(0, 25));
@@ -287,19 +292,7 @@ describe('bad input (built binary)', () => {
 
   it('an output in a directory that does not exist, refused before any work', () => {
     const out = s.path('no-such-dir/cal.json');
-    const r = ftcal([
-      'calibrate',
-      '--logits',
-      s.path('logits.npy'),
-      '--labels',
-      s.path('labels.npy'),
-      '--groups',
-      s.path('groups.json'),
-      '--out',
-      out,
-      '--device',
-      'cpu',
-    ]);
+    const r = calibrate(out);
     expectInputError(r, out, /the directory .*no-such-dir does not exist; create it or pass another --out/);
     // Refused before the device was even chosen.
     expect(r.stderr).not.toMatch(/using the CPU backend/);
@@ -309,26 +302,9 @@ describe('bad input (built binary)', () => {
     mkdirSync(s.path('sub'), { recursive: true });
     symlinkSync(s.path('logits.npy'), s.path('link.npy'));
     const before = readFileSync(s.path('logits.npy'));
-    const calibrate = (out: string, ...extra: string[]) =>
-      ftcal([
-        'calibrate',
-        '--logits',
-        s.path('logits.npy'),
-        '--labels',
-        s.path('labels.npy'),
-        '--groups',
-        s.path('groups.json'),
-        '--methods',
-        'oracle',
-        '--out',
-        out,
-        '--device',
-        'cpu',
-        ...extra,
-      ]);
     for (const out of [s.path('sub/../logits.npy'), s.path('link.npy')]) {
       expectInputError(
-        calibrate(out),
+        calibrate(out, '--methods', 'oracle'),
         out,
         /is this run's input --logits .*logits\.npy and would be overwritten; pass another --out/,
       );
@@ -337,18 +313,11 @@ describe('bad input (built binary)', () => {
     expectInputError(calibrate('/dev/null'), '/dev/null', /is not a regular file/);
     const curve = ftcal([
       'curve',
-      '--logits',
-      s.path('logits.npy'),
-      '--labels',
-      s.path('labels.npy'),
-      '--groups',
-      s.path('groups.json'),
+      ...labelledArgs(s.path),
       '--out',
       s.path('curve.csv'),
       '--plot',
       s.path('sub/../curve.csv'),
-      '--device',
-      'cpu',
     ]);
     expectInputError(curve, 'curve.csv', /--out writes it already; give --plot another file/);
     expect(readFileSync(s.path('logits.npy')).equals(before)).toBe(true);

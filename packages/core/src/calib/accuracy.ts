@@ -57,15 +57,18 @@ export interface RowOutcomes {
   correctWithinGroup: Uint8Array;
 }
 
+/** `what` (a metric, a method) was asked of rows without labels. */
+export function missingLabels(what: string, file: string | undefined): InputError {
+  return new InputError({
+    code: 'labels',
+    ...(file !== undefined && { file }),
+    problem: `no labels for ${what}`,
+    fix: 'pass the labels of these rows',
+  });
+}
+
 export function requireLabels(data: LabelledStats, what: string): Int32Array {
-  if (!data.labels) {
-    throw new InputError({
-      code: 'labels',
-      ...(data.source !== undefined && { file: data.source }),
-      problem: `${what} needs labels`,
-      fix: 'pass the labels of the evaluated rows',
-    });
-  }
+  if (!data.labels) throw missingLabels(what, data.source);
   if (data.labels.length !== data.stats.rows) {
     throw new RangeError(`${what}: ${data.labels.length} labels for ${data.stats.rows} rows of statistics`);
   }

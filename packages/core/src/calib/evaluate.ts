@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import type { RowSource } from '../io/row-source.ts';
-import { type AccuracyTable, accuracyAt, thresholds } from './accuracy.ts';
+import { type AccuracyTable, accuracyAt, missingLabels, thresholds } from './accuracy.ts';
 import { Calibrator, type CalibratorJson, fingerprint } from './calibrator.ts';
 import { type GammaCurve, gammaCurve } from './curve.ts';
 import { type Diagnostics, diagnostics, type HeadWeights } from './diagnostics.ts';
@@ -205,14 +205,7 @@ export async function evaluate(backend: Backend, input: EvaluateInput): Promise<
 export function thresholdsByLabelGroup(data: DataStats): { seen: Float64Array; unseen: Float64Array } {
   const t = thresholds(data.stats);
   const labels = data.labels;
-  if (!labels) {
-    throw new InputError({
-      code: 'labels',
-      file: data.source,
-      problem: 'thresholds by label group need labels',
-      fix: 'pass the labels of these rows',
-    });
-  }
+  if (!labels) throw missingLabels('splitting thresholds by label group', data.source);
   const codes = data.groups.codes;
   return {
     seen: t.filter((_, r) => codes[labels[r]!] === SEEN),

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
-import { thresholdOf } from './accuracy.ts';
+import { missingLabels, thresholdOf } from './accuracy.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
 import { checkGamma, checkOption, checkTemperature } from './option-checks.ts';
 import type { LogitPasses } from './passes.ts';
@@ -189,14 +189,7 @@ async function rowResults(
   const invT = 1 / temperature;
   let at = 0;
   await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) {
-      throw new InputError({
-        code: 'labels',
-        file: passes.name,
-        problem: 'confidence metrics need labels',
-        fix: 'pass the labels of these rows',
-      });
-    }
+    if (!labels) throw missingLabels('the confidence metrics', passes.name);
     const p = await backend.softmax(z, rows, cols, { gamma, temperature, groups: codes });
     for (let r = 0; r < rows; r++, at++) {
       const base = r * cols;

@@ -1,5 +1,6 @@
 import type { Backend, NllGradResult } from '../../backend/backend.ts';
 import { InputError } from '../../errors.ts';
+import { missingLabels } from '../accuracy.ts';
 import type { ClassGroups } from '../groups.ts';
 import type { LogitPasses } from '../passes.ts';
 
@@ -67,14 +68,7 @@ async function nllGradAll(
     hess: new Float64Array(3 * k),
   };
   await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) {
-      throw new InputError({
-        code: 'labels',
-        file: passes.name,
-        problem: 'the nll and temperature methods need labels',
-        fix: 'pass the labels of these rows',
-      });
-    }
+    if (!labels) throw missingLabels('nll and temperature', passes.name);
     const r = await backend.nllGrad(z, rows, passes.cols, { groups: groups.codes, labels, candidates });
     total.rows += r.rows;
     for (let i = 0; i < k; i++) total.nll[i]! += r.nll[i]!;

@@ -4,6 +4,7 @@ import type { RowStats } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { rowStatsCpu } from '../src/cpu/row-stats.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
+import { InputError } from '../src/errors.ts';
 import { readRowStats, recordRowStats, recordSoftmax, rowStatsBytes } from '../src/webgpu/resident-rows.ts';
 import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
 
@@ -145,15 +146,15 @@ describe('resident softmax and row statistics vs the CPU twins', () => {
     }
   }
 
-  it('rejects a logits buffer smaller than rows×cols', async (t) => {
+  it('rejects a logits buffer smaller than rows×cols with an InputError', async (t) => {
     if (!gpu) return t.skip();
     const ctx = gpu.ctx;
     const small = ctx.storage(64);
     const groups = ctx.storage(16);
     const encoder = ctx.device.createCommandEncoder();
-    expect(() => recordSoftmax(ctx, encoder, { logits: small, groups, rows: 5, cols: 4 })).toThrow(
-      /logits buffer holds 64 bytes/,
-    );
+    const record = () => recordSoftmax(ctx, encoder, { logits: small, groups, rows: 5, cols: 4 });
+    expect(record).toThrow(InputError);
+    expect(record).toThrow(/^softmax: logits buffer holds 64 bytes, 5×4 need 80$/);
     small.destroy();
     groups.destroy();
   });

@@ -7,6 +7,7 @@ import {
 } from '@ftcal/kernels';
 import type { MatmulOptions } from '../backend/backend.ts';
 import { sharesB } from '../backend/validate.ts';
+import { InputError } from '../errors.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { GpuBuffers, rowTooWide } from './row-runner.ts';
 
@@ -90,8 +91,12 @@ function completeProblem(problem: MatmulProblem): Required<MatmulProblem> {
   };
   for (const name of ['m', 'n', 'k', 'batch'] as const) {
     const v = p[name];
-    if (!Number.isInteger(v) || v < 1)
-      throw new RangeError(`matmul: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) {
+      throw new InputError({
+        code: 'shape',
+        problem: `matmul: ${name} must be a positive integer, got ${v}`,
+      });
+    }
   }
   return p;
 }

@@ -2,6 +2,7 @@ import { ROW_STATS_FIELDS, rowStatsKernel, softmaxKernel } from '@ftcal/kernels'
 import type { RowStats } from '../backend/backend.ts';
 import { checkTemperature } from '../backend/validate.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
+import { InputError } from '../errors.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import { GpuBuffers, planRowChunks, type RowChunk } from './row-runner.ts';
 
@@ -23,23 +24,26 @@ export interface RecordedRows {
   release(): void;
 }
 
+/** The resident API checks its own arguments: device buffers too small for the shape are the caller's. */
+function shapeError(problem: string): InputError {
+  return new InputError({ code: 'shape', problem });
+}
+
 function checkResident(what: string, ctx: GpuContext, input: ResidentRows, outBytes: number): void {
   const { rows, cols } = input;
   if (!Number.isInteger(rows) || rows < 0 || !Number.isInteger(cols) || cols < 1) {
-    throw new RangeError(
-      `${what}: rows must be a non-negative and cols a positive integer (${rows}×${cols})`,
-    );
+    throw shapeError(`${what}: rows must be a non-negative and cols a positive integer (${rows}×${cols})`);
   }
   if (input.logits.size < rows * cols * 4) {
-    throw new RangeError(
+    throw shapeError(
       `${what}: logits buffer holds ${input.logits.size} bytes, ${rows}×${cols} need ${rows * cols * 4}`,
     );
   }
   if (input.groups.size < cols * 4) {
-    throw new RangeError(`${what}: groups buffer holds ${input.groups.size} bytes for ${cols} classes`);
+    throw shapeError(`${what}: groups buffer holds ${input.groups.size} bytes for ${cols} classes`);
   }
   if (outBytes > ctx.limits.maxBufferSize) {
-    throw new RangeError(
+    throw shapeError(
       `${what}: the output needs ${outBytes} bytes, over one buffer (${ctx.limits.maxBufferSize})`,
     );
   }
@@ -104,9 +108,7 @@ export function recordSoftmax(
   const t = options.temperature ?? 1;
   checkTemperature('softmax', t);
   if (options.out && options.out.size < bytes) {
-    throw new RangeError(
-      `softmax: out buffer holds ${options.out.size} bytes, ${rows}×${cols} need ${bytes}`,
-    );
+    throw shapeError(`softmax: out buffer holds ${options.out.size} bytes, ${rows}×${cols} need ${bytes}`);
   }
   const rowBytes = cols * 4;
   const chunks = planRowChunks(
@@ -188,12 +190,10 @@ export function recordRowStats(
   const t = options.temperature ?? 1;
   checkTemperature('rowStats', t);
   if (options.labels && options.labels.size < rows * 4) {
-    throw new RangeError(`rowStats: labels buffer holds ${options.labels.size} bytes for ${rows} rows`);
+    throw shapeError(`rowStats: labels buffer holds ${options.labels.size} bytes for ${rows} rows`);
   }
   if (options.out && options.out.size < outBytes) {
-    throw new RangeError(
-      `rowStats: out buffer holds ${options.out.size} bytes, ${rows} rows need ${outBytes}`,
-    );
+    throw shapeError(`rowStats: out buffer holds ${options.out.size} bytes, ${rows} rows need ${outBytes}`);
   }
   const lanes = rowStatsLanes(cols);
   const rowsPerGroup = WG / lanes;

@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 // One name set for Node and the browser: package.json's "node" and "browser" conditions pick a build of
 // this entry bundled with platform/node.ts or platform/browser.ts (DESIGN.md §2).
 export type {
@@ -109,6 +108,7 @@ export {
   describeAdapter,
   type FoundAdapter,
   findAdapter,
+  KERNEL_LIMITS,
   LIMITS_OF_INTEREST,
   OPTIONAL_FEATURES,
 } from './device/adapter.ts';

@@ -1,21 +1,27 @@
+import * as kernels from '@ftcal/kernels';
 import { describe, expect, it } from 'vitest';
 import { rowStatsCpu } from '../src/cpu/row-stats.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
-import { findAdapter } from '../src/device/adapter.ts';
+import { findAdapter, KERNEL_LIMITS } from '../src/device/adapter.ts';
 import { planDevice, planSummary, selectBackend } from '../src/device/select.ts';
 import { InputError, libraryWording } from '../src/errors.ts';
 import { GpuContext } from '../src/gpu/context.ts';
 import { openTestGpu } from './gpu-harness.ts';
 
-/** A device the test makes itself, as a caller sharing its GPU with tfjs or onnxruntime-web would. */
-async function callerDevice(): Promise<{ device: GPUDevice; info: GPUAdapterInfo } | null> {
+/**
+ * A device the test makes itself, as a caller sharing its GPU with tfjs or onnxruntime-web would: with
+ * the limits ftcal's kernels need, or (`limits: {}`) with the adapter's defaults.
+ */
+async function callerDevice(
+  requiredLimits: Record<string, number> = KERNEL_LIMITS,
+): Promise<{ device: GPUDevice; info: GPUAdapterInfo } | null> {
   const probe = await openTestGpu();
   if (!probe) return null;
   const backend = probe.adapter.backend === 'opengles' ? 'opengles' : 'default';
   probe.dispose();
   const found = await findAdapter(backend, backend === 'opengles' ? 'compatibility' : 'core');
   if (typeof found === 'string') throw new Error(found);
-  return { device: await found.adapter.requestDevice(), info: found.adapter.info };
+  return { device: await found.adapter.requestDevice({ requiredLimits }), info: found.adapter.info };
 }
 
 /** True when the device still runs work: a write and a read back through a buffer of the caller's. */
@@ -66,6 +72,31 @@ describe('a GPUDevice the caller owns', () => {
     gpu.destroy();
     expect(await stillWorks(device)).toBe(true);
     device.destroy();
+  });
+
+  it('with lower limits than the kernels need, is refused before any work, saying what to request', async (ctx) => {
+    const made = await callerDevice({
+      maxComputeWorkgroupSizeX: 128,
+      maxComputeInvocationsPerWorkgroup: 128,
+    });
+    if (!made) return ctx.skip();
+    const e = await selectBackend(made.device).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toMatch(
+      /^the GPUDevice has lower limits than ftcal's kernels need \(maxComputeInvocationsPerWorkgroup 128 < 256, maxComputeWorkgroupSizeX 128 < 256.*\); request at least \{ maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxStorageBuffersPerShaderStage: 6, maxComputeWorkgroupStorageSize: 16384 \} in requiredLimits/,
+    );
+    expect(await stillWorks(made.device)).toBe(true);
+    made.device.destroy();
+  });
+
+  it('KERNEL_LIMITS covers every kernel: its storage buffers and its default workgroup size', () => {
+    const all = Object.values(kernels).filter(
+      (k): k is kernels.KernelDescriptor => typeof k === 'object' && k !== null && 'bindings' in k,
+    );
+    const storage = Math.max(...all.map((k) => k.bindings.filter((b) => b.kind !== 'uniform').length));
+    expect(KERNEL_LIMITS.maxStorageBuffersPerShaderStage).toBe(storage);
+    for (const k of all)
+      expect(k.overrides.WG ?? 0).toBeLessThanOrEqual(KERNEL_LIMITS.maxComputeWorkgroupSizeX);
   });
 
   it('when the caller destroys it mid-run, work continues on the CPU backend', async (ctx) => {

@@ -31,6 +31,26 @@ export const LIMITS_OF_INTEREST = [
 
 export const OPTIONAL_FEATURES = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
 
+/**
+ * What ftcal's kernels need from a device: workgroups of up to 256 invocations along x (the largest WG
+ * any kernel or driver uses; WebGPU's core defaults), the most storage buffers one kernel binds (the
+ * radix sort's 6), and nll-grad's 14 KiB of workgroup memory. A compatibility-level device made with
+ * default limits has less (128, 4), so a caller's device is checked against these before any work.
+ */
+export const KERNEL_LIMITS = {
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxStorageBuffersPerShaderStage: 6,
+  maxComputeWorkgroupStorageSize: 16384,
+} as const;
+
+/** `name value < need` for each kernel limit that `limits` falls short of. */
+export function kernelLimitShortfalls(limits: GPUSupportedLimits): string[] {
+  return Object.entries(KERNEL_LIMITS)
+    .filter(([name, need]) => Number(limits[name as keyof typeof KERNEL_LIMITS]) < need)
+    .map(([name, need]) => `${name} ${limits[name as keyof typeof KERNEL_LIMITS]} < ${need}`);
+}
+
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
 
 export interface FoundAdapter {
@@ -105,5 +125,10 @@ export async function findAdapter(
     return `${backend} adapter request failed: ${firstLine(e)}`;
   }
   if (!adapter) return platform.noAdapter(backend, featureLevel);
-  return { adapter, report: describeAdapter(adapter.info, adapter.features, adapter.limits, backend) };
+  const report = describeAdapter(adapter.info, adapter.features, adapter.limits, backend);
+  const short = kernelLimitShortfalls(adapter.limits);
+  if (short.length > 0) {
+    return `${report.description || report.device || 'the adapter'} allows less than ftcal's kernels need (${short.join(', ')})`;
+  }
+  return { adapter, report };
 }

@@ -1,6 +1,12 @@
 import type { KernelDescriptor } from '@ftcal/kernels';
-import { type AdapterReport, describeAdapter, type FoundAdapter } from '../device/adapter.ts';
-import { GpuError } from '../errors.ts';
+import {
+  type AdapterReport,
+  describeAdapter,
+  type FoundAdapter,
+  KERNEL_LIMITS,
+  kernelLimitShortfalls,
+} from '../device/adapter.ts';
+import { GpuError, InputError } from '../errors.ts';
 
 /**
  * Large limits are capped: on an H200, requesting maxBufferSize 2^40 made a 262 MB createBuffer throw
@@ -86,6 +92,15 @@ export class GpuContext {
    * adapter's info names it in messages: `info`, else `device.adapterInfo` where the runtime has it.
    */
   static fromDevice(device: GPUDevice, info?: GPUAdapterInfo): GpuContext {
+    const short = kernelLimitShortfalls(device.limits);
+    if (short.length > 0) {
+      const wanted = Object.entries(KERNEL_LIMITS).map(([name, need]) => `${name}: ${need}`);
+      throw new InputError({
+        code: 'device',
+        problem: `the GPUDevice has lower limits than ftcal's kernels need (${short.join(', ')})`,
+        fix: `request at least { ${wanted.join(', ')} } in requiredLimits when creating it (adapter.limits says what the adapter allows)`,
+      });
+    }
     const about: Partial<GPUAdapterInfo> = info ?? (device as Partial<GPUDevice>).adapterInfo ?? {};
     return new GpuContext(device, describeAdapter(about, device.features, device.limits), false);
   }

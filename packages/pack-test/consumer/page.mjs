@@ -1,0 +1,60 @@
+// The browser consumer, bundled from the npm install with esbuild --platform=browser and run in headless
+// Chromium. The toy files come as Files (as from <input type="file"> or fetch); `runFtcal(mode)` runs the
+// same workload as the Node consumer: cpu and gpu by name (gpu is navigator.gpu, SwiftShader there),
+// device on a GPUDevice the page made itself and keeps.
+import * as core from '@ftcal/core';
+import { TOY_FILES, workload } from './workload.mjs';
+
+async function toyFiles() {
+  const entries = await Promise.all(
+    Object.entries(TOY_FILES).map(async ([k, name]) => {
+      const response = await fetch(`toy/${name}`);
+      if (!response.ok) throw new Error(`toy/${name}: HTTP ${response.status}`);
+      return [k, new File([await response.blob()], name)];
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+window.runFtcal = async (mode) => {
+  const lines = [];
+  const log = (line) => lines.push(line);
+  let device;
+  let backend;
+  if (mode === 'device') {
+    const adapter = await navigator.gpu.requestAdapter();
+    device = await adapter.requestDevice({ requiredLimits: core.KERNEL_LIMITS });
+    backend = await core.selectBackend(device, log);
+  } else {
+    backend = await core.selectBackend(mode, log);
+  }
+  let result;
+  try {
+    result = await workload(core, backend, await toyFiles());
+  } finally {
+    backend.dispose();
+  }
+  if (device) {
+    let lost = false;
+    device.lost.then(() => {
+      lost = true;
+    });
+    const buffer = device.createBuffer({ size: 4, usage: GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, new Uint8Array(4));
+    await device.queue.onSubmittedWorkDone();
+    buffer.destroy();
+    result.deviceAliveAfterDispose = !lost;
+    device.destroy();
+  }
+  return { ...result, lines };
+};
+
+/** What `auto` picks here, and what a path gets in a browser. */
+window.probeFtcal = async () => {
+  const auto = await core.planDevice('auto');
+  const path = await core.openArray('logits.npy').then(
+    () => null,
+    (e) => ({ name: e.name, code: e.code, message: e.message }),
+  );
+  return { auto: { chosen: auto.chosen, summary: auto.summary }, path, threads: core.cpuThreads() };
+};

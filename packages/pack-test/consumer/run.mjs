@@ -1,0 +1,48 @@
+// The Node consumer: `node run.mjs <toy-dir> <cpu|gpu|device>` in a directory where @ftcal/core was
+// installed with npm. cpu and gpu go through selectBackend by name; device makes its own GPUDevice with
+// the `webgpu` package (Dawn's OpenGL ES backend: llvmpipe without a GPU) and hands it to selectBackend,
+// as a program sharing its GPU with another library would, then checks ftcal left the device alive.
+// Prints one JSON document.
+import { join } from 'node:path';
+import * as core from '@ftcal/core';
+import { TOY_FILES, workload } from './workload.mjs';
+
+const [toy, mode] = process.argv.slice(2);
+const files = Object.fromEntries(Object.entries(TOY_FILES).map(([k, name]) => [k, join(toy, name)]));
+const log = (line) => process.stderr.write(`${line}\n`);
+
+let gpu; // Dawn's instance must outlive its devices, or Dawn aborts the process: keep it referenced.
+let device;
+let backend;
+if (mode === 'device') {
+  // Deliberately not installing webgpu's globals (GPUBufferUsage, …): ftcal must work without them.
+  const { create } = await import('webgpu');
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  gpu = create(['backend=opengles']);
+  const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+  if (!adapter) throw new Error('no OpenGL ES adapter');
+  // ftcal's kernels need more than a compatibility device's defaults: KERNEL_LIMITS says what to ask for.
+  device = await adapter.requestDevice({ requiredLimits: core.KERNEL_LIMITS });
+  backend = await core.selectBackend(device, log);
+} else {
+  backend = await core.selectBackend(mode, log);
+}
+let result;
+try {
+  result = await workload(core, backend, files);
+} finally {
+  backend.dispose();
+}
+if (device) {
+  let lost = false;
+  device.lost.then(() => {
+    lost = true;
+  });
+  const buffer = device.createBuffer({ size: 4, usage: 0x8 /* COPY_DST */ });
+  device.queue.writeBuffer(buffer, 0, new Uint8Array(4));
+  await device.queue.onSubmittedWorkDone();
+  buffer.destroy();
+  result.deviceAliveAfterDispose = !lost;
+  device.destroy();
+}
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,64 @@
+// What a library user does with @ftcal/core, written once for both platforms: run.mjs calls it in Node
+// with paths, page.mjs in Chromium with Files. It evaluates examples/toy, calibrates it (alg from the
+// fitting set, oracle, hmean, constrained), round-trips the calibrator through JSON and applies it, and
+// returns what the test compares across backends and platforms.
+
+/**
+ * @param {typeof import('@ftcal/core')} core
+ * @param {import('@ftcal/core').Backend} backend
+ * @param {Record<'logits' | 'labels' | 'groups' | 'fitLogits' | 'fitLabels', import('@ftcal/core').ByteInput>} files
+ */
+export async function workload(core, backend, files) {
+  const { Calibrator, calibrate, evaluate, makeGroups, openArray, readGroupsFile, readLabels } = core;
+  const logits = await openArray(files.logits); // read by row ranges, never slurped
+  const fitLogits = await openArray(files.fitLogits);
+  try {
+    const labels = await readLabels(files.labels);
+    const lists = await readGroupsFile(files.groups, { numClasses: logits.cols });
+    const groups = makeGroups(logits.cols, lists.seen, lists.absent ?? undefined);
+    const evaluation = await evaluate(backend, { logits, labels, groups });
+    const result = await calibrate(backend, {
+      logits,
+      labels,
+      groups,
+      train: { logits: fitLogits, labels: await readLabels(files.fitLabels) },
+      methods: ['alg', 'oracle', 'hmean', 'constrained'],
+      select: 'oracle',
+    });
+    const calibrator = Calibrator.fromJSON(JSON.stringify(result.calibrator));
+    const rows = Math.min(4, logits.rows);
+    const applied = calibrator.logits(await logits.readRows(0, rows), rows, logits.cols);
+    return {
+      backend: backend.name,
+      evaluate: { rows: evaluation.data.rows, table: evaluation.table },
+      calibrate: {
+        method: result.method,
+        gamma: result.gamma,
+        temperature: result.temperature,
+        before: result.before,
+        after: result.after,
+        methods: result.methods.map(({ method, gamma, temperature, table }) => ({
+          method,
+          gamma,
+          temperature,
+          table,
+        })),
+      },
+      // The data's hashes, not its names: a path here, a File's name in the browser.
+      fingerprints: calibrator.fingerprints.map(({ source: _, ...hash }) => hash),
+      applied: Array.from(applied),
+    };
+  } finally {
+    await logits.close();
+    await fitLogits.close();
+  }
+}
+
+/** The toy files the workload reads, by the names examples/toy gives them. */
+export const TOY_FILES = {
+  logits: 'logits.npy',
+  labels: 'labels.npy',
+  groups: 'groups.json',
+  fitLogits: 'fit-logits.npy',
+  fitLabels: 'fit-labels.npy',
+};

@@ -3,7 +3,7 @@
 // same workload as the Node consumer: cpu and gpu by name (gpu is navigator.gpu, SwiftShader there),
 // device on a GPUDevice the page made itself and keeps.
 import * as core from '@ftcal/core';
-import { TOY_FILES, workload } from './workload.mjs';
+import { runConsumer, TOY_FILES } from './workload.mjs';
 
 async function toyFiles() {
   const entries = await Promise.all(
@@ -18,34 +18,9 @@ async function toyFiles() {
 
 window.runFtcal = async (mode) => {
   const lines = [];
-  const log = (line) => lines.push(line);
-  let device;
-  let backend;
-  if (mode === 'device') {
-    const adapter = await navigator.gpu.requestAdapter();
-    device = await adapter.requestDevice({ requiredLimits: core.KERNEL_LIMITS });
-    backend = await core.selectBackend(device, log);
-  } else {
-    backend = await core.selectBackend(mode, log);
-  }
-  let result;
-  try {
-    result = await workload(core, backend, await toyFiles());
-  } finally {
-    backend.dispose();
-  }
-  if (device) {
-    let lost = false;
-    device.lost.then(() => {
-      lost = true;
-    });
-    const buffer = device.createBuffer({ size: 4, usage: GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(buffer, 0, new Uint8Array(4));
-    await device.queue.onSubmittedWorkDone();
-    buffer.destroy();
-    result.deviceAliveAfterDispose = !lost;
-    device.destroy();
-  }
+  const makeDevice = async (requiredLimits) =>
+    (await navigator.gpu.requestAdapter()).requestDevice({ requiredLimits });
+  const result = await runConsumer(core, mode, await toyFiles(), makeDevice, (line) => lines.push(line));
   return { ...result, lines };
 };
 

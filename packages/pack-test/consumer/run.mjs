@@ -5,16 +5,14 @@
 // Prints one JSON document.
 import { join } from 'node:path';
 import * as core from '@ftcal/core';
-import { TOY_FILES, workload } from './workload.mjs';
+import { runConsumer, TOY_FILES } from './workload.mjs';
 
 const [toy, mode] = process.argv.slice(2);
 const files = Object.fromEntries(Object.entries(TOY_FILES).map(([k, name]) => [k, join(toy, name)]));
 const log = (line) => process.stderr.write(`${line}\n`);
 
 let gpu; // Dawn's instance must outlive its devices, or Dawn aborts the process: keep it referenced.
-let device;
-let backend;
-if (mode === 'device') {
+async function makeDevice(requiredLimits) {
   // Deliberately not installing webgpu's globals (GPUBufferUsage, …): ftcal must work without them.
   const { create } = await import('webgpu');
   process.env.EGL_PLATFORM ??= 'surfaceless';
@@ -22,27 +20,8 @@ if (mode === 'device') {
   const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
   if (!adapter) throw new Error('no OpenGL ES adapter');
   // ftcal's kernels need more than a compatibility device's defaults: KERNEL_LIMITS says what to ask for.
-  device = await adapter.requestDevice({ requiredLimits: core.KERNEL_LIMITS });
-  backend = await core.selectBackend(device, log);
-} else {
-  backend = await core.selectBackend(mode, log);
+  return adapter.requestDevice({ requiredLimits });
 }
-let result;
-try {
-  result = await workload(core, backend, files);
-} finally {
-  backend.dispose();
-}
-if (device) {
-  let lost = false;
-  device.lost.then(() => {
-    lost = true;
-  });
-  const buffer = device.createBuffer({ size: 4, usage: 0x8 /* COPY_DST */ });
-  device.queue.writeBuffer(buffer, 0, new Uint8Array(4));
-  await device.queue.onSubmittedWorkDone();
-  buffer.destroy();
-  result.deviceAliveAfterDispose = !lost;
-  device.destroy();
-}
+
+const result = await runConsumer(core, mode, files, makeDevice, log);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -54,6 +54,34 @@ export async function workload(core, backend, files) {
   }
 }
 
+/**
+ * One consumer run: `mode` 'cpu' or 'gpu' goes to selectBackend by name; 'device' runs on the GPUDevice
+ * `makeDevice(requiredLimits)` makes, which the caller owns: after dispose() it must still run work.
+ */
+export async function runConsumer(core, mode, files, makeDevice, log) {
+  const device = mode === 'device' ? await makeDevice(core.KERNEL_LIMITS) : undefined;
+  const backend = await core.selectBackend(device ?? mode, log);
+  let result;
+  try {
+    result = await workload(core, backend, files);
+  } finally {
+    backend.dispose();
+  }
+  if (device) {
+    let lost = false;
+    device.lost.then(() => {
+      lost = true;
+    });
+    const buffer = device.createBuffer({ size: 4, usage: 0x8 /* COPY_DST */ });
+    device.queue.writeBuffer(buffer, 0, new Uint8Array(4));
+    await device.queue.onSubmittedWorkDone();
+    buffer.destroy();
+    result.deviceAliveAfterDispose = !lost;
+    device.destroy();
+  }
+  return result;
+}
+
 /** The toy files the workload reads, by the names examples/toy gives them. */
 export const TOY_FILES = {
   logits: 'logits.npy',

@@ -24,12 +24,24 @@ window.runFtcal = async (mode) => {
   return { ...result, lines };
 };
 
-/** What `auto` picks here, and what a path gets in a browser. */
+/** What `auto` picks here, and what a path or a request for worker threads gets in a browser. */
 window.probeFtcal = async () => {
   const auto = await core.planDevice('auto');
   const path = await core.openArray('logits.npy').then(
     () => null,
     (e) => ({ name: e.name, code: e.code, message: e.message }),
   );
-  return { auto: { chosen: auto.chosen, summary: auto.summary }, path, threads: core.cpuThreads() };
+  const twoThreads = (() => {
+    try {
+      return new core.CpuBackend({ threads: 2 }).name;
+    } catch (e) {
+      return { name: e.name, message: e.message };
+    }
+  })();
+  return {
+    auto: { chosen: auto.chosen, summary: auto.summary },
+    path,
+    threads: core.cpuThreads(),
+    twoThreads,
+  };
 };

@@ -321,7 +321,7 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
       },
     );
 
-    it('keeps auto off a software adapter, and says a path needs Node', async (ctx) => {
+    it('keeps auto off a software adapter, and says a path and worker threads need Node', async (ctx) => {
       if (!context) return ctx.skip();
       const probe = await page.evaluate(() =>
         (globalThis as unknown as { probeFtcal(): Promise<Record<string, unknown>> }).probeFtcal(),
@@ -336,6 +336,12 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
         message: expect.stringMatching(/^logits\.npy: a path cannot be read in a browser/),
       });
       expect(probe.threads).toBe(1);
+      expect(probe.twoThreads).toEqual({
+        name: 'InputError',
+        message: expect.stringMatching(
+          /^2 CPU threads were asked for, but this platform has no worker threads; .*threads: 1/,
+        ),
+      });
     });
 
     afterAll(async () => {

@@ -18,6 +18,7 @@ export { WebGpuBackend } from './backend/webgpu.ts';
 export {
   type AccuracyTable,
   accuracyAt,
+  accuracyOfOutcomes,
   type LabelledStats,
   type RowOutcomes,
   rowOutcomes,
@@ -90,6 +91,7 @@ export {
   type ReliabilityBin,
 } from './calib/metrics.ts';
 export { type NcmInput, type NcmResult, ncm } from './calib/ncm.ts';
+export { type OperatingPoints, operatingPoints, type StatsPoint } from './calib/operating-point.ts';
 export { type LogitChunk, type LogitPasses, logitPasses } from './calib/passes.ts';
 export {
   accumulateStats,

@@ -174,5 +174,10 @@ function tableOfCounts(c: AccuracyCounts): AccuracyTable {
  * argSO). The temperature does not change an argmax, so the table holds for every T > 0.
  */
 export function accuracyAt(data: LabelledStats, gamma: number): AccuracyTable {
-  return tableOfCounts(countsAt(rowOutcomes(data), gamma));
+  return accuracyOfOutcomes(rowOutcomes(data), gamma);
+}
+
+/** `accuracyAt` from outcomes derived once: for callers that ask at many γ (a live slider, a sweep). */
+export function accuracyOfOutcomes(outcomes: RowOutcomes, gamma: number): AccuracyTable {
+  return tableOfCounts(countsAt(outcomes, gamma));
 }

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type Backend, type Calibration, calibrate, writeFileAtomic } from '@ftcal/core';
+import { type Backend, type Calibration, calibrate, methodNote, writeFileAtomic } from '@ftcal/core';
 import type { Command } from 'commander';
 import {
   addCalibrationOptions,
@@ -9,7 +9,6 @@ import {
 } from '../calibration-inputs.ts';
 import { withOpenFiles } from '../datasets.ts';
 import { deviceOption, jsonOption, nanPolicyOption, withBackend } from '../inputs.ts';
-import { methodNote } from '../method-notes.ts';
 import {
   addGroupOptions,
   allowOtherLabelsOption,

@@ -3,6 +3,7 @@ import {
   accumulateStats,
   type CurveMark,
   markOf,
+  methodNote,
   methodRowOf,
   type ReportInput,
   readClassNames,
@@ -13,7 +14,6 @@ import {
 import type { Command } from 'commander';
 import { addCalibrationOptions, type CalibrationArgs } from '../calibration-inputs.ts';
 import { deviceOption, jsonOption, nanPolicyOption } from '../inputs.ts';
-import { methodNote } from '../method-notes.ts';
 import {
   addGroupOptions,
   allowOtherLabelsOption,

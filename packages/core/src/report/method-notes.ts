@@ -1,14 +1,15 @@
-import type {
-  AlgDetails,
-  ConstrainedDetails,
-  MethodRow,
-  NewtonDetails,
-  PcvDetails,
-  PickDetails,
-} from '@ftcal/core';
+import type { AlgDetails } from '../calib/methods/alg.ts';
+import type { ConstrainedDetails, PickDetails } from '../calib/methods/curve-picks.ts';
+import type { NewtonDetails } from '../calib/methods/newton.ts';
+import type { PcvDetails } from '../calib/methods/pcv.ts';
+import type { MethodName } from '../calib/methods/result.ts';
 
-/** One short line on how each method reached its (γ, T): what it used and whether it converged. */
-export function methodNote(row: MethodRow): string {
+/**
+ * One short line on how each method reached its (γ, T): what it used and whether it converged. For the
+ * methods tables of every front end (the CLI's, the report's, the web page's); `details` is the method's
+ * own (MethodResult.details, MethodRow.details).
+ */
+export function methodNote(row: { method: MethodName; details: unknown }): string {
   switch (row.method) {
     case 'alg': {
       const d = row.details as AlgDetails;

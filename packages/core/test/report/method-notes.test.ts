@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu.ts';
+import { accuracyAt } from '../../src/calib/accuracy.ts';
+import { gammaCurve } from '../../src/calib/curve.ts';
+import { makeGroups } from '../../src/calib/groups.ts';
+import { algMethod } from '../../src/calib/methods/alg.ts';
+import { constrainedMethod, oracleMethod } from '../../src/calib/methods/curve-picks.ts';
+import { nllMethod } from '../../src/calib/methods/nll.ts';
+import { logitPasses } from '../../src/calib/passes.ts';
+import { accumulateStats } from '../../src/calib/stats.ts';
+import { methodNote } from '../../src/report/method-notes.ts';
+import { loadFixture, sourceOf } from '../calib/fixtures.ts';
+
+describe('methodNote', () => {
+  it('says what each method used and how it stopped, from its own details', async () => {
+    const cpu = new CpuBackend();
+    const fx = loadFixture('basic');
+    const groups = makeGroups(fx.numClasses, fx.seen, fx.absent);
+    const data = await accumulateStats(cpu, sourceOf(fx.logits), { groups, labels: fx.labels });
+    const train = await accumulateStats(cpu, sourceOf(fx.train.logits), { groups, labels: fx.train.labels });
+    const curve = await gammaCurve(cpu, data);
+    const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
+    expect(methodNote(algMethod(train))).toBe('150 seen-labelled fitting rows, no absent-class data');
+    expect(methodNote(oracleMethod(curve))).toMatch(
+      new RegExp(`^curve point \\d+ of ${curve.points.length}; uses absent-class labels$`),
+    );
+    const seen0 = accuracyAt(data, 0)['S/Y'];
+    expect(methodNote(constrainedMethod(curve, seen0, 2))).toBe(
+      `seen ≥ ${(seen0 - 2).toFixed(2)} (δ = 2); uses absent-class labels`,
+    );
+    expect(methodNote(await nllMethod(cpu, passes, groups))).toMatch(
+      /^\d+ Newton steps, \|grad\| \d\.\de-\d+, converged; uses absent-class labels$/,
+    );
+  });
+});

@@ -1,6 +1,6 @@
 // Builds a library package (kernels, core) the way npm users get it: ESM bundles by esbuild, with .wgsl
-// inlined as text and the package's own dependencies left as imports, and .d.ts files by tsc
-// (tsconfig.build.json) whose relative imports are rewritten from .ts to .js, as a consumer's TypeScript
+// inlined as text, .wat assembled and inlined (tools/wat.mjs), and the package's own dependencies left as
+// imports, and .d.ts files by tsc (tsconfig.build.json) whose relative imports are rewritten from .ts to .js, as a consumer's TypeScript
 // resolves them (it maps ./x.js to ./x.d.ts). Run from the package directory:
 //   node ../../tools/build-lib.mjs [--bundles-only] <platform> <entry.ts> <out.js> [<platform> <entry.ts> <out.js> …]
 // where platform is node, browser or neutral, or worker: a Node worker program with everything it imports
@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { watEsbuild } from './wat.mjs';
 
 const bundlesOnly = process.argv[2] === '--bundles-only';
 const args = process.argv.slice(bundlesOnly ? 3 : 2);
@@ -53,6 +54,7 @@ for (let i = 0; i < args.length; i += 3) {
     sourcemap: 'linked',
     external: platform === 'worker' ? [] : external,
     loader: { '.wgsl': 'text' },
+    plugins: [watEsbuild()],
     logLevel: 'warning',
   }).catch(() => process.exit(1));
 }

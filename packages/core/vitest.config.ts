@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { watVite } from '../../tools/wat.mjs';
 
 export default defineConfig({
+  plugins: [watVite()],
   test: {
     name: 'core',
     include: ['test/**/*.test.ts'],

@@ -148,13 +148,15 @@ describe.each([
     [5, 3, 7, 1, false],
     [33, 17, 64, 3, false],
     [20, 9, 31, 4, true],
+    // Two summation blocks of K, ranges that end inside a tile of 4 rows, N past a panel of 8.
+    [37, 13, 300, 2, false],
   ];
   for (const [m, n, k, batch, sharedB] of matmuls) {
     it(`matmul ${m}×${n}×${k}, batch ${batch}${sharedB ? ', shared B' : ''}, every transpose, ±bias`, async () => {
       const next = rng(m * n * k);
       const a = Float32Array.from({ length: batch * m * k }, () => (next() < 0.2 ? 0 : randomNormal(next)));
       const b = Float32Array.from({ length: (sharedB ? 1 : batch) * k * n }, () => randomNormal(next));
-      // A zero in A meeting an infinity in B: the twin skips the product (no NaN), and so must the pool.
+      // A zero in A meeting an infinity in B is NaN on every path (no product is skipped).
       b[0] = Number.POSITIVE_INFINITY;
       const bias = Float32Array.from({ length: n }, () => randomNormal(next));
       for (const transA of [false, true]) {
@@ -215,6 +217,51 @@ describe('ParallelCpu: when it uses the workers', () => {
       }
     } finally {
       par.close();
+    }
+  });
+
+  it('matmul: the same bits on 1, 2 and 3 threads, on the workers when large enough', async () => {
+    const next = rng(21);
+    const [m, n, k] = [203, 77, 520];
+    const a = Float32Array.from({ length: m * k }, () => randomNormal(next));
+    const b = Float32Array.from({ length: n * k }, () => randomNormal(next));
+    const options = { transB: true, bias: Float32Array.from({ length: n }, () => randomNormal(next)) };
+    const want = matmulCpu(a, b, m, n, k, options);
+    for (const threads of [1, 2, 3]) {
+      const par = new ParallelCpu({ threads, minWork: 0, warn: (line) => expect.fail(line) });
+      try {
+        expectSameBits(await par.matmul(a, b, m, n, k, options), want, `C on ${threads} threads`);
+        expect(par.tasksDone).toBe(threads === 1 ? 0 : threads * 4);
+      } finally {
+        par.close();
+      }
+    }
+    // Below minWork the kernel stays on the calling thread.
+    const par = new ParallelCpu({ threads: 2, minWork: m * n * k + 1 });
+    expectSameBits(await par.matmul(a, b, m, n, k, options), want, 'C on the calling thread');
+    expect(par.tasksDone).toBe(0);
+    par.close();
+  });
+
+  it('matmul: finishes on the calling thread, with one notice, if the pool dies under it', async () => {
+    const notices: string[] = [];
+    const par = new ParallelCpu({ threads: 2, minWork: 0, warn: (line) => notices.push(line) });
+    const alone = new ParallelCpu({ threads: 1 });
+    const next = rng(22);
+    const [m, n, k] = [4000, 512, 256];
+    const a = Float32Array.from({ length: m * k }, () => randomNormal(next));
+    const b = Float32Array.from({ length: k * n }, () => randomNormal(next));
+    try {
+      const job = par.matmul(a, b, m, n, k);
+      // Shut the pool once its first ranges are done and the rest still run.
+      while (par.tasksDone === 0) await new Promise((r) => setTimeout(r, 1));
+      par.close();
+      expectSameBits(await job, await alone.matmul(a, b, m, n, k), 'C');
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/^ftcal: the CPU worker threads failed \(.*\); continuing on one thread$/);
+    } finally {
+      par.close();
+      alone.close();
     }
   });
 

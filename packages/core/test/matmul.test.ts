@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatmulOptions } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
-import { matmulCpu } from '../src/cpu/matmul.ts';
+import { MATMUL_BLOCK_K, matmulCpu } from '../src/cpu/matmul.ts';
+import { MatmulKernel } from '../src/cpu/matmul-wasm.ts';
 import {
   type MatmulProblem,
   type MatmulVariant,
@@ -38,16 +39,18 @@ function inputs(c: Case, seed: number) {
 }
 
 /** Σ_p |a_ip·b_pj| + |bias_j| for every output: the scale of the rounding error of a sum of products. */
-function magnitude(a: Float32Array, b: Float32Array, c: Case, options: MatmulOptions): Float32Array {
+function magnitude(a: Float32Array, b: Float32Array, c: Case, options: MatmulOptions): Float64Array {
   const abs = (x: Float32Array) => x.map(Math.abs);
-  return matmulCpu(abs(a), abs(b), c.m, c.n, c.k, {
-    ...options,
-    ...(options.bias ? { bias: abs(options.bias) } : {}),
-  });
+  return naiveMatmul(abs(a), abs(b), c, { ...options, ...(options.bias ? { bias: abs(options.bias) } : {}) });
 }
 
 /** |x − ref| ≤ rel·(Σ_p |a_ip·b_pj| + |bias_j|) elementwise. */
-function expectWithin(got: Float32Array, ref: Float32Array, scale: Float32Array, rel: number): void {
+function expectWithin(
+  got: Float32Array,
+  ref: Float32Array | Float64Array,
+  scale: Float64Array,
+  rel: number,
+): void {
   expect(got.length).toBe(ref.length);
   for (let i = 0; i < got.length; i++) {
     const err = Math.abs(got[i]! - ref[i]!);
@@ -92,25 +95,129 @@ function naiveMatmul(a: Float32Array, b: Float32Array, c: Case, options: MatmulO
   return out;
 }
 
-describe('matmul: CPU twin against a naive float64 triple loop', () => {
+describe('matmul: the CPU arithmetic (matmulCpu) against a naive float64 triple loop', () => {
   const cases: Case[] = [];
   for (const [transA, transB] of TRANS) {
     cases.push({ m: 3, n: 5, k: 4, batch: 1, transA, transB, sharedB: false, bias: false });
     cases.push({ m: 4, n: 2, k: 7, batch: 3, transA, transB, sharedB: false, bias: true });
     cases.push({ m: 2, n: 6, k: 3, batch: 3, transA, transB, sharedB: true, bias: true });
+    // Several summation blocks of 256 steps, the last one partial.
+    cases.push({ m: 3, n: 9, k: 700, batch: 1, transA, transB, sharedB: false, bias: true });
   }
   cases.push({ m: 1, n: 1, k: 1, batch: 1, transA: false, transB: false, sharedB: false, bias: true });
   it.each(cases.map((c) => [label(c), c] as const))('%s', (_name, c) => {
     const { a, b, options } = inputs(c, c.m * 100 + c.n * 10 + c.k);
-    const twin = matmulCpu(a, b, c.m, c.n, c.k, options);
-    const exact = naiveMatmul(a, b, c, options);
-    // The twin rounds a float64 sum to float32 once: within half an ulp, plus float64 reordering noise.
-    const scale = magnitude(a, b, c, options);
-    for (let i = 0; i < twin.length; i++) {
-      expect(Math.abs(twin[i]! - exact[i]!)).toBeLessThanOrEqual(
-        2 ** -24 * Math.abs(exact[i]!) + 1e-12 * scale[i]!,
-      );
+    const got = matmulCpu(a, b, c.m, c.n, c.k, options);
+    // f32 sums of at most 256 terms, then ⌈K/256⌉ block sums and the bias: the classic bound for
+    // recursive summation, (terms − 1)·u per stage, u = 2⁻²⁴, and one more u for the last rounding.
+    const stages = Math.min(c.k, MATMUL_BLOCK_K) + Math.ceil(c.k / MATMUL_BLOCK_K) + 2;
+    expectWithin(got, naiveMatmul(a, b, c, options), magnitude(a, b, c, options), stages * 2 ** -24);
+  });
+});
+
+/** Equal as values, with -0 ≠ +0 and every NaN equal to every NaN (engines pick different NaN bits). */
+function expectSameValues(got: Float32Array, want: Float32Array, what: string): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++) {
+    if (!Object.is(got[i], want[i])) throw new Error(`${what}: element ${i} is ${got[i]}, want ${want[i]}`);
+  }
+}
+
+describe('matmul: the WebAssembly SIMD kernel against matmulCpu, bit for bit', () => {
+  let kernels: MatmulKernel[] = [];
+  beforeAll(async () => {
+    kernels = [(await MatmulKernel.load(false))!, (await MatmulKernel.load(true))!];
+  });
+
+  it('loads (Node has WebAssembly SIMD), with the blocking matmulCpu assumes', () => {
+    for (const kernel of kernels) {
+      expect(kernel).not.toBeNull();
+      const { kc, mc, scratchBytes } = kernel.constants;
+      expect(kc).toBe(MATMUL_BLOCK_K);
+      expect(scratchBytes).toBe(mc * kc * 16);
     }
+  });
+
+  // Tile edges (M mod 4, N mod 8), the row-block edge (MC = 64), summation blocks (K around 256, 512).
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 7, 5],
+    [4, 8, 256],
+    [5, 9, 257],
+    [65, 17, 255],
+    [130, 33, 513],
+    [7, 130, 64],
+    [64, 8, 1],
+  ];
+  const cases: Case[] = [];
+  shapes.forEach(([m, n, k], s) => {
+    TRANS.forEach(([transA, transB], t) => {
+      cases.push({ m, n, k, batch: 1, transA, transB, sharedB: false, bias: (s + t) % 2 === 0 });
+    });
+  });
+  for (const sharedB of [false, true]) {
+    cases.push({ m: 9, n: 11, k: 300, batch: 3, transA: false, transB: true, sharedB, bias: true });
+    cases.push({ m: 6, n: 20, k: 40, batch: 4, transA: true, transB: false, sharedB, bias: false });
+  }
+  it.each(cases.map((c, i) => [label(c), c, i] as const))('%s', async (_name, c, i) => {
+    const { a, b, options } = inputs(c, 5000 + i);
+    const want = matmulCpu(a, b, c.m, c.n, c.k, options);
+    for (const [which, kernel] of kernels.entries()) {
+      // Several ranges per chunk on this thread: each packs A in a slot of its own.
+      for (const parts of [1, 3]) {
+        const got = await kernel.matmul(a, b, c.m, c.n, c.k, options, parts, null);
+        expectSameValues(got, want, `${which ? 'shared' : 'unshared'} memory, ${parts} ranges`);
+      }
+    }
+  });
+
+  it('keeps infinities, NaN and the sign of zero as the scalar arithmetic does', async () => {
+    const c: Case = {
+      m: 6,
+      n: 10,
+      k: 300,
+      batch: 1,
+      transA: false,
+      transB: false,
+      sharedB: false,
+      bias: true,
+    };
+    const { a, b, options } = inputs(c, 6000);
+    a.fill(-0, 0, 300); // row 0: every product ±0, so the sum's sign comes from the order of additions
+    a[300] = Number.POSITIVE_INFINITY; // row 1: ±∞ products
+    b[5] = Number.NaN; // column 5: NaN
+    b[c.n * 7 + 2] = Number.NEGATIVE_INFINITY;
+    a[2 * 300 + 7] = 0; // row 2 meets −∞ with 0: NaN (no product is skipped)
+    a[3 * 300 + 9] = 3e38;
+    a[3 * 300 + 10] = 3e38; // row 3 overflows to +∞ in f32
+    const want = matmulCpu(a, b, c.m, c.n, c.k, options);
+    expect(Number.isNaN(want[2 * 10 + 2])).toBe(true);
+    for (const kernel of kernels) {
+      expectSameValues(await kernel.matmul(a, b, c.m, c.n, c.k, options, 2, null), want, 'edge values');
+    }
+  });
+
+  it('takes turns when called concurrently (the calls share the memory)', async () => {
+    const kernel = kernels[1]!;
+    const jobs = [3, 70, 20].map((m, i) => {
+      const c: Case = {
+        m,
+        n: 19,
+        k: 270,
+        batch: 2,
+        transA: i === 1,
+        transB: i === 2,
+        sharedB: false,
+        bias: true,
+      };
+      return { c, ...inputs(c, 7000 + i) };
+    });
+    const got = await Promise.all(
+      jobs.map(({ c, a, b, options }) => kernel.matmul(a, b, c.m, c.n, c.k, options, 2, null)),
+    );
+    jobs.forEach(({ c, a, b, options }, i) => {
+      expectSameValues(got[i]!, matmulCpu(a, b, c.m, c.n, c.k, options), `call ${i}`);
+    });
   });
 });
 
@@ -175,19 +282,19 @@ describe('matmul kernels vs CPU twin', () => {
   afterAll(() => gpu?.dispose());
 
   /**
-   * Tolerance: |gpu − twin| ≤ 1e-5·(Σ_p |a_ip·b_pj| + |bias_j|). The twin sums in float64; the kernels
-   * sum K float32 products, whose rounding error grows with that sum of magnitudes, not with |c_ij|
+   * Tolerance: |gpu − exact| ≤ 1e-5·(Σ_p |a_ip·b_pj| + |bias_j|), exact being the float64 triple loop (the
+   * CPU backend's own f32 arithmetic sums in another order than the kernels). The kernels sum K float32 products, whose rounding error grows with that sum of magnitudes, not with |c_ij|
    * (which cancellation can make arbitrarily small).
    */
   const REL = 1e-5;
 
   async function check(c: Case, variants: readonly MatmulVariant[], seed: number): Promise<void> {
     const { a, b, options } = inputs(c, seed);
-    const twin = matmulCpu(a, b, c.m, c.n, c.k, options);
+    const exact = naiveMatmul(a, b, c, options);
     const scale = magnitude(a, b, c, options);
     for (const v of variants) {
       try {
-        expectWithin(await matmulGpu(gpu!.ctx, a, b, c.m, c.n, c.k, options, v), twin, scale, REL);
+        expectWithin(await matmulGpu(gpu!.ctx, a, b, c.m, c.n, c.k, options, v), exact, scale, REL);
       } catch (e) {
         throw new Error(`${v}: ${(e as Error).message}`);
       }
@@ -252,7 +359,7 @@ describe('matmul kernels vs CPU twin', () => {
       const { a, b, options } = inputs(c, 77);
       expectWithin(
         await gpu.matmul(a, b, c.m, c.n, c.k, options),
-        matmulCpu(a, b, c.m, c.n, c.k, options),
+        naiveMatmul(a, b, c, options),
         magnitude(a, b, c, options),
         REL,
       );
@@ -290,7 +397,7 @@ describe('matmul kernels vs CPU twin', () => {
         for (const buf of Object.values(buffers)) buf.destroy();
         return out;
       });
-      expectWithin(got, matmulCpu(a, b, c.m, c.n, c.k, options), magnitude(a, b, c, options), REL);
+      expectWithin(got, naiveMatmul(a, b, c, options), magnitude(a, b, c, options), REL);
     }
   });
 
@@ -348,7 +455,7 @@ describe('matmul kernels vs CPU twin', () => {
         try {
           expectWithin(
             await gpu.matmul(a, b, c.m, c.n, c.k, options),
-            matmulCpu(a, b, c.m, c.n, c.k, options),
+            naiveMatmul(a, b, c, options),
             magnitude(a, b, c, options),
             REL,
           );

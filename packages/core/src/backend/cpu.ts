@@ -14,9 +14,10 @@ import type {
 import { checkMatmul, checkNllGrad, checkRowStats, checkShape, checkSoftmax } from './validate.ts';
 
 /**
- * The reference path: plain TypeScript twins of the calibration kernels. Runs anywhere. The row-parallel ops
- * (rowStats, nllGrad, softmax, matmul) spread large inputs over worker threads with bit-identical results
- * (cpu/parallel.ts); `dispose()` stops the workers.
+ * The reference path: plain TypeScript twins of the calibration kernels, and for matmul a WebAssembly SIMD
+ * kernel with the arithmetic of its TypeScript twin (cpu/matmul-wasm.ts). Runs anywhere. The row-parallel
+ * ops (rowStats, nllGrad, softmax, matmul) spread large inputs over worker threads with bit-identical
+ * results (cpu/parallel.ts); `dispose()` stops the workers.
  */
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;

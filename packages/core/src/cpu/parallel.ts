@@ -7,13 +7,12 @@ import type {
   RowStatsOptions,
   SoftmaxOptions,
 } from '../backend/backend.ts';
-import { sharesB } from '../backend/validate.ts';
 import { InputError } from '../errors.ts';
 import type { RowPool } from '../platform/platform.ts';
 import { matmulCpu } from './matmul.ts';
+import { type GemmRunner, MatmulKernel } from './matmul-wasm.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
 import {
-  type MatmulRowsArgs,
   NLL_TERMS,
   type NllGradRowsArgs,
   type RowKernelName,
@@ -63,6 +62,9 @@ const SLAB_VALUES = 2 ** 24;
 
 /** Ranges per worker: a few each, so a worker slowed by other load on the machine does not hold up the job. */
 const TASKS_PER_THREAD = 4;
+
+/** The pool failed during a matmul; it has said so, and the kernel finishes on this thread. */
+class PoolFailed extends Error {}
 
 export interface ParallelCpuOptions {
   /**
@@ -139,6 +141,7 @@ export class ParallelCpu {
   private tasksBefore = 0;
   private scratch: Float32Array[] = [];
   private scratchBusy = false;
+  private matmulKernel: Promise<MatmulKernel | null> | null = null;
 
   constructor(options: ParallelCpuOptions = {}) {
     const threads = options.threads ?? cpuThreads();
@@ -246,6 +249,11 @@ export class ParallelCpu {
     return out.slice();
   }
 
+  /**
+   * The WebAssembly SIMD kernel (matmul-wasm.ts): its row ranges on the workers when the job is large
+   * enough, else on this thread; matmulCpu where there is no WebAssembly SIMD or the job exceeds the
+   * kernel's 4 GiB memory. All three give the same bits.
+   */
   async matmul(
     a: Float32Array,
     b: Float32Array,
@@ -254,32 +262,36 @@ export class ParallelCpu {
     k: number,
     options: MatmulOptions = {},
   ): Promise<Float32Array> {
-    const batch = options.batch ?? 1;
-    const bias = options.bias ?? null;
-    if (!this.wanted(batch * m * n * k)) return matmulCpu(a, b, m, n, k, options);
-    const out = sharedArray(Float32Array, batch * m * n);
-    const args: Omit<MatmulRowsArgs, 'a'> = {
-      b: shared(b),
-      bias: bias ? shared(bias) : null,
-      m,
-      n,
-      k,
-      transA: options.transA ?? false,
-      transB: options.transB ?? false,
-      sharedB: sharesB(b, n, k, batch),
-      out,
+    // A shared memory only with workers: a browser page that is not cross-origin isolated has none.
+    this.matmulKernel ??= MatmulKernel.load(this.threads > 1);
+    const kernel = await this.matmulKernel;
+    if (!kernel) return matmulCpu(a, b, m, n, k, options);
+    const pooled = this.wanted((options.batch ?? 1) * m * n * k);
+    const run: GemmRunner = async (job, ranges) => {
+      if (!(await this.runJob('matmulRowsWasm', job, ranges))) throw new PoolFailed();
     };
-    // One slab: a row of C reads a whole row (or, transposed, column) of A and the B of its batch entry.
-    const rows = batch * m;
-    if (!(await this.runRows('matmulRows', a, rows, rows, (slab) => ({ ...args, a: slab })))) {
-      return matmulCpu(a, b, m, n, k, options);
+    try {
+      return await kernel.matmul(
+        a,
+        b,
+        m,
+        n,
+        k,
+        options,
+        pooled ? this.threads * TASKS_PER_THREAD : 1,
+        pooled ? run : null,
+      );
+    } catch (e) {
+      if (e instanceof PoolFailed) return kernel.matmul(a, b, m, n, k, options, 1, null);
+      if (e instanceof RangeError) return matmulCpu(a, b, m, n, k, options);
+      throw e;
     }
-    return out.slice();
   }
 
   /** Stops the workers (the process can then exit); a later large job starts new ones. */
   close(): void {
     this.scratch = [];
+    this.matmulKernel = null;
     this.scratchBusy = false;
     if (!this.pool) return;
     this.tasksBefore += this.pool.tasksDone;
@@ -303,8 +315,6 @@ export class ParallelCpu {
     perSlab: number,
     argsFor: (slab: Float32Array, r0: number, r1: number) => unknown,
   ): Promise<boolean> {
-    // wanted() sends nothing here unless threads > 1, which the constructor allows only with a pool.
-    this.pool ??= platform.startRowPool!(this.threads);
     const inShared = input.buffer instanceof SharedArrayBuffer;
     // A job running beside another (callers may not await in turn) copies into buffers of its own.
     const own = !inShared && !this.scratchBusy;
@@ -323,11 +333,30 @@ export class ParallelCpu {
       for (let r0 = 0, i = 0; r0 < rows; r0 += step, i++) {
         const r1 = Math.min(rows, r0 + step);
         const ranges = rowRanges(r1 - r0, this.threads * TASKS_PER_THREAD);
-        const job = this.pool.run(kernel, argsFor(z, r0, r1), ranges);
+        const job = this.runJob(kernel, argsFor(z, r0, r1), ranges);
         // The workers read this slab while this thread fills the other buffer with the next one.
         if (r1 < rows) z = slab(r1, i + 1);
-        await job;
+        if (!(await job)) return false;
       }
+      return true;
+    } finally {
+      if (own) this.scratchBusy = false;
+    }
+  }
+
+  /**
+   * One job on the pool. False when the pool failed (then it is shut, one notice has gone to `warn`, and
+   * the caller must do the job itself, as every later job runs on this thread).
+   */
+  private async runJob(
+    kernel: RowKernelName,
+    args: unknown,
+    ranges: readonly (readonly [number, number])[],
+  ): Promise<boolean> {
+    // wanted() sends nothing here unless threads > 1, which the constructor allows only with a pool.
+    this.pool ??= platform.startRowPool!(this.threads);
+    try {
+      await this.pool.run(kernel, args, ranges);
       return true;
     } catch (e) {
       if (!this.failed) {
@@ -338,8 +367,6 @@ export class ParallelCpu {
       }
       this.close();
       return false;
-    } finally {
-      if (own) this.scratchBusy = false;
     }
   }
 

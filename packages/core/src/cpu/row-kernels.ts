@@ -1,4 +1,5 @@
 import { GROUP_ABSENT, GROUP_SEEN } from '@ftcal/kernels';
+import { matmulRowsWasm } from './matmul-wasm.ts';
 
 /**
  * Row-range kernels: the CPU twins' per-row maths, run by the twins on all rows and by the worker pool
@@ -206,56 +207,6 @@ export function softmaxRows(a: SoftmaxRowsArgs, r0: number, r1: number): void {
   }
 }
 
-/**
- * matmulCpu for rows [r0, r1) of the stacked output (row q is row q mod m of C[⌊q/m⌋]). op(A) is read in
- * place, strided when transA, which gives the same values as the twin's transposed copy.
- */
-export interface MatmulRowsArgs {
-  a: Float32Array;
-  b: Float32Array;
-  bias: Float32Array | null;
-  m: number;
-  n: number;
-  k: number;
-  transA: boolean;
-  transB: boolean;
-  /** One B shared by every batch entry. */
-  sharedB: boolean;
-  out: Float32Array;
-}
-
-export function matmulRows(x: MatmulRowsArgs, r0: number, r1: number): void {
-  const { a, b, bias, m, n, k, transA, transB, sharedB, out } = x;
-  const acc = new Float64Array(n);
-  for (let q = r0; q < r1; q++) {
-    const bi = Math.floor(q / m);
-    const i = q - bi * m;
-    const aOff = bi * m * k;
-    // Element (i, p) of op(A) is at aOff + aRow + p·aStep.
-    const aRow = transA ? i : i * k;
-    const aStep = transA ? m : 1;
-    const bOff = sharedB ? 0 : bi * k * n;
-    if (transB) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        const bRow = bOff + j * k;
-        for (let p = 0; p < k; p++) s += a[aOff + aRow + p * aStep]! * b[bRow + p]!;
-        acc[j] = s;
-      }
-    } else {
-      acc.fill(0);
-      for (let p = 0; p < k; p++) {
-        const av = a[aOff + aRow + p * aStep]!;
-        if (av === 0) continue;
-        const bRow = bOff + p * n;
-        for (let j = 0; j < n; j++) acc[j]! += av * b[bRow + j]!;
-      }
-    }
-    const cRow = q * n;
-    for (let j = 0; j < n; j++) out[cRow + j] = acc[j]! + (bias ? bias[j]! : 0);
-  }
-}
-
 /** Every kernel the worker pool runs, by the name a job gives. */
-export const ROW_KERNELS = { rowStatsRows, nllGradRows, softmaxRows, matmulRows } as const;
+export const ROW_KERNELS = { rowStatsRows, nllGradRows, softmaxRows, matmulRowsWasm } as const;
 export type RowKernelName = keyof typeof ROW_KERNELS;

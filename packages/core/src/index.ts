@@ -1,10 +1,14 @@
 // One name set for Node and the browser: package.json's "node" and "browser" conditions pick a build of
 // this entry bundled with platform/node.ts or platform/browser.ts (DESIGN.md §2).
 export type {
+  AccumulatorJob,
   Backend,
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  RowMoments,
+  RowPass,
+  RowPassOptions,
   RowStats,
   RowStatsOptions,
   ScoreOptions,
@@ -15,6 +19,12 @@ export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
 export { checkLabelIndices, checkShape } from './backend/validate.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
+export {
+  ACCUMULATORS,
+  addState,
+  type ChunkAccumulator,
+  type ChunkRows,
+} from './calib/accumulators.ts';
 export {
   type AccuracyTable,
   accuracyAt,
@@ -49,8 +59,10 @@ export {
   type EngineOptions,
   EVALUATION_SCHEMA_VERSION,
   type EvaluateInput,
+  type EvaluateStatsOptions,
   type Evaluation,
   evaluate,
+  evaluateStats,
   type LabelledSet,
   type MethodRow,
   type MetricTable,
@@ -89,20 +101,24 @@ export {
   confidenceMetrics,
   type MetricsOptions,
   type ReliabilityBin,
+  type RowConfidence,
+  rowConfidence,
+  type TemperedStats,
 } from './calib/metrics.ts';
 export { type NcmInput, type NcmResult, ncm } from './calib/ncm.ts';
 export { type OperatingPoints, operatingPoints, type StatsPoint } from './calib/operating-point.ts';
 export { type LogitChunk, type LogitPasses, logitPasses } from './calib/passes.ts';
 export {
+  type AccumulatedState,
   accumulateStats,
   type DataStats,
-  type LogitMoments,
   type NanPolicy,
   type StatsOptions,
   statsOfArray,
 } from './calib/stats.ts';
+export { statsAtTemperature } from './calib/tempered.ts';
 export { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
-export { emptyRowStats } from './cpu/row-stats.ts';
+export { emptyRowMoments, emptyRowStats } from './cpu/row-stats.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
 export {
   type AdapterReport,

@@ -41,12 +41,14 @@ function rowStatsReference(z: Float32Array, rows: number, cols: number, o: RowSt
       const arg = cs[vals.indexOf(Math.max(...vals))]!;
       return { max: row[arg]!, arg };
     };
-    const lse = (cs: number[]) => {
-      const s = cs.map((c) => Math.fround(row[c]! * invT));
+    const lse = (cs: number[], factor = 1) => {
+      const s = cs.map((c) => factor * Math.fround(row[c]! * invT));
       const m = Math.max(...s);
       if (cs.length === 0 || m === NEG_INF) return NEG_INF;
       return m + Math.log(s.reduce((a, v) => a + Math.exp(v - m), 0));
     };
+    // log Σ p² of the group's own softmax: log Σ exp(2s) − 2·log Σ exp(s).
+    const logSq = (cs: number[]) => (lse(cs) === NEG_INF ? NEG_INF : lse(cs, 2) - 2 * lse(cs));
     const S = idx((g) => g === 0);
     const U = idx((g) => g === 1);
     const SO = idx((g) => g !== 1);
@@ -60,13 +62,15 @@ function rowStatsReference(z: Float32Array, rows: number, cols: number, o: RowSt
       sumU: U.reduce((a, c) => a + row[c]!, 0),
       lseSO: lse(SO),
       lseU: lse(U),
+      logSqSO: logSq(SO),
+      logSqU: logSq(U),
     });
   }
   return result;
 }
 
 const MAX_FIELDS = ['maxSO', 'argSO', 'maxU', 'argU', 'maxS', 'argS', 'label'] as const;
-const SUM_FIELDS = ['sumS', 'sumU', 'lseSO', 'lseU'] as const;
+const SUM_FIELDS = ['sumS', 'sumU', 'lseSO', 'lseU', 'logSqSO', 'logSqU'] as const;
 
 /**
  * Maxima, arguments and label logits must be identical (Object.is, so -0 ≠ 0 would show). Sums and
@@ -123,6 +127,8 @@ describe('rowStats: CPU twin against an independent implementation', () => {
         expect(got.sumU[r]).toBeCloseTo(want.sumU, 4);
         expect(got.lseSO[r]).toBeCloseTo(want.lseSO, 5);
         expect(got.lseU[r]).toBeCloseTo(want.lseU, 5);
+        expect(got.logSqSO[r]).toBeCloseTo(want.logSqSO, 10);
+        expect(got.logSqU[r]).toBeCloseTo(want.logSqU, 10);
       });
     });
   }

@@ -176,6 +176,7 @@ export function withTraining(backend: Backend): TrainingBackend {
     softmax: (...a) => backend.softmax(...a),
     matmul: (...a) => backend.matmul(...a),
     rowStats: (...a) => backend.rowStats(...a),
+    rowPass: (...a) => backend.rowPass(...a),
     nllGrad: (...a) => backend.nllGrad(...a),
     sortKeys: (...a) => backend.sortKeys(...a),
     l2Normalize: (...a) => backend.l2Normalize(...a),

@@ -14,6 +14,8 @@ export const ROW_STATS_FIELDS = [
   'sumU',
   'lseSO',
   'lseU',
+  'logSqSO',
+  'logSqU',
 ] as const;
 
 /**

@@ -41,7 +41,12 @@ export interface RowStatsOptions {
 /**
  * DESIGN.md §1 row statistics, one entry per row. Maxima are of the raw logits z (not divided by T);
  * ties go to the lowest class index; an empty group gives max -Infinity and arg -1.
- * lseSO / lseU are log Σ exp(z_c / T) over S∪O and over U (-Infinity for an empty group).
+ * lseSO / lseU are log Σ exp(z_c / T) over S∪O and over U; logSqSO / logSqU are log Σ p_c² of the softmax
+ * within the group, log Σ exp(2·z_c / T) − 2·lse (what the Brier score needs at any γ, in a form that
+ * cannot overflow); all -Infinity for an empty group. These four are float64 arrays: the
+ * CPU twin computes them in float64 (NLL of a confident row is a small difference of two of them), the
+ * GPU kernel in float32. A row holding NaN or +Infinity has lseSO NaN after `rowPass` (its other fields
+ * are then meaningless).
  */
 export interface RowStats {
   rows: number;
@@ -55,8 +60,49 @@ export interface RowStats {
   label: Float32Array;
   sumS: Float32Array;
   sumU: Float32Array;
-  lseSO: Float32Array;
-  lseU: Float32Array;
+  lseSO: Float64Array;
+  lseU: Float64Array;
+  logSqSO: Float64Array;
+  logSqU: Float64Array;
+}
+
+/**
+ * Logit moments of one row by class group, over its finite logits (-Infinity entries, masked classes, are
+ * left out): how many, their sum and their sum of squares. Kept per row, like the statistics, so that
+ * statistics of shards concatenate and every sum over rows is taken in row order whatever the split.
+ */
+export interface RowMoments {
+  rows: number;
+  countS: Int32Array;
+  countU: Int32Array;
+  countO: Int32Array;
+  sumS: Float64Array;
+  sumU: Float64Array;
+  sumO: Float64Array;
+  sumSqS: Float64Array;
+  sumSqU: Float64Array;
+  sumSqO: Float64Array;
+}
+
+/** A chunk accumulator to run in the row pass (calib/accumulators.ts): its registered name and parameters. */
+export interface AccumulatorJob {
+  name: string;
+  /** Structured-clonable parameters (the pass may send them to worker threads). */
+  params: unknown;
+}
+
+export interface RowPassOptions extends RowStatsOptions {
+  /** 1 for rows the accumulators count (rows dropped for a label in O are 0); absent: every row. */
+  keep?: Uint8Array;
+  accumulators?: readonly AccumulatorJob[];
+}
+
+/** What one fused pass over a chunk of rows gives: statistics, moments, and each accumulator's state. */
+export interface RowPass {
+  stats: RowStats;
+  moments: RowMoments;
+  /** One state per job, in job order: the sum of the states of the rows counted. */
+  accumulated: Float64Array[];
 }
 
 export interface NllGradOptions {
@@ -112,6 +158,11 @@ export interface Backend {
     options?: MatmulOptions,
   ): Promise<Float32Array>;
   rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats>;
+  /**
+   * The engine's one read of a chunk (DESIGN.md §2): row statistics, per-row logit moments, NaN/+Infinity
+   * rows marked (lseSO NaN; they are left out of the accumulators), and the chunk accumulators' states.
+   */
+  rowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): Promise<RowPass>;
   /** NLL, gradient and Hessian in (γ, log T) summed over rows, for K candidates at once. */
   nllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): Promise<NllGradResult>;
   /** Ascending, stable sort of f32 keys: returns the sorted keys and, for each position, the original index.

@@ -6,12 +6,21 @@ import type {
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  RowPass,
+  RowPassOptions,
   RowStats,
   RowStatsOptions,
   SoftmaxOptions,
   SortedKeys,
 } from './backend.ts';
-import { checkMatmul, checkNllGrad, checkRowStats, checkShape, checkSoftmax } from './validate.ts';
+import {
+  checkMatmul,
+  checkNllGrad,
+  checkRowPass,
+  checkRowStats,
+  checkShape,
+  checkSoftmax,
+} from './validate.ts';
 
 /**
  * The reference path: plain TypeScript twins of the calibration kernels, and for matmul a WebAssembly SIMD
@@ -58,6 +67,11 @@ export class CpuBackend implements Backend {
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
     checkRowStats(z, rows, cols, options);
     return this.parallel.rowStats(z, rows, cols, options);
+  }
+
+  async rowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): Promise<RowPass> {
+    checkRowPass(z, rows, cols, options);
+    return this.parallel.rowPass(z, rows, cols, options);
   }
 
   async nllGrad(

@@ -1,5 +1,12 @@
+import { accumulatorOf } from '../calib/accumulators.ts';
 import { InputError } from '../errors.ts';
-import type { MatmulOptions, NllGradOptions, RowStatsOptions, SoftmaxOptions } from './backend.ts';
+import type {
+  MatmulOptions,
+  NllGradOptions,
+  RowPassOptions,
+  RowStatsOptions,
+  SoftmaxOptions,
+} from './backend.ts';
 
 /**
  * The argument checks of the Backend boundary (DESIGN.md §4). Both backends run them before any work,
@@ -81,6 +88,17 @@ export function checkRowStats(z: Float32Array, rows: number, cols: number, optio
     });
   }
   checkTemperature('rowStats', options.temperature ?? 1);
+}
+
+export function checkRowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): void {
+  checkRowStats(z, rows, cols, options);
+  if (options.keep && options.keep.length !== rows) {
+    throw new InputError({
+      code: 'shape',
+      problem: `rowPass: keep mask has ${options.keep.length} entries for ${rows} rows`,
+    });
+  }
+  for (const job of options.accumulators ?? []) accumulatorOf(job);
 }
 
 /** Checks nllGrad's inputs and returns K, the number of candidates. */

@@ -1,3 +1,4 @@
+import { rowPassCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { l2NormalizeGpu } from '../webgpu/l2-normalize.ts';
 import { matmulGpu } from '../webgpu/matmul.ts';
@@ -10,12 +11,21 @@ import type {
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  RowPass,
+  RowPassOptions,
   RowStats,
   RowStatsOptions,
   SoftmaxOptions,
   SortedKeys,
 } from './backend.ts';
-import { checkMatmul, checkNllGrad, checkRowStats, checkShape, checkSoftmax } from './validate.ts';
+import {
+  checkMatmul,
+  checkNllGrad,
+  checkRowPass,
+  checkRowStats,
+  checkShape,
+  checkSoftmax,
+} from './validate.ts';
 
 /**
  * Runs the calibration kernels on one WebGPU device. Other drivers on the same device (the demo's
@@ -64,6 +74,12 @@ export class WebGpuBackend implements Backend {
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
     checkRowStats(z, rows, cols, options);
     return rowStatsGpu(this.ctx, z, rows, cols, options);
+  }
+
+  /** The device computes the statistics; the host adds the NaN marks, moments and accumulators. */
+  async rowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): Promise<RowPass> {
+    checkRowPass(z, rows, cols, options);
+    return rowPassCpu(z, rows, cols, options, await rowStatsGpu(this.ctx, z, rows, cols, options));
   }
 
   async nllGrad(

@@ -1,7 +1,8 @@
+import type { RowMoments } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import { thresholdOf } from './accuracy.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
-import type { DataStats, Moments } from './stats.ts';
+import type { DataStats } from './stats.ts';
 
 /** Mean and population standard deviation (divide by n) of the finite values; NaN for both when n = 0. */
 export interface Summary {
@@ -37,8 +38,7 @@ export interface ByLabelGroup<T> {
  * with no finite maximum on one side) are left out and the counts say how many values remain.
  */
 export interface Diagnostics {
-  /** Null when the statistics pass ran without `moments: true`. */
-  logits: ByLabelGroup<ByClassGroup> | null;
+  logits: ByLabelGroup<ByClassGroup>;
   maxLogits: ByLabelGroup<MaxLogitSummary>;
   thresholds: ByLabelGroup<Summary>;
   /** Null without head weights. */
@@ -55,10 +55,32 @@ export interface HeadWeights {
   cols: number;
 }
 
-function summaryOfMoments(m: Moments): Summary {
-  if (m.count === 0) return { count: 0, mean: Number.NaN, std: Number.NaN };
-  const mean = m.sum / m.count;
-  return { count: m.count, mean, std: Math.sqrt(Math.max(0, m.sumSq / m.count - mean * mean)) };
+/** Count, sum and sum of squares of one class group's finite logits over the given rows, in row order. */
+function summaryOfMoments(
+  count: Int32Array,
+  sum: Float64Array,
+  sumSq: Float64Array,
+  rows: number[],
+): Summary {
+  let n = 0;
+  let s = 0;
+  let q = 0;
+  for (const r of rows) {
+    n += count[r]!;
+    s += sum[r]!;
+    q += sumSq[r]!;
+  }
+  if (n === 0) return { count: 0, mean: Number.NaN, std: Number.NaN };
+  const mean = s / n;
+  return { count: n, mean, std: Math.sqrt(Math.max(0, q / n - mean * mean)) };
+}
+
+function logitMoments(m: RowMoments, rows: number[]): ByClassGroup {
+  return {
+    seen: summaryOfMoments(m.countS, m.sumS, m.sumSqS, rows),
+    absent: summaryOfMoments(m.countU, m.sumU, m.sumSqU, rows),
+    other: summaryOfMoments(m.countO, m.sumO, m.sumSqO, rows),
+  };
 }
 
 /** Two-pass summary of a list (exact mean first, then squared deviations), for per-row quantities. */
@@ -117,6 +139,7 @@ export function diagnostics(data: DataStats, weights?: HeadWeights): Diagnostics
   const all = rowsOf(null);
   const maxLogits: ByLabelGroup<MaxLogitSummary> = { all: maxOf(all) };
   const thresholds: ByLabelGroup<Summary> = { all: tOf(all) };
+  const logits: ByLabelGroup<ByClassGroup> = { all: logitMoments(moments, all) };
   if (labels) {
     const seenRows = rowsOf(SEEN);
     const absentRows = rowsOf(ABSENT);
@@ -124,18 +147,9 @@ export function diagnostics(data: DataStats, weights?: HeadWeights): Diagnostics
     maxLogits.absent = maxOf(absentRows);
     thresholds.seen = tOf(seenRows);
     thresholds.absent = tOf(absentRows);
+    logits.seen = logitMoments(moments, seenRows);
+    logits.absent = logitMoments(moments, absentRows);
   }
-  const byClass = (m: { seen: Moments; absent: Moments; other: Moments }): ByClassGroup => ({
-    seen: summaryOfMoments(m.seen),
-    absent: summaryOfMoments(m.absent),
-    other: summaryOfMoments(m.other),
-  });
-  const logits: ByLabelGroup<ByClassGroup> | null = moments
-    ? {
-        all: byClass(moments.all),
-        ...(labels ? { seen: byClass(moments.labelSeen), absent: byClass(moments.labelAbsent) } : {}),
-      }
-    : null;
   return {
     logits,
     maxLogits,

@@ -16,6 +16,7 @@ import { type ConfidenceMetrics, confidenceMetrics } from './metrics.ts';
 import { checkGamma, checkTemperature } from './option-checks.ts';
 import { type LogitPasses, logitPasses } from './passes.ts';
 import { accumulateStats, type DataStats, type NanPolicy } from './stats.ts';
+import { statsAtTemperature } from './tempered.ts';
 
 export const EVALUATION_SCHEMA_VERSION = 1;
 
@@ -91,13 +92,18 @@ export interface Evaluation {
   diagnostics: Diagnostics;
 }
 
-/** Statistics, curve and re-readable logits of a labelled set: everything the tables are computed from. */
+/**
+ * What the tables are computed from: the statistics of a labelled set (at one T), its curve, and, for
+ * what needs the logits again (methods that iterate, tables at another T), passes opened on first use.
+ */
 interface Prepared {
   backend: Backend;
   data: DataStats;
   curve: GammaCurve;
-  passes: LogitPasses;
   options: EngineOptions;
+  passes(): Promise<LogitPasses>;
+  /** Statistics at other temperatures, computed once each. */
+  tempered: Map<number, DataStats>;
 }
 
 function checkOperatingPoint(gamma: number, temperature: number): void {
@@ -105,41 +111,60 @@ function checkOperatingPoint(gamma: number, temperature: number): void {
   checkTemperature(temperature);
 }
 
-/** One streamed statistics pass (with logit moments for the diagnostics), the curve, and a pass handle. */
+/** The one streamed pass over a labelled set at temperature T: statistics, moments, curve. */
 async function prepare(
   backend: Backend,
   set: LabelledSet,
-  options: EngineOptions & { residentDefault?: number } = {},
+  options: EngineOptions & { temperature?: number } = {},
 ): Promise<Prepared> {
   const data = await accumulateStats(backend, set.logits, {
     groups: set.groups,
     labels: set.labels,
-    moments: true,
+    temperature: options.temperature,
     chunkRows: options.chunkRows,
     nanPolicy: options.nanPolicy,
     allowOtherLabels: options.allowOtherLabels,
     onProgress: options.onProgress && ((d, t) => options.onProgress!('stats', d, t)),
   });
-  const curve = await gammaCurve(backend, data);
-  const passes = await logitPasses(set.logits, {
-    labels: set.labels,
-    keep: data.keep,
-    residentBytes: options.residentBytes ?? options.residentDefault ?? 2 ** 30,
-    chunkRows: options.chunkRows,
+  let passes: Promise<LogitPasses> | null = null;
+  const open = () =>
+    logitPasses(set.logits, {
+      labels: set.labels,
+      keep: data.keep,
+      residentBytes: options.residentBytes ?? 2 ** 30,
+      chunkRows: options.chunkRows,
+    });
+  return fromStats(backend, data, options, () => {
+    passes ??= open();
+    return passes;
   });
-  return { backend, data, curve, passes, options };
 }
 
-/** The metric table at (γ, T): accuracies from the statistics, confidence metrics from one logit pass. */
+/** Prepared statistics without logits behind them (a statistics file): nothing may read the logits. */
+async function fromStats(
+  backend: Backend,
+  data: DataStats,
+  options: EngineOptions,
+  passes: () => Promise<LogitPasses>,
+): Promise<Prepared> {
+  const curve = await gammaCurve(backend, data);
+  return { backend, data, curve, options, passes, tempered: new Map([[data.temperature, data]]) };
+}
+
+/** The metric table at (γ, T): from the statistics at T (the prepared ones, or one more pass for another T). */
 async function tableAt(
   p: Prepared,
   gamma: number,
   temperature: number,
 ): Promise<{ table: MetricTable; confidence: ConfidenceMetrics }> {
   checkOperatingPoint(gamma, temperature);
-  const confidence = await confidenceMetrics(p.backend, p.passes, p.data.groups, {
+  let data = p.tempered.get(temperature);
+  if (!data) {
+    data = await statsAtTemperature(p.backend, p.data, await p.passes(), temperature);
+    p.tempered.set(temperature, data);
+  }
+  const confidence = await confidenceMetrics(p.backend, data, {
     gamma,
-    temperature,
     bins: p.options.bins,
     equalMass: p.options.equalMass,
   });
@@ -176,29 +201,62 @@ function groupsJson(g: ClassGroups) {
   return { numClasses: g.numClasses, seen: [...g.seen], absent: [...g.absent], other: [...g.other] };
 }
 
+/** Options of an evaluation from statistics already taken (a statistics file): γ, bins, weights. */
+export interface EvaluateStatsOptions extends Pick<EngineOptions, 'bins' | 'equalMass'> {
+  /** Operating point γ. Default 0; T is the statistics' own. */
+  gamma?: number;
+  weights?: HeadWeights;
+}
+
+async function evaluation(p: Prepared, gamma: number, weights?: HeadWeights): Promise<Evaluation> {
+  const { table, confidence } = await tableAt(p, gamma, p.data.temperature);
+  return {
+    schemaVersion: EVALUATION_SCHEMA_VERSION,
+    backend: p.backend.name,
+    data: dataSummary(p.data, p.curve),
+    groups: groupsJson(p.data.groups),
+    gamma,
+    temperature: p.data.temperature,
+    table,
+    curve: curveSummary(p.curve),
+    confidence,
+    diagnostics: diagnostics(p.data, weights),
+  };
+}
+
 /**
  * The full evaluation of one labelled set at (γ, T): accuracy table, exact γ curve and AUSUC, NLL / ECE /
- * Brier with the reliability table, and diagnostics. Two passes over the logits: statistics, then metrics.
+ * Brier with the reliability table, and diagnostics, all from one pass over the logits at T.
  */
 export async function evaluate(backend: Backend, input: EvaluateInput): Promise<Evaluation> {
   const gamma = input.gamma ?? 0;
   const temperature = input.temperature ?? 1;
   checkOperatingPoint(gamma, temperature);
-  // One metrics pass follows the statistics pass: no need to keep the logits in memory.
-  const p = await prepare(backend, input, { ...input, residentDefault: 0 });
-  const { table, confidence } = await tableAt(p, gamma, temperature);
-  return {
-    schemaVersion: EVALUATION_SCHEMA_VERSION,
-    backend: backend.name,
-    data: dataSummary(p.data, p.curve),
-    groups: groupsJson(input.groups),
-    gamma,
-    temperature,
-    table,
-    curve: curveSummary(p.curve),
-    confidence,
-    diagnostics: diagnostics(p.data, input.weights),
-  };
+  const p = await prepare(backend, input, input);
+  return evaluation(p, gamma, input.weights);
+}
+
+/** The same evaluation from statistics taken before (`ftcal stats`, merged shards) at their T. */
+export async function evaluateStats(
+  backend: Backend,
+  data: DataStats,
+  options: EvaluateStatsOptions = {},
+): Promise<Evaluation> {
+  const gamma = options.gamma ?? 0;
+  checkGamma(gamma);
+  const p = await fromStats(backend, data, options, () =>
+    Promise.reject(needsLogits('a table at another T')),
+  );
+  return evaluation(p, gamma, options.weights);
+}
+
+/** What statistics alone cannot give: it iterates over the logits (DESIGN.md §1.3). */
+export function needsLogits(what: string): InputError {
+  return new InputError({
+    code: 'unsupported',
+    problem: `${what} needs the logits, and only statistics were given`,
+    fix: 'pass the logits instead of statistics files for it',
+  });
 }
 
 /** Thresholds t_i = maxSO_i − maxU_i split by the label group of the row (for a logit-gap histogram). */
@@ -287,9 +345,9 @@ async function runMethod(
         nanPolicy: input.nanPolicy,
       });
     case 'nll':
-      return nllMethod(backend, p.passes, groups, input.newton ?? {});
+      return nllMethod(backend, await p.passes(), groups, input.newton ?? {});
     case 'temperature':
-      return temperatureMethod(backend, p.passes, groups, {
+      return temperatureMethod(backend, await p.passes(), groups, {
         ...input.newton,
         gamma: input.temperatureGamma ?? 0,
       });

@@ -1,9 +1,8 @@
 import type { Backend } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
-import { missingLabels, thresholdOf } from './accuracy.ts';
-import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
-import { checkGamma, checkOption, checkTemperature } from './option-checks.ts';
-import type { LogitPasses } from './passes.ts';
+import { type LabelledStats, requireLabels, thresholdOf } from './accuracy.ts';
+import { ABSENT, SEEN } from './groups.ts';
+import { checkGamma, checkOption } from './option-checks.ts';
 
 /** One reliability bin: its confidence range, rows, and their mean top-label confidence and accuracy (0–1). */
 export interface ReliabilityBin {
@@ -65,20 +64,90 @@ export interface ConfidenceMetrics {
 
 export interface MetricsOptions {
   gamma?: number;
-  temperature?: number;
   /** Number of bins. Default 15. */
   bins?: number;
   /** Also compute equal-mass bins. Default false. */
   equalMass?: boolean;
 }
 
-/** Row-level results of the metrics pass. */
-interface RowResults {
-  confidence: Float32Array;
+/**
+ * Row-level confidence results at γ, from the statistics alone (DESIGN.md §1: NLL and confidence at any γ
+ * for the statistics' T): what the metrics, and bootstrap replicates of them, are computed from.
+ */
+export interface RowConfidence {
+  rows: number;
+  /** Probability of the predicted class (tie rule), 0–1. */
+  confidence: Float64Array;
   correct: Uint8Array;
+  /** SEEN or ABSENT: the group of the row's label. */
   labelGroup: Uint8Array;
+  /** −log p_y. */
   nll: Float64Array;
+  /** Σ_c (p_c − [c = y])². */
   brier: Float64Array;
+}
+
+/** Statistics with their temperature: rowConfidence works at any γ for that T. */
+export interface TemperedStats extends LabelledStats {
+  temperature: number;
+}
+
+/** log(e^a + e^b), exact when either is -Infinity. */
+function logAddExp(a: number, b: number): number {
+  if (a === Number.NEGATIVE_INFINITY) return b;
+  if (b === Number.NEGATIVE_INFINITY) return a;
+  return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
+}
+
+/**
+ * Scores at γ from the row statistics: s_c = fround(z_c·invT) (+ γ·invT on U), the rounding the statistics
+ * kernels use, so lse(γ) = log(e^lseSO + e^(lseU + γ·invT)), −log p_y = lse(γ) − s_y, the confidence is
+ * e^(s_pred − lse(γ)), and Σ_c p_c² = e^(logSqSO + 2·(lseSO − lse(γ))) + e^(logSqU + 2·(lseU + γ·invT −
+ * lse(γ))), the two groups' shares squared. All in log space: a row whose p_y underflows float32 still
+ * gets its exact NLL.
+ */
+export function rowConfidence(data: TemperedStats, gamma: number): RowConfidence {
+  const labels = requireLabels(data, 'the confidence metrics');
+  const st = data.stats;
+  const n = st.rows;
+  const codes = data.groups.codes;
+  const f = Math.fround;
+  const invT = f(1 / data.temperature);
+  const shift = gamma * invT;
+  const out: RowConfidence = {
+    rows: n,
+    confidence: new Float64Array(n),
+    correct: new Uint8Array(n),
+    labelGroup: new Uint8Array(n),
+    nll: new Float64Array(n),
+    brier: new Float64Array(n),
+  };
+  for (let r = 0; r < n; r++) {
+    const y = labels[r]!;
+    const yInU = codes[y] === ABSENT;
+    if (!yInU && codes[y] !== SEEN) {
+      throw new InputError({
+        code: 'labels',
+        ...(data.source !== undefined && { file: data.source }),
+        problem: `label ${y} is not in S or U`,
+        fix: 'drop rows labelled in O first',
+      });
+    }
+    const lse = logAddExp(st.lseSO[r]!, st.lseU[r]! + shift);
+    const toU = gamma > thresholdOf(st.maxSO[r]!, st.maxU[r]!);
+    const sPred = toU ? f(st.maxU[r]! * invT) + shift : f(st.maxSO[r]! * invT);
+    const sy = f(st.label[r]! * invT) + (yInU ? shift : 0);
+    const nll = lse - sy;
+    const sumSq =
+      Math.exp(st.logSqSO[r]! + 2 * (st.lseSO[r]! - lse)) +
+      Math.exp(st.logSqU[r]! + 2 * (st.lseU[r]! + shift - lse));
+    out.confidence[r] = Math.min(1, Math.exp(sPred - lse));
+    out.correct[r] = (toU ? st.argU[r] : st.argSO[r]) === y ? 1 : 0;
+    out.labelGroup[r] = yInU ? ABSENT : SEEN;
+    out.nll[r] = nll;
+    out.brier[r] = sumSq - 2 * Math.exp(-nll) + 1;
+  }
+  return out;
 }
 
 /** Equal-width bin of a confidence: the first bin k with c ≤ (k+1)/B, so (lo, hi] and 0 in bin 0. */
@@ -89,7 +158,7 @@ function widthBin(c: number, edges: Float64Array, n: number): number {
   return b;
 }
 
-function summarise(rows: number[], conf: Float32Array, correct: Uint8Array): { c: number; a: number } {
+function summarise(rows: number[], conf: ArrayLike<number>, correct: Uint8Array): { c: number; a: number } {
   let c = 0;
   let a = 0;
   for (const r of rows) {
@@ -106,7 +175,7 @@ function eceOf(bins: ReliabilityBin[], total: number): number {
 }
 
 export function equalWidthBins(
-  conf: Float32Array,
+  conf: ArrayLike<number>,
   correct: Uint8Array,
   rows: readonly number[],
   numBins: number,
@@ -123,7 +192,7 @@ export function equalWidthBins(
 
 async function equalMassBins(
   backend: Backend,
-  conf: Float32Array,
+  conf: Float64Array,
   correct: Uint8Array,
   rows: readonly number[],
   numBins: number,
@@ -146,93 +215,6 @@ async function equalMassBins(
   return { ece: eceOf(bins, n), binning: 'equal-mass', numBins, norm: 'L1', bins };
 }
 
-/** log p_y in float64 straight from the logits, for rows whose f32 probability underflowed. */
-function exactLogProb(
-  z: Float32Array,
-  base: number,
-  cols: number,
-  y: number,
-  codes: Uint32Array,
-  gamma: number,
-  invT: number,
-): number {
-  let m = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < cols; c++) m = Math.max(m, (z[base + c]! + (codes[c] === ABSENT ? gamma : 0)) * invT);
-  let sum = 0;
-  for (let c = 0; c < cols; c++) {
-    const s = (z[base + c]! + (codes[c] === ABSENT ? gamma : 0)) * invT;
-    if (s !== Number.NEGATIVE_INFINITY) sum += Math.exp(s - m);
-  }
-  return (z[base + y]! + (codes[y] === ABSENT ? gamma : 0)) * invT - m - Math.log(sum);
-}
-
-/** p_y below this (f32 denormals and 0) loses its digits, so its log is recomputed in float64. */
-const TINY = 1e-30;
-
-async function rowResults(
-  backend: Backend,
-  passes: LogitPasses,
-  groups: ClassGroups,
-  gamma: number,
-  temperature: number,
-): Promise<RowResults> {
-  const n = passes.rows;
-  const out: RowResults = {
-    confidence: new Float32Array(n),
-    correct: new Uint8Array(n),
-    labelGroup: new Uint8Array(n),
-    nll: new Float64Array(n),
-    brier: new Float64Array(n),
-  };
-  const cols = passes.cols;
-  const codes = groups.codes;
-  const invT = 1 / temperature;
-  let at = 0;
-  await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) throw missingLabels('the confidence metrics', passes.name);
-    const p = await backend.softmax(z, rows, cols, { gamma, temperature, groups: codes });
-    for (let r = 0; r < rows; r++, at++) {
-      const base = r * cols;
-      const y = labels[r]!;
-      if (codes[y] !== SEEN && codes[y] !== ABSENT) {
-        throw new InputError({
-          code: 'labels',
-          file: passes.name,
-          problem: `label ${y} is not in S or U`,
-          fix: 'drop rows labelled in O first',
-        });
-      }
-      let maxSO = Number.NEGATIVE_INFINITY;
-      let argSO = -1;
-      let maxU = Number.NEGATIVE_INFINITY;
-      let argU = -1;
-      let sq = 0;
-      for (let c = 0; c < cols; c++) {
-        const v = z[base + c]!;
-        const pc = p[base + c]!;
-        sq += pc * pc;
-        if (codes[c] === ABSENT) {
-          if (argU < 0 || v > maxU) {
-            maxU = v;
-            argU = c;
-          }
-        } else if (argSO < 0 || v > maxSO) {
-          maxSO = v;
-          argSO = c;
-        }
-      }
-      const pred = gamma > thresholdOf(maxSO, maxU) ? argU : argSO;
-      const py = p[base + y]!;
-      out.confidence[at] = p[base + pred]!;
-      out.correct[at] = pred === y ? 1 : 0;
-      out.labelGroup[at] = codes[y] === SEEN ? SEEN : ABSENT;
-      out.nll[at] = py > TINY ? -Math.log(py) : -exactLogProb(z, base, cols, y, codes, gamma, invT);
-      out.brier[at] = sq - 2 * py + 1;
-    }
-  });
-  return out;
-}
-
 function mean(values: Float64Array, rows: readonly number[]): number {
   let s = 0;
   for (const r of rows) s += values[r]!;
@@ -240,32 +222,30 @@ function mean(values: Float64Array, rows: readonly number[]): number {
 }
 
 /**
- * NLL, Brier and top-label ECE at (γ, T), overall and per label group, with the reliability table. One
- * streamed pass: each chunk goes through backend.softmax, and the per-row confidence, correctness, NLL
- * and Brier term are kept (not the probabilities).
+ * NLL, Brier and top-label ECE at γ for the statistics' temperature, overall and per label group, with the
+ * reliability table: from the per-row statistics, without touching the logits (`backend` sorts the
+ * confidences for equal-mass bins).
  */
 export async function confidenceMetrics(
   backend: Backend,
-  passes: LogitPasses,
-  groups: ClassGroups,
+  data: TemperedStats,
   options: MetricsOptions = {},
 ): Promise<ConfidenceMetrics> {
   const gamma = options.gamma ?? 0;
-  const temperature = options.temperature ?? 1;
   checkGamma(gamma);
-  checkTemperature(temperature);
   const numBins = options.bins ?? 15;
   checkOption(numBins, 'bins', 'the number of ECE bins', 'count');
-  if (passes.rows === 0) {
+  const n = data.stats.rows;
+  if (n === 0) {
     throw new InputError({
       code: 'shape',
-      file: passes.name,
+      ...(data.source !== undefined && { file: data.source }),
       problem: 'no rows to measure confidence metrics on',
       fix: 'pass a set with at least one row kept',
     });
   }
-  const rr = await rowResults(backend, passes, groups, gamma, temperature);
-  const all = Array.from({ length: passes.rows }, (_, r) => r);
+  const rr = rowConfidence(data, gamma);
+  const all = Array.from({ length: n }, (_, r) => r);
   const calibration = equalWidthBins(rr.confidence, rr.correct, all, numBins);
   const part = (g: number): GroupMetrics | null => {
     const rows = all.filter((r) => rr.labelGroup[r] === g);
@@ -279,8 +259,8 @@ export async function confidenceMetrics(
   };
   return {
     gamma,
-    temperature,
-    rows: passes.rows,
+    temperature: data.temperature,
+    rows: n,
     nll: mean(rr.nll, all),
     brier: mean(rr.brier, all),
     ece: calibration.ece,

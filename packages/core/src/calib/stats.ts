@@ -1,8 +1,10 @@
-import type { Backend, RowStats } from '../backend/backend.ts';
-import { emptyRowStats } from '../cpu/row-stats.ts';
+import type { AccumulatorJob, Backend, RowMoments, RowStats } from '../backend/backend.ts';
+import { compactColumns, copyColumns } from '../cpu/columns.ts';
+import { emptyRowMoments, emptyRowStats } from '../cpu/row-stats.ts';
 import { InputError } from '../errors.ts';
-import { type RowSource, rowChunks } from '../io/row-source.ts';
-import { ABSENT, type ClassGroups, checkLabels, SEEN } from './groups.ts';
+import { arraySource, type RowSource, rowChunks } from '../io/row-source.ts';
+import { accumulatorOf, addState } from './accumulators.ts';
+import { type ClassGroups, checkLabels } from './groups.ts';
 import { checkOption } from './option-checks.ts';
 
 /** What to do with a row holding NaN or +Infinity: fail (default) or drop it and count it. */
@@ -12,41 +14,30 @@ export interface StatsOptions {
   groups: ClassGroups;
   /** One label per source row. Needed for every accuracy; omit for unlabelled data. */
   labels?: Int32Array;
-  /** Temperature of the two log-sum-exps in the statistics. Default 1. */
+  /** Temperature of the log-sum-exps in the statistics. Default 1. */
   temperature?: number;
   /** Rows per chunk sent to the backend. Default: about 16 Mi values per chunk. */
   chunkRows?: number;
   nanPolicy?: NanPolicy;
   /** Drop rows labelled in O instead of failing (DESIGN.md §1 `--allow-other-labels`). */
   allowOtherLabels?: boolean;
-  /** Also accumulate per-group logit moments (for diagnostics); costs one more pass over each chunk. */
-  moments?: boolean;
+  /** Chunk accumulators (calib/accumulators.ts) to run in the same pass; their states land in `accumulated`. */
+  accumulators?: readonly AccumulatorJob[];
   /** Called after each chunk with the source rows processed so far and the total. */
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
 
-/** Count, sum and sum of squares of the finite logits of one class group; -Infinity entries are left out. */
-export interface Moments {
-  count: number;
-  sum: number;
-  sumSq: number;
-}
-
-/** Logit moments by label group of the row (all rows, rows labelled in S, in U) and class group (S, U, O). */
-export interface LogitMoments {
-  all: GroupMoments;
-  labelSeen: GroupMoments;
-  labelAbsent: GroupMoments;
-}
-export interface GroupMoments {
-  seen: Moments;
-  absent: Moments;
-  other: Moments;
+/** The state of one chunk accumulator summed over every kept row. */
+export interface AccumulatedState {
+  job: AccumulatorJob;
+  state: Float64Array;
 }
 
 /**
- * Per-row statistics of a whole data set, kept instead of its logits. Rows dropped by the NaN policy or
- * for a label in O are absent from `stats` and `labels`; `keep` maps source rows to kept ones.
+ * Per-row statistics of a whole data set, kept instead of its logits: everything evaluate, curve and the
+ * non-iterative methods need (DESIGN.md §1.3), and what a statistics file holds. Rows dropped by the NaN
+ * policy or for a label in O are absent from `stats`, `moments` and `labels`; `keep` maps source rows to
+ * kept ones.
  */
 export interface DataStats {
   source: string;
@@ -58,12 +49,15 @@ export interface DataStats {
   groups: ClassGroups;
   temperature: number;
   stats: RowStats;
+  /** Logit moments of each kept row, for the diagnostics. */
+  moments: RowMoments;
   /** Labels of the kept rows, or null for unlabelled data. */
   labels: Int32Array | null;
   /** 1 per kept source row; null when every row was kept. */
   keep: Uint8Array | null;
   dropped: { nonFinite: number; otherLabel: number };
-  moments: LogitMoments | null;
+  /** One state per StatsOptions.accumulators job, in that order. */
+  accumulated: AccumulatedState[];
 }
 
 const VALUES_PER_CHUNK = 16 * 1024 * 1024;
@@ -75,81 +69,16 @@ export function chunkRowsFor(cols: number, chunkRows?: number): number {
   return chunkRows;
 }
 
-function zeroMoments(): GroupMoments {
-  const m = () => ({ count: 0, sum: 0, sumSq: 0 });
-  return { seen: m(), absent: m(), other: m() };
-}
-
 /** Index of the first row in [0, rows) holding NaN or +Infinity, scanning from `from`; -1 if none. */
 function nextBadRow(data: Float32Array, cols: number, from: number, rows: number): number {
   for (let r = from; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) {
-      const v = data[base + c]!;
       // -Infinity is a legal logit (a masked class); +Infinity and NaN are not.
-      if (Number.isNaN(v) || v === Number.POSITIVE_INFINITY) return r;
+      if (!(data[base + c]! < Number.POSITIVE_INFINITY)) return r;
     }
   }
   return -1;
-}
-
-function addMoments(
-  data: Float32Array,
-  rows: number,
-  cols: number,
-  codes: Uint32Array,
-  labels: Int32Array | undefined,
-  keep: Uint8Array | null,
-  start: number,
-  out: LogitMoments,
-): void {
-  const acc = new Float64Array(9);
-  const groupsOf = [out.all.seen, out.all.absent, out.all.other];
-  for (let r = 0; r < rows; r++) {
-    if (keep && !keep[start + r]) continue;
-    acc.fill(0);
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const v = data[base + c]!;
-      if (v === Number.NEGATIVE_INFINITY) continue;
-      const g = codes[c]! * 3;
-      acc[g]! += 1;
-      acc[g + 1]! += v;
-      acc[g + 2]! += v * v;
-    }
-    const y = labels ? labels[start + r]! : -1;
-    const byLabel =
-      y < 0 ? null : codes[y] === SEEN ? out.labelSeen : codes[y] === ABSENT ? out.labelAbsent : null;
-    const targets = byLabel ? [groupsOf, [byLabel.seen, byLabel.absent, byLabel.other]] : [groupsOf];
-    for (const t of targets) {
-      for (let g = 0; g < 3; g++) {
-        t[g]!.count += acc[3 * g]!;
-        t[g]!.sum += acc[3 * g + 1]!;
-        t[g]!.sumSq += acc[3 * g + 2]!;
-      }
-    }
-  }
-}
-
-function copyStats(dst: RowStats, src: RowStats, offset: number): void {
-  for (const key of Object.keys(src) as (keyof RowStats)[]) {
-    if (key === 'rows') continue;
-    (dst[key] as Float32Array | Int32Array).set(src[key] as Float32Array & Int32Array, offset);
-  }
-}
-
-/** Keeps the rows with keep[r] = 1, in order. */
-function compactStats(stats: RowStats, keep: Uint8Array): RowStats {
-  let n = 0;
-  for (let r = 0; r < stats.rows; r++) n += keep[r]!;
-  const out = emptyRowStats(n);
-  for (const key of Object.keys(stats) as (keyof RowStats)[]) {
-    if (key === 'rows') continue;
-    const from = stats[key] as Float32Array | Int32Array;
-    const to = out[key] as Float32Array | Int32Array;
-    for (let r = 0, j = 0; r < stats.rows; r++) if (keep[r]) to[j++] = from[r]!;
-  }
-  return out;
 }
 
 function compactLabels(labels: Int32Array, keep: Uint8Array | null): Int32Array {
@@ -158,10 +87,11 @@ function compactLabels(labels: Int32Array, keep: Uint8Array | null): Int32Array 
 }
 
 /**
- * Streams a RowSource through `backend.rowStats` chunk by chunk and keeps only the per-row statistics and
- * labels: the logits are read once and dropped. NaN or +Infinity in a row is an InputError naming how many
- * rows and the first one, unless nanPolicy is 'skip' (those rows are dropped and counted); -Infinity is a
- * legal logit. Labels are checked by `checkLabels` (out of range: error; in O: error or dropped).
+ * The one read of a data set (DESIGN.md §2): streams a RowSource chunk by chunk through `backend.rowPass`
+ * and keeps only the per-row statistics, moments and labels (and the accumulators' states); the logits are
+ * dropped as each chunk is done. NaN or +Infinity in a row is an InputError naming how many rows and the
+ * first one, unless nanPolicy is 'skip' (those rows are dropped and counted); -Infinity is a legal logit.
+ * Labels are checked by `checkLabels` (out of range: error; in O: error or dropped).
  */
 export async function accumulateStats(
   backend: Backend,
@@ -194,31 +124,47 @@ export async function accumulateStats(
         what: `${source.name} labels`,
       })
     : { keep: null, droppedOther: 0 };
-  let keep = labelCheck.keep;
+  const otherKeep = labelCheck.keep;
+  let keep = otherKeep ? otherKeep.slice() : null;
   let nonFinite = 0;
   let firstBad = -1;
+  const markBad = (r: number) => {
+    if (firstBad < 0) firstBad = r;
+    nonFinite++;
+    keep ??= new Uint8Array(source.rows).fill(1);
+    keep[r] = 0;
+  };
   const all = emptyRowStats(source.rows);
-  const moments: LogitMoments | null = options.moments
-    ? { all: zeroMoments(), labelSeen: zeroMoments(), labelAbsent: zeroMoments() }
-    : null;
+  const moments = emptyRowMoments(source.rows);
+  const jobs = options.accumulators ?? [];
+  const accumulated: AccumulatedState[] = jobs.map((job) => ({
+    job,
+    state: new Float64Array(accumulatorOf(job).stateLength(job.params as never, cols)),
+  }));
   const chunkRows = chunkRowsFor(cols, options.chunkRows);
-  for await (const { start, count, data } of rowChunks(source, chunkRows)) {
-    for (let r = nextBadRow(data, cols, 0, count); r >= 0; r = nextBadRow(data, cols, r + 1, count)) {
-      if (firstBad < 0) firstBad = start + r;
-      nonFinite++;
-      keep ??= new Uint8Array(source.rows).fill(1);
-      keep[start + r] = 0;
-    }
-    // Once the policy is going to fail there is no point asking the backend for statistics.
-    if (nonFinite === 0 || nanPolicy === 'skip') {
-      const chunkLabels = labels?.subarray(start, start + count);
-      const s = await backend.rowStats(data, count, cols, {
+  // The CPU backend's workers read chunks straight from shared memory, so read them into it.
+  const reuse = backend.kind === 'cpu' && typeof SharedArrayBuffer !== 'undefined' ? 'shared' : 'plain';
+  for await (const { start, count, data } of rowChunks(source, chunkRows, { reuse })) {
+    if (nonFinite > 0 && nanPolicy !== 'skip') {
+      // The run is going to fail: only count the rest of the bad rows for the message.
+      for (let r = nextBadRow(data, cols, 0, count); r >= 0; r = nextBadRow(data, cols, r + 1, count)) {
+        markBad(start + r);
+      }
+    } else {
+      const pass = await backend.rowPass(data, count, cols, {
         groups: groups.codes,
         temperature,
-        ...(chunkLabels ? { labels: chunkLabels } : {}),
+        ...(labels && { labels: labels.subarray(start, start + count) }),
+        ...(otherKeep && { keep: otherKeep.subarray(start, start + count) }),
+        accumulators: jobs,
       });
-      copyStats(all, s, start);
-      if (moments) addMoments(data, count, cols, groups.codes, labels, keep, start, moments);
+      copyColumns(all, pass.stats, start);
+      copyColumns(moments, pass.moments, start);
+      // rowPass marks a row holding NaN or +Infinity with lseSO = NaN.
+      for (let r = 0; r < count; r++) if (Number.isNaN(pass.stats.lseSO[r]!)) markBad(start + r);
+      pass.accumulated.forEach((state, j) => {
+        addState(accumulated[j]!.state, state);
+      });
     }
     options.onProgress?.(start + count, source.rows);
   }
@@ -231,7 +177,8 @@ export async function accumulateStats(
       option: { name: 'nanPolicy', value: 'skip' },
     });
   }
-  const stats = keep ? compactStats(all, keep) : all;
+  const kept = keep as Uint8Array | null;
+  const stats = kept ? compactColumns(all, kept, emptyRowStats) : all;
   return {
     source: source.name,
     cols,
@@ -240,10 +187,11 @@ export async function accumulateStats(
     groups,
     temperature,
     stats,
-    labels: labels ? compactLabels(labels, keep) : null,
-    keep,
+    moments: kept ? compactColumns(moments, kept, emptyRowMoments) : moments,
+    labels: labels ? compactLabels(labels, kept) : null,
+    keep: kept,
     dropped: { nonFinite, otherLabel: labelCheck.droppedOther },
-    moments,
+    accumulated,
   };
 }
 
@@ -263,12 +211,5 @@ export function statsOfArray(
       fix: 'check the shape',
     });
   }
-  const source = {
-    name: '<memory>',
-    rows,
-    cols,
-    readRows: async (start: number, count: number) => z.subarray(start * cols, (start + count) * cols),
-    close: async () => {},
-  };
-  return accumulateStats(backend, source, options);
+  return accumulateStats(backend, arraySource(z, rows, cols), options);
 }

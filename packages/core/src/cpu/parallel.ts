@@ -3,12 +3,16 @@ import type {
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  RowMoments,
+  RowPass,
+  RowPassOptions,
   RowStats,
   RowStatsOptions,
   SoftmaxOptions,
 } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import type { RowPool } from '../platform/platform.ts';
+import { columnsLike, copyColumns, sliceColumns } from './columns.ts';
 import { matmulCpu } from './matmul.ts';
 import { type GemmRunner, MatmulKernel } from './matmul-wasm.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
@@ -16,10 +20,10 @@ import {
   NLL_TERMS,
   type NllGradRowsArgs,
   type RowKernelName,
-  type RowStatsRowsArgs,
   type SoftmaxRowsArgs,
 } from './row-kernels.ts';
-import { emptyRowStats, rowStatsCpu } from './row-stats.ts';
+import { accumulatorTask, groupRuns, type RowPassRowsArgs, summedState } from './row-pass.ts';
+import { emptyRowMoments, emptyRowStats, rowPassCpu, rowStatsCpu } from './row-stats.ts';
 import { softmaxCpu } from './softmax.ts';
 
 const MAX_THREADS = 256;
@@ -82,6 +86,13 @@ export interface ParallelCpuOptions {
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint32Array;
 
+/** A shared copy of a byte mask. */
+function sharedBytes(x: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(new SharedArrayBuffer(Math.max(x.length, 1)), 0, x.length);
+  copy.set(x);
+  return copy;
+}
+
 /** The array itself when it already lives in shared memory, else a shared copy. */
 function shared<T extends Typed>(x: T): T {
   if (x.buffer instanceof SharedArrayBuffer) return x;
@@ -105,23 +116,11 @@ export function rowRanges(rows: number, parts: number): [number, number][] {
   return out;
 }
 
-type StatKey = Exclude<keyof RowStats, 'rows'>;
-const STAT_KEYS = Object.keys(emptyRowStats(0)).filter((k) => k !== 'rows') as StatKey[];
-
-/** RowStats whose arrays live in shared memory. */
-function sharedRowStats(rows: number): Omit<RowStats, 'rows'> {
-  const empty = emptyRowStats(0);
-  const out: Partial<Record<StatKey, Typed>> = {};
-  for (const key of STAT_KEYS) {
-    out[key] = sharedArray(empty[key].constructor as new (b: SharedArrayBuffer) => Typed, rows);
-  }
-  return out as Omit<RowStats, 'rows'>;
-}
-
-function rowStatsSlice(stats: Omit<RowStats, 'rows'>, r0: number, r1: number): Omit<RowStats, 'rows'> {
-  const out: Partial<Record<StatKey, Typed>> = {};
-  for (const key of STAT_KEYS) out[key] = stats[key].subarray(r0, r1);
-  return out as Omit<RowStats, 'rows'>;
+/** Columns shaped like `like`'s, living in shared memory. */
+function sharedColumns<T extends object>(like: T, rows: number): Omit<T, 'rows'> {
+  return columnsLike(like, rows, (ctor, n) =>
+    sharedArray(ctor as unknown as new (b: SharedArrayBuffer) => Typed, n),
+  );
 }
 
 /**
@@ -168,28 +167,82 @@ export class ParallelCpu {
   }
 
   async rowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): Promise<RowStats> {
-    const { groups, labels } = options;
-    const t = options.temperature ?? 1;
     if (!this.wanted(z.length)) return rowStatsCpu(z, rows, cols, options);
-    const sharedGroups = shared(groups);
-    const sharedLabels = labels ? shared(labels) : null;
-    const invT = Math.fround(1 / t);
-    const outs = sharedRowStats(rows);
-    const argsFor = (slab: Float32Array, r0: number, r1: number): RowStatsRowsArgs => ({
-      z: slab,
+    const pass = await this.pass(z, rows, cols, options, false);
+    return pass ? pass.stats : rowStatsCpu(z, rows, cols, options);
+  }
+
+  async rowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): Promise<RowPass> {
+    if (!this.wanted(z.length)) return rowPassCpu(z, rows, cols, options);
+    const pass = await this.pass(z, rows, cols, options, true);
+    return pass ? (pass as RowPass) : rowPassCpu(z, rows, cols, options);
+  }
+
+  /** rowPassRows over the pool; null when the pool failed and the caller must do the job itself. */
+  private async pass(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options: RowPassOptions,
+    withMoments: boolean,
+  ): Promise<{ stats: RowStats; moments: RowMoments | null; accumulated: Float64Array[] } | null> {
+    const groups = shared(options.groups);
+    const labels = options.labels ? shared(options.labels) : null;
+    const keep = options.keep ? sharedBytes(options.keep) : null;
+    const stats = sharedColumns(emptyRowStats(0), rows);
+    const moments = withMoments ? sharedColumns(emptyRowMoments(0), rows) : null;
+    const jobs = options.accumulators ?? [];
+    const totals = jobs.map((job) => new Float64Array(accumulatorTask(job, cols, []).length));
+    const slabs: ReturnType<typeof accumulatorTask>[][] = [];
+    const base = {
       cols,
-      groups: sharedGroups,
-      labels: sharedLabels ? sharedLabels.subarray(r0, r1) : null,
-      invT,
-      ...rowStatsSlice(outs, r0, r1),
-    });
-    if (!(await this.runRows('rowStatsRows', z, rows, this.slabRows(cols), argsFor))) {
-      return rowStatsCpu(z, rows, cols, options);
+      groups,
+      runs: groupRuns(options.groups),
+      invT: Math.fround(1 / (options.temperature ?? 1)),
+      computeStats: true,
+    };
+    const argsFor = (
+      slab: Float32Array,
+      r0: number,
+      r1: number,
+      ranges: [number, number][],
+    ): RowPassRowsArgs => {
+      // Each range of this slab gets a state of its own; they are summed in range order afterwards.
+      const tasks = jobs.map((job) =>
+        accumulatorTask(
+          job,
+          cols,
+          ranges.map(([a]) => a),
+          (n) => sharedArray(Float64Array, n),
+        ),
+      );
+      slabs.push(tasks);
+      return {
+        ...base,
+        z: slab,
+        labels: labels ? labels.subarray(r0, r1) : null,
+        stats: sliceColumns(stats, r0, r1),
+        moments: moments ? sliceColumns(moments, r0, r1) : null,
+        keep: keep ? keep.subarray(r0, r1) : null,
+        accumulators: tasks,
+      };
+    };
+    if (!(await this.runRows('rowPassRows', z, rows, this.slabRows(cols), argsFor))) return null;
+    const owned = <T extends { rows: number }>(into: T, from: Omit<T, 'rows'>): T => {
+      copyColumns(into, from as T, 0);
+      return into;
+    };
+    for (const tasks of slabs) {
+      tasks.forEach((t, j) => {
+        summedState(t, totals[j]);
+      });
     }
-    // Callers get ordinary arrays, exactly like the twin's, not views of memory the workers can reach.
-    const out = emptyRowStats(rows);
-    for (const key of STAT_KEYS) out[key].set(outs[key] as never);
-    return out;
+    return {
+      // Callers get ordinary arrays, exactly like the twin's, not views of memory the workers can reach.
+      stats: owned(emptyRowStats(rows), stats),
+      moments: moments ? owned(emptyRowMoments(rows), moments) : null,
+      accumulated: totals,
+    };
   }
 
   async nllGrad(
@@ -313,7 +366,7 @@ export class ParallelCpu {
     input: Float32Array,
     rows: number,
     perSlab: number,
-    argsFor: (slab: Float32Array, r0: number, r1: number) => unknown,
+    argsFor: (slab: Float32Array, r0: number, r1: number, ranges: [number, number][]) => unknown,
   ): Promise<boolean> {
     const inShared = input.buffer instanceof SharedArrayBuffer;
     // A job running beside another (callers may not await in turn) copies into buffers of its own.
@@ -333,7 +386,7 @@ export class ParallelCpu {
       for (let r0 = 0, i = 0; r0 < rows; r0 += step, i++) {
         const r1 = Math.min(rows, r0 + step);
         const ranges = rowRanges(r1 - r0, this.threads * TASKS_PER_THREAD);
-        const job = this.runJob(kernel, argsFor(z, r0, r1), ranges);
+        const job = this.runJob(kernel, argsFor(z, r0, r1, ranges), ranges);
         // The workers read this slab while this thread fills the other buffer with the next one.
         if (r1 < rows) z = slab(r1, i + 1);
         if (!(await job)) return false;

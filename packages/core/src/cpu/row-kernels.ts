@@ -1,103 +1,15 @@
-import { GROUP_ABSENT, GROUP_SEEN } from '@ftcal/kernels';
+import { GROUP_ABSENT } from '@ftcal/kernels';
 import { matmulRowsWasm } from './matmul-wasm.ts';
+import { rowPassRows } from './row-pass.ts';
 
 /**
  * Row-range kernels: the CPU twins' per-row maths, run by the twins on all rows and by the worker pool
  * (platform/node/cpu-worker.ts, a module of its own) on row ranges. Each reproduces its twin's
  * arithmetic in the same order for rows [r0, r1) and writes into the output arrays at the row's own
  * index, so splitting a job by rows gives the twin's results bit for bit. Group codes are the kernels'
- * (GROUP_SEEN, GROUP_ABSENT; anything else is O), copied into locals where a hot loop reads them.
+ * (GROUP_SEEN, GROUP_ABSENT; anything else is O), copied into locals where a hot loop reads them. The
+ * row pass (statistics, moments, accumulators) has a file of its own: row-pass.ts.
  */
-
-/** rowStatsCpu for rows [r0, r1); every array is a view of a SharedArrayBuffer. */
-export interface RowStatsRowsArgs {
-  z: Float32Array;
-  cols: number;
-  groups: Uint32Array;
-  labels: Int32Array | null;
-  /** fround(1 / T), as the twin computes it. */
-  invT: number;
-  maxSO: Float32Array;
-  argSO: Int32Array;
-  maxU: Float32Array;
-  argU: Int32Array;
-  maxS: Float32Array;
-  argS: Int32Array;
-  label: Float32Array;
-  sumS: Float32Array;
-  sumU: Float32Array;
-  lseSO: Float32Array;
-  lseU: Float32Array;
-}
-
-export function rowStatsRows(a: RowStatsRowsArgs, r0: number, r1: number): void {
-  const f = Math.fround;
-  const { z, cols, groups, labels, invT } = a;
-  const NEG_INF = Number.NEGATIVE_INFINITY;
-  const SEEN = GROUP_SEEN;
-  const ABSENT = GROUP_ABSENT;
-  for (let r = r0; r < r1; r++) {
-    const base = r * cols;
-    let maxSO = NEG_INF;
-    let argSO = -1;
-    let maxU = NEG_INF;
-    let argU = -1;
-    let maxS = NEG_INF;
-    let argS = -1;
-    let sumS = 0;
-    let sumU = 0;
-    for (let c = 0; c < cols; c++) {
-      const v = z[base + c]!;
-      const g = groups[c];
-      if (g === ABSENT) {
-        sumU += v;
-        if (argU < 0 || v > maxU) {
-          maxU = v;
-          argU = c;
-        }
-        continue;
-      }
-      if (g === SEEN) {
-        sumS += v;
-        if (argS < 0 || v > maxS) {
-          maxS = v;
-          argS = c;
-        }
-      }
-      if (argSO < 0 || v > maxSO) {
-        maxSO = v;
-        argSO = c;
-      }
-    }
-    let lseSO = NEG_INF;
-    let lseU = NEG_INF;
-    const mSO = f(maxSO * invT);
-    const mU = f(maxU * invT);
-    let accSO = 0;
-    let accU = 0;
-    if (mSO !== NEG_INF || mU !== NEG_INF) {
-      for (let c = 0; c < cols; c++) {
-        const s = f(z[base + c]! * invT);
-        if (groups[c] === ABSENT) accU += Math.exp(s - mU);
-        else accSO += Math.exp(s - mSO);
-      }
-    }
-    if (mSO !== NEG_INF) lseSO = mSO + Math.log(accSO);
-    if (mU !== NEG_INF) lseU = mU + Math.log(accU);
-    a.maxSO[r] = maxSO;
-    a.argSO[r] = argSO;
-    a.maxU[r] = maxU;
-    a.argU[r] = argU;
-    a.maxS[r] = maxS;
-    a.argS[r] = argS;
-    a.sumS[r] = sumS;
-    a.sumU[r] = sumU;
-    a.lseSO[r] = lseSO;
-    a.lseU[r] = lseU;
-    const y = labels ? labels[r]! : -1;
-    a.label[r] = y >= 0 && y < cols ? z[base + y]! : Number.NaN;
-  }
-}
 
 /** Number of per-row, per-candidate terms nllGradRows writes: nll, ∂γ, ∂τ, ∂γγ, ∂γτ, ∂ττ. */
 export const NLL_TERMS = 6;
@@ -208,5 +120,5 @@ export function softmaxRows(a: SoftmaxRowsArgs, r0: number, r1: number): void {
 }
 
 /** Every kernel the worker pool runs, by the name a job gives. */
-export const ROW_KERNELS = { rowStatsRows, nllGradRows, softmaxRows, matmulRowsWasm } as const;
+export const ROW_KERNELS = { rowPassRows, nllGradRows, softmaxRows, matmulRowsWasm } as const;
 export type RowKernelName = keyof typeof ROW_KERNELS;

@@ -95,6 +95,12 @@ export function denseSource(bytes: ByteSource, layout: DenseLayout, name = bytes
     dtype: dt.name,
     shape: [...shape],
     readRows: (start, count) => fill((n) => new Float32Array(n), start, count),
+    async readRowsInto(start, count, out) {
+      if (out.length !== count * cols) {
+        throw new RangeError(`${name}: ${out.length} values for ${count} rows of ${cols}`);
+      }
+      await fill(() => out, start, count);
+    },
     readRowsF64: (start, count) => fill((n) => new Float64Array(n), start, count),
     close: () => bytes.close(),
   };

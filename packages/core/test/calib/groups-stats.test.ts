@@ -131,17 +131,15 @@ describe('accumulateStats', () => {
     );
   });
 
-  it('accumulates per-group logit moments over finite entries', async () => {
+  it('keeps per-row logit moments of each class group over its finite entries', async () => {
     const zz = Float32Array.from([1, 2, NEG_INF, 4, 5, 6]);
     const data = await accumulateStats(cpu, sourceOf({ rows: 2, cols: 3, data: zz }), {
       groups: makeGroups(3, [0], [1]),
       labels: Int32Array.from([0, 1]),
-      moments: true,
     });
-    const m = data.moments!;
-    expect(m.all.seen).toEqual({ count: 2, sum: 5, sumSq: 17 });
-    expect(m.all.other).toEqual({ count: 1, sum: 6, sumSq: 36 });
-    expect(m.labelSeen.absent).toEqual({ count: 1, sum: 2, sumSq: 4 });
-    expect(m.labelAbsent.absent).toEqual({ count: 1, sum: 5, sumSq: 25 });
+    const m = data.moments;
+    expect([...m.countS, ...m.sumS, ...m.sumSqS]).toEqual([1, 1, 1, 4, 1, 16]);
+    expect([...m.countU, ...m.sumU, ...m.sumSqU]).toEqual([1, 1, 2, 5, 4, 25]);
+    expect([...m.countO, ...m.sumO, ...m.sumSqO]).toEqual([0, 1, 0, 6, 0, 36]);
   });
 });

@@ -4,13 +4,13 @@ import type { WebGpuBackend } from '../../src/backend/webgpu.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import type { ReliabilityBin } from '../../src/calib/metrics.ts';
 import { confidenceMetrics, equalWidthBins } from '../../src/calib/metrics.ts';
-import { logitPasses } from '../../src/calib/passes.ts';
+import { accumulateStats } from '../../src/calib/stats.ts';
 import { openTestGpu } from '../gpu-harness.ts';
 import { expectValue, FIXTURES, type GoldenBin, loadFixture, sourceOf } from './fixtures.ts';
 
 const cpu = new CpuBackend();
 
-/** Probabilities come from the f32 softmax: metrics agree with the float64 NumPy values within 1e-6. */
+/** From f32 logits and float64 statistics: metrics agree with the float64 NumPy values within 1e-6. */
 const TOL = 1e-6;
 
 function expectBins(actual: ReliabilityBin[], golden: GoldenBin[]): void {
@@ -31,12 +31,13 @@ describe.each(FIXTURES)('confidence metrics against NumPy: %s', (name) => {
 
   for (const [i, golden] of fx.expected.metrics.entries()) {
     it(`at golden point ${i} (γ=${golden.gamma.toFixed(3)}, T=${golden.temperature})`, async () => {
-      const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels, chunkRows: 64 });
-      const m = await confidenceMetrics(cpu, passes, groups, {
-        gamma: golden.gamma,
+      const data = await accumulateStats(cpu, sourceOf(fx.logits), {
+        groups,
+        labels: fx.labels,
         temperature: golden.temperature,
-        equalMass: true,
+        chunkRows: 64,
       });
+      const m = await confidenceMetrics(cpu, data, { gamma: golden.gamma, equalMass: true });
       expectValue(m.nll, golden.nll, TOL);
       expectValue(m.brier, golden.brier, TOL);
       expectValue(m.ece, golden.ece, TOL);
@@ -66,7 +67,7 @@ describe('equal-width binning convention', () => {
   });
 });
 
-describe('confidence metrics: GPU softmax against the CPU twin', () => {
+describe('confidence metrics: GPU statistics against the CPU twin', () => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
     gpu = await openTestGpu();
@@ -78,10 +79,11 @@ describe('confidence metrics: GPU softmax against the CPU twin', () => {
     for (const name of FIXTURES) {
       const fx = loadFixture(name);
       const groups = makeGroups(fx.numClasses, fx.seen, fx.absent);
-      const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
-      const options = { gamma: 1.3, temperature: 0.8, equalMass: true };
-      const g = await confidenceMetrics(gpu, passes, groups, options);
-      const c = await confidenceMetrics(cpu, passes, groups, options);
+      const statsOn = (b: typeof cpu | WebGpuBackend) =>
+        accumulateStats(b, sourceOf(fx.logits), { groups, labels: fx.labels, temperature: 0.8 });
+      const options = { gamma: 1.3, equalMass: true };
+      const g = await confidenceMetrics(gpu, await statsOn(gpu), options);
+      const c = await confidenceMetrics(cpu, await statsOn(cpu), options);
       expect(g.calibration.bins.map((b) => b.count)).toEqual(c.calibration.bins.map((b) => b.count));
       expect(Math.abs(g.nll - c.nll)).toBeLessThan(1e-6);
       expect(Math.abs(g.brier - c.brier)).toBeLessThan(1e-6);

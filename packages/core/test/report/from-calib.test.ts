@@ -4,9 +4,7 @@ import { accuracyAt, rowOutcomes, thresholds } from '../../src/calib/accuracy.ts
 import { gammaCurve } from '../../src/calib/curve.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { confidenceMetrics } from '../../src/calib/metrics.ts';
-import { logitPasses } from '../../src/calib/passes.ts';
 import { statsOfArray } from '../../src/calib/stats.ts';
-import { arraySource } from '../../src/io/row-source.ts';
 import {
   curvePlotOf,
   markOf,
@@ -90,9 +88,9 @@ describe('report inputs from the calibration engine', async () => {
   });
 
   it('draws the engine’s reliability bins before and after a bias, equal-width and equal-mass', async () => {
-    const passes = await logitPasses(arraySource(z, rows, cols), { labels });
-    const before = await confidenceMetrics(cpu, passes, groups, { equalMass: true });
-    const after = await confidenceMetrics(cpu, passes, groups, { gamma: 1.5, equalMass: true });
+    const data = await statsOfArray(cpu, z, rows, cols, { groups, labels });
+    const before = await confidenceMetrics(cpu, data, { equalMass: true });
+    const after = await confidenceMetrics(cpu, data, { gamma: 1.5, equalMass: true });
     const svg = reliabilitySvg([
       reliabilityPanelOf('Before', before.calibration),
       reliabilityPanelOf('After (γ=1.5)', after.calibration),

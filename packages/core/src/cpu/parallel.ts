@@ -16,12 +16,7 @@ import { columnsLike, copyColumns, sliceColumns } from './columns.ts';
 import { matmulCpu } from './matmul.ts';
 import { type GemmRunner, MatmulKernel } from './matmul-wasm.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
-import {
-  NLL_TERMS,
-  type NllGradRowsArgs,
-  type RowKernelName,
-  type SoftmaxRowsArgs,
-} from './row-kernels.ts';
+import { NLL_TERMS, type NllGradRowsArgs, type RowKernelName, type SoftmaxRowsArgs } from './row-kernels.ts';
 import { accumulatorTask, groupRuns, type RowPassRowsArgs, summedState } from './row-pass.ts';
 import { emptyRowMoments, emptyRowStats, rowPassCpu, rowStatsCpu } from './row-stats.ts';
 import { softmaxCpu } from './softmax.ts';

@@ -2,7 +2,7 @@ export { escapeXml } from './escape.ts';
 export { curvePlotOf, markOf, methodRowOf, reliabilityPanelOf, thresholdGroupsOf } from './from-calib.ts';
 export { renderReportHtml } from './html.ts';
 export { methodNote } from './method-notes.ts';
-export { gammaCurveSvg } from './svg/gamma-curve.ts';
+export { type GammaCurveLayout, gammaCurveLayout, gammaCurveSvg } from './svg/gamma-curve.ts';
 export { logitGapSvg } from './svg/logit-gap.ts';
 export { reliabilitySvg } from './svg/reliability.ts';
 export type {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gammaCurveSvg } from '../../src/report/svg/gamma-curve.ts';
+import { gammaCurveLayout, gammaCurveSvg } from '../../src/report/svg/gamma-curve.ts';
 import { histogram } from '../../src/report/svg/histogram.ts';
 import { logitGapSvg } from '../../src/report/svg/logit-gap.ts';
 import { decimatePath } from '../../src/report/svg/path-decimate.ts';
@@ -55,6 +55,29 @@ describe('gamma-curve plot', () => {
     for (const m of marks) expect(labels).toContain(m.label);
     expect(labels).toContain('Seen-class accuracy S/Y (%)');
     expect(labels).toContain('Overall accuracy Y/Y (%)');
+  });
+
+  it('draws where gammaCurveLayout says: frames, γ range and the marks’ lines in the overall panel', () => {
+    const plot = { points, marks, ausuc };
+    const layout = gammaCurveLayout(plot);
+    const root = checkSvg(gammaCurveSvg(plot));
+    expect([root.attrs.width, root.attrs.height]).toEqual([String(layout.width), String(layout.height)]);
+    expect(layout.seenUnseen.frame).toEqual({ x: 70, y: 52, width: 320, height: 320 });
+    const overall = layout.overall!;
+    const [lo, hi] = overall.gamma;
+    for (const m of marks) {
+      expect(m.gamma).toBeGreaterThan(lo);
+      expect(m.gamma).toBeLessThan(hi);
+    }
+    const { frame } = overall;
+    const dashed = find(
+      byClass(root, 'panel overall')[0]!,
+      (e) => e.name === 'line' && e.attrs['stroke-dasharray'] !== undefined,
+    );
+    expect(dashed.map((e) => Number(e.attrs.x1))).toEqual(
+      marks.map((m) => Math.round((frame.x + ((m.gamma - lo) / (hi - lo)) * frame.width) * 100) / 100),
+    );
+    expect(gammaCurveLayout({ ...plot, overallPanel: false }).overall).toBeNull();
   });
 
   it('shades exactly the AUSUC area and starts the path at the lowest-γ point', () => {

@@ -13,29 +13,59 @@ const GUTTER = 100;
 
 const finiteNumber = Number.isFinite as (v: unknown) => v is number;
 
+/** Where a γ-curve plot's panels sit (SVG user units) and the value ranges their axes span. */
+export interface GammaCurveLayout {
+  width: number;
+  height: number;
+  /** U/Y (y) against S/Y (x), both 0–100 %. */
+  seenUnseen: { frame: Frame; seen: readonly [number, number]; unseen: readonly [number, number] };
+  /** Y/Y (%) against γ; null without the overall panel. Values beyond the ranges are drawn at the edge. */
+  overall: { frame: Frame; gamma: readonly [number, number]; overall: readonly [number, number] } | null;
+}
+
+/**
+ * The geometry `gammaCurveSvg` draws with, for a page that overlays the plot (a live operating point,
+ * a γ picked by pointer): the γ range covers the curve's points (the outer 0.5% of them left out, so a
+ * few extreme thresholds do not squash the rest) and every mark.
+ */
+export function gammaCurveLayout(plot: GammaCurvePlot): GammaCurveLayout {
+  const withOverall = plot.overallPanel ?? true;
+  const legendRows = Math.ceil(plot.marks.length / 3);
+  const width = withOverall ? LEFT + PANEL + GUTTER + PANEL + 30 : LEFT + PANEL + 40;
+  const height = TOP + PANEL + 50 + (legendRows > 0 ? 12 + legendRows * 18 : 0);
+  const seenUnseen = {
+    frame: { x: LEFT, y: TOP, width: PANEL, height: PANEL },
+    seen: [0, 100],
+    unseen: [0, 100],
+  } as const;
+  if (!withOverall) return { width, height, seenUnseen, overall: null };
+  return {
+    width,
+    height,
+    seenUnseen,
+    overall: {
+      frame: { x: LEFT + PANEL + GUTTER, y: TOP, width: PANEL, height: PANEL },
+      ...overallRanges(plot.points, plot.marks),
+    },
+  };
+}
+
 /**
  * The γ curve: absent (U/Y) against seen (S/Y) accuracy, the shaded area being AUSUC, with the chosen
  * operating points marked; optionally a second panel of overall accuracy (Y/Y) against γ.
  */
 export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string {
-  const withOverall = plot.overallPanel ?? true;
+  const layout = gammaCurveLayout(plot);
   let unusable = 0;
   for (const p of plot.points) if (!(finiteNumber(p.seen) && finiteNumber(p.unseen))) unusable++;
-  const legendRows = Math.ceil(plot.marks.length / 3);
-  const width = withOverall ? LEFT + PANEL + GUTTER + PANEL + 30 : LEFT + PANEL + 40;
-  const height = TOP + PANEL + 50 + (legendRows > 0 ? 12 + legendRows * 18 : 0);
-  const left: Frame = { x: LEFT, y: TOP, width: PANEL, height: PANEL };
   const ausuc = fixed(plot.ausuc, 4);
 
   const parts: string[] = [
     text(LEFT, 24, `γ curve: seen vs absent-class accuracy (AUSUC ${ausuc})`, { class: 'title' }),
-    seenUnseenPanel(left, plot.points, plot.marks),
+    seenUnseenPanel(layout.seenUnseen.frame, plot.points, plot.marks),
   ];
-  if (withOverall) {
-    const right: Frame = { x: LEFT + PANEL + GUTTER, y: TOP, width: PANEL, height: PANEL };
-    parts.push(overallPanel(right, plot.points, plot.marks));
-  }
-  parts.push(legend(LEFT, TOP + PANEL + 62, width - LEFT, plot.marks));
+  if (layout.overall) parts.push(overallPanel(layout.overall, plot.points, plot.marks));
+  parts.push(legend(LEFT, TOP + PANEL + 62, layout.width - LEFT, plot.marks));
 
   const described = plot.marks.map(
     (m) =>
@@ -46,9 +76,16 @@ export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string 
     `Absent-class accuracy U/Y against seen-class accuracy S/Y, in percent, along the exact γ curve ` +
     `(${plot.points.length} points${unusable > 0 ? `, ${unusable} without finite accuracies left out` : ''}); ` +
     `the shaded area is AUSUC = ${ausuc}.` +
-    (withOverall ? ' Second panel: overall accuracy Y/Y against γ.' : '') +
+    (layout.overall ? ' Second panel: overall accuracy Y/Y against γ.' : '') +
     (described.length > 0 ? ` Operating points: ${described.join('; ')}.` : '');
-  return svgDocument({ id, width, height, title: `γ curve, AUSUC ${ausuc}`, desc, body: parts.join('') });
+  return svgDocument({
+    id,
+    width: layout.width,
+    height: layout.height,
+    title: `γ curve, AUSUC ${ausuc}`,
+    desc,
+    body: parts.join(''),
+  });
 }
 
 function seenUnseenPanel(frame: Frame, points: readonly CurvePoint[], marks: readonly CurveMark[]): string {
@@ -94,28 +131,41 @@ function seenUnseenPanel(frame: Frame, points: readonly CurvePoint[], marks: rea
   return el('g', { class: 'panel seen-unseen' }, parts.join(''));
 }
 
-function overallPanel(frame: Frame, all: readonly CurvePoint[], marks: readonly CurveMark[]): string {
+const drawnOverall = (p: CurvePoint) => finiteNumber(p.gamma) && finiteNumber(p.overall);
+
+function overallRanges(
+  all: readonly CurvePoint[],
+  marks: readonly CurveMark[],
+): { gamma: [number, number]; overall: [number, number] } {
   // Loops rather than filter/map/spread: the curve can have millions of points.
-  const drawn = (p: CurvePoint) => finiteNumber(p.gamma) && finiteNumber(p.overall);
   const gammas = new Float64Array(all.length);
   let count = 0;
-  for (const p of all) if (drawn(p)) gammas[count++] = p.gamma;
+  for (const p of all) if (drawnOverall(p)) gammas[count++] = p.gamma;
   const markGammas = marks.map((m) => m.gamma).filter(finiteNumber);
   const extent = quantileRange(sortedFinite(gammas.subarray(0, count)).sorted);
   const lo = Math.min(extent?.[0] ?? 0, ...markGammas);
   const hi = Math.max(extent?.[1] ?? 1, ...markGammas);
   const pad = (hi - lo) * 0.03 || 1;
-  const xs = linearScale([lo - pad, hi + pad], [frame.x, frame.x + frame.width]);
   let min = 100;
   let max = 0;
   for (const p of all) {
-    if (!drawn(p)) continue;
+    if (!drawnOverall(p)) continue;
     if (p.overall < min) min = p.overall;
     if (p.overall > max) max = p.overall;
   }
   const yLo = Math.max(0, Math.floor(min / 5) * 5 - 5);
   const yHi = Math.min(100, Math.ceil(max / 5) * 5 + 5);
-  const ys = linearScale([yLo, yHi], [frame.y + frame.height, frame.y]);
+  return { gamma: [lo - pad, hi + pad], overall: [yLo, yHi] };
+}
+
+function overallPanel(
+  panel: NonNullable<GammaCurveLayout['overall']>,
+  all: readonly CurvePoint[],
+  marks: readonly CurveMark[],
+): string {
+  const { frame } = panel;
+  const xs = linearScale(panel.gamma, [frame.x, frame.x + frame.width]);
+  const ys = linearScale(panel.overall, [frame.y + frame.height, frame.y]);
   const parts = [
     axes(frame, xs, ys, {
       xLabel: 'γ, bias on absent-class logits (logit units)',
@@ -136,24 +186,24 @@ function overallPanel(frame: Frame, all: readonly CurvePoint[], marks: readonly 
     if (m.overall !== undefined && finiteNumber(m.overall))
       parts.push(symbol(shape, x, ys(m.overall), 5, colour));
   });
-  if (count === 0) {
+  // Accuracy is constant between thresholds: a step drawn halfway between neighbouring curve points.
+  const steps = new PathThinner();
+  let previous: CurvePoint | null = null;
+  let x0 = frame.x;
+  for (const p of all) {
+    if (!drawnOverall(p)) continue;
+    if (previous) {
+      const mid = xs((previous.gamma + p.gamma) / 2);
+      steps.add(mid, ys(previous.overall));
+      x0 = mid;
+    }
+    steps.add(x0, ys(p.overall));
+    previous = p;
+  }
+  if (previous === null) {
     parts.push(noData(frame, 'no curve points with finite γ'));
   } else {
-    // Accuracy is constant between thresholds: a step drawn halfway between neighbouring curve points.
-    const steps = new PathThinner();
-    let previous: CurvePoint | null = null;
-    let x0 = frame.x;
-    for (const p of all) {
-      if (!drawn(p)) continue;
-      if (previous) {
-        const mid = xs((previous.gamma + p.gamma) / 2);
-        steps.add(mid, ys(previous.overall));
-        x0 = mid;
-      }
-      steps.add(x0, ys(p.overall));
-      previous = p;
-    }
-    steps.add(frame.x + frame.width, ys(previous!.overall));
+    steps.add(frame.x + frame.width, ys(previous.overall));
     parts.push(
       el('path', {
         class: 'overall-curve',

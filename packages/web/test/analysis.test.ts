@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import {
+  CpuBackend,
+  calibrate,
+  makeGroups,
+  openArray,
+  readGroupsFile,
+  readLabels,
+  renderError,
+} from '@ftcal/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Analysis, type PageInputs } from '../src/analysis.ts';
+import { pageReport } from '../src/report.ts';
+import { pageWording } from '../src/wording.ts';
+
+/**
+ * The page's engine without the page: Analysis runs in Node on core's Node build, with the toy files as
+ * Files (as a browser hands them over), and must pick what core's calibrate picks. The browser test
+ * (packages/cli/test/web-page.test.ts) checks the page itself against the CLI.
+ */
+const toy = (name: string) => new URL(`../../../examples/toy/${name}`, import.meta.url).pathname;
+const file = (name: string) => new File([readFileSync(toy(name))], name);
+
+function inputs(overrides: Partial<PageInputs> = {}): PageInputs {
+  return {
+    logits: { file: file('logits.npy') },
+    labels: { file: file('labels.npy') },
+    groups: file('groups.json'),
+    fit: { logits: { file: file('fit-logits.npy') }, labels: { file: file('fit-labels.npy') } },
+    device: 'cpu',
+    bins: 15,
+    maxSeenDrop: 1,
+    nanPolicy: 'error',
+    allowOtherLabels: false,
+    ...overrides,
+  };
+}
+
+const hooks = { progress: () => {}, device: () => {} };
+
+describe('Analysis (the page’s engine) on examples/toy', () => {
+  let analysis: Analysis;
+  let reference: Awaited<ReturnType<typeof calibrate>>;
+
+  beforeAll(async () => {
+    const lines: string[] = [];
+    analysis = await Analysis.load(inputs(), { ...hooks, device: (l) => lines.push(l) });
+    expect(lines).toEqual(['using the CPU backend (asked for with Device “CPU”)']);
+    const backend = new CpuBackend();
+    const logits = await openArray(toy('logits.npy'));
+    const fit = await openArray(toy('fit-logits.npy'));
+    const lists = await readGroupsFile(toy('groups.json'), { numClasses: logits.cols });
+    reference = await calibrate(backend, {
+      logits,
+      labels: await readLabels(toy('labels.npy')),
+      groups: makeGroups(logits.cols, lists.seen, lists.absent ?? undefined),
+      train: { logits: fit, labels: await readLabels(toy('fit-labels.npy')) },
+      methods: ['alg', 'oracle', 'hmean', 'constrained', 'nll'],
+    });
+    await logits.close();
+    await fit.close();
+  });
+  afterAll(() => analysis?.dispose());
+
+  it('picks every method’s (γ, T) as core’s calibrate does', async () => {
+    expect(analysis.methods.get('nll')).toEqual({ status: 'on-demand' });
+    await analysis.fitNll(hooks);
+    for (const row of reference.methods) {
+      const state = analysis.methods.get(row.method as 'alg')!;
+      expect(state.status, row.method).toBe('picked');
+      if (state.status !== 'picked') continue;
+      expect(state.result.gamma, row.method).toBe(row.gamma);
+      expect(state.result.temperature, row.method).toBe(row.temperature);
+      // The statistics give the accuracies exactly and NLL and ECE to f32 rounding.
+      const t = analysis.tableOf(analysis.at(state.result));
+      for (const k of ['Y/Y', 'S/Y', 'U/Y', 'S/S', 'U/U', 'H', 'ausuc'] as const)
+        expect(t[k]).toBe(row.table[k]);
+      expect(Math.abs(t.nll - row.table.nll) / row.table.nll).toBeLessThan(1e-6);
+      expect(Math.abs(t.ece - row.table.ece)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('writes the calibrator calibrate writes for the chosen point, fingerprints included', async () => {
+    const oracle = reference.methods.find((r) => r.method === 'oracle')!;
+    const mine = await analysis.calibrator({ method: 'oracle', gamma: oracle.gamma, temperature: 1 });
+    const { created: _a, ...theirs } = reference.calibrator.provenance;
+    expect({ ...mine, provenance: { ...mine.provenance, created: undefined } }).toMatchObject({
+      ...reference.calibrator,
+      method: 'oracle',
+      gamma: oracle.gamma,
+      temperature: 1,
+      provenance: {
+        ...theirs,
+        fingerprints: theirs.fingerprints.map((f) => ({ ...f, source: expect.stringMatching(/\.npy$/) })),
+      },
+    });
+  });
+
+  it('renders the report with every picked method, the curve and the current point', () => {
+    const html = pageReport(analysis, { method: 'manual', gamma: 3.25, temperature: 1 }, new Date(0));
+    expect(html).toContain('<title>ftcal calibration report: logits.npy</title>');
+    expect(html).toContain('Calibration: γ set by hand');
+    for (const m of ['alg', 'oracle', 'hmean', 'constrained', 'nll'])
+      expect(html).toContain(`<th scope="row">${m}</th>`);
+    for (const id of ['plot-gamma-curve', 'plot-reliability', 'plot-logit-gap'])
+      expect(html).toContain(`id="${id}"`);
+  });
+
+  it('says why a method cannot run instead of failing the whole load', async () => {
+    const a = await Analysis.load(inputs({ fit: undefined, maxSeenDrop: 1 }), hooks);
+    expect(a.methods.get('alg')).toEqual({
+      status: 'unavailable',
+      reason: 'alg needs fitting data: add its logits and labels',
+    });
+    await a.dispose();
+  });
+});
+
+describe('Analysis refuses bad options with the page’s wording', () => {
+  it('a δ or a bin count out of range is one line naming its field', async () => {
+    await expect(Analysis.load(inputs({ maxSeenDrop: -1 }), hooks)).rejects.toThrow(
+      /δ of constrained \(points\) = -1 is not a finite number ≥ 0/,
+    );
+    const e = await Analysis.load(inputs({ bins: Number.NaN }), hooks).catch((x: unknown) => x);
+    expect(renderError(e, pageWording)).toBe(
+      'the number of ECE bins = NaN is not a whole number > 0; pass a whole number > 0 as “ECE bins”',
+    );
+  });
+});

@@ -1,5 +1,6 @@
-// One bundling recipe for the applications (cli, bench): one ESM file for Node; the native webgpu addon
-// and the mnist digits (21 MB) stay external. When the bundle holds @ftcal/core, core's CPU worker
+// One bundling recipe for the applications (cli, bench): one ESM file for Node; the native webgpu addon,
+// the mnist digits (21 MB) and playwright-core (the bench's page suite) stay external, and .html imports
+// (the web page, for `ftcal web`) become text. When the bundle holds @ftcal/core, core's CPU worker
 // program (dist/cpu-worker.js, self-contained) is copied beside it: the pool starts its workers from
 // `cpu-worker.js` next to the code that holds the pool.
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
@@ -19,8 +20,8 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
-  external: ['webgpu', 'mnist'],
-  loader: { '.wgsl': 'text' },
+  external: ['webgpu', 'mnist', 'playwright-core'],
+  loader: { '.wgsl': 'text', '.html': 'text' },
   banner: {
     js: `${banner === 'bin' ? '#!/usr/bin/env node\n' : ''}import { createRequire as __ftcalCreateRequire } from 'node:module'; const require = __ftcalCreateRequire(import.meta.url);`,
   },

@@ -9,6 +9,7 @@ import { registerEvaluate } from './commands/evaluate.ts';
 import { registerLogits } from './commands/logits.ts';
 import { registerNcm } from './commands/ncm.ts';
 import { registerReport } from './commands/report.ts';
+import { registerWeb } from './commands/web.ts';
 import { cliWording } from './wording.ts';
 
 const program = new Command();
@@ -30,6 +31,7 @@ registerCurve(program);
 registerLogits(program);
 registerNcm(program);
 registerReport(program);
+registerWeb(program);
 
 // A reader that stops early (`ftcal … | head`) closes stdout. Like any Unix filter, ftcal then ends
 // quietly rather than with an unhandled EPIPE and a stack trace; results go to stdout last, after every

@@ -20,6 +20,8 @@ export const positiveArg = (flag: string) =>
   numberArg(flag, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
 export const countArg = (flag: string) =>
   numberArg(flag, (x) => Number.isSafeInteger(x) && x > 0, 'a whole number > 0');
+export const portArg = (flag: string) =>
+  numberArg(flag, (x) => Number.isInteger(x) && x >= 0 && x <= 65535, 'a port number from 0 to 65535');
 
 /** --groups FILE [--class-names FILE] or inline --seen/--absent lists, on every command that needs groups. */
 export function addGroupOptions(cmd: Command): Command {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '../../../tools/chromium.ts';
 
 /**
  * DESIGN.md §5: the library as a user installs it. The packed tarballs of @ftcal/kernels and @ftcal/core
@@ -19,22 +20,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../../..');
 const toy = join(repo, 'examples/toy');
 const consumer = join(here, '../consumer');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const requireGpu = process.env.FTCAL_REQUIRE_GPU === '1';
-const requireChromium = process.env.CI === 'true';
-
-/** The flags that give headless Chromium WebGPU on SwiftShader with the network closed (DEVELOPERS.md). */
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** The child's environment without the outer pnpm's npm_* settings, which would steer the inner npm. */
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -234,7 +220,6 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
     let context: BrowserContext | undefined;
     let page: import('playwright-core').Page;
     const problems: string[] = [];
-    const haveChromium = existsSync(CHROMIUM);
 
     it('bundles with esbuild --platform=browser, which refuses node: built-ins', async () => {
       const options = {
@@ -255,10 +240,7 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
     });
 
     it('opens in headless Chromium with WebGPU', async (ctx) => {
-      if (!haveChromium) {
-        if (requireChromium) throw new Error(`CI=true but ${CHROMIUM} is missing: install Debian's chromium`);
-        return ctx.skip();
-      }
+      if (!haveChromium()) return ctx.skip();
       context = await chromium.launchPersistentContext(join(dir, 'profile'), {
         executablePath: CHROMIUM,
         headless: true,

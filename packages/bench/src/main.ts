@@ -13,6 +13,7 @@ import { type BenchDocument, type PeerStatus, SCHEMA_VERSION } from './results.t
 import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
 import { kernelSuite } from './suites/kernels.ts';
+import { pageSuite } from './suites/page.ts';
 import { torchSuite } from './suites/torch.ts';
 
 /** dist/bench.mjs lives in packages/bench/dist: the repository root is three folders up. */
@@ -142,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
     if (opts.suites.has('kernels')) await kernelSuite(ctx, doc.cases);
     if (opts.suites.has('curve')) doc.cases.push(...(await curveSuite(ctx)));
     if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
+    if (opts.suites.has('page')) doc.cases.push(...(await pageSuite(ctx)));
     if (opts.suites.has('kernels')) await torchSuite(ctx, doc.cases, peers);
   } finally {
     ctx.tfjs?.dispose();

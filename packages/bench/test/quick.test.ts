@@ -55,12 +55,15 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'evaluate (.npy)',
       'calibrate --method nll (.npy)',
       'demo training step',
+      'load + evaluate in the page',
+      'move γ in the page (table + plots redrawn)',
     ]) {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'curve', 'end-to-end']).toContain(c.suite);
-      expect(c.baseline).toBe('ftcal-cpu');
+      expect(['kernels', 'curve', 'end-to-end', 'page']).toContain(c.suite);
+      // The page's cases compare its two backends (and Node) with the page on the CPU.
+      expect(c.baseline).toBe(c.suite === 'page' ? 'page-cpu' : 'ftcal-cpu');
       expect(c.runs.length).toBeGreaterThan(0);
       for (const run of c.runs) {
         expect(STATUSES).toContain(run.status);
@@ -92,6 +95,15 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       expect(m).not.toBeNull();
       expect(m![1]).toBe(m![2]);
       expect(m![3]).toBe(m![4]);
+    }
+
+    // The page loaded the synthetic file on both of its backends (where Chromium is installed).
+    for (const impl of ['page-cpu', 'page-webgpu']) {
+      const load = doc.cases.find((c: { op: string }) => c.op === 'load + evaluate in the page');
+      const run = load.runs.find((r: { impl: string }) => r.impl === impl);
+      if (run.status === 'not available') continue;
+      expect(run.status, run.note).toBe('ok');
+      expect(run.check).toMatch(/Evaluated 10000 rows × 100 classes/);
     }
 
     const saved = JSON.parse(readFileSync(path.join(out, 'bench-quick.json'), 'utf8'));

@@ -2,6 +2,9 @@ import { fmtMs } from '../context.ts';
 import { type BenchDocument, type Case, type Run, speedup } from '../results.ts';
 
 const IMPL_ORDER = [
+  'page-cpu',
+  'page-webgpu',
+  'node-evaluate',
   'ftcal-webgpu',
   'ftcal-cpu',
   'numpy',
@@ -13,6 +16,9 @@ const IMPL_ORDER = [
 ];
 
 const IMPL_TITLE: Record<string, string> = {
+  'page-cpu': 'page, CPU backend',
+  'page-webgpu': 'page, navigator.gpu',
+  'node-evaluate': 'core evaluate() in Node',
   'ftcal-webgpu': 'ftcal WebGPU',
   'ftcal-cpu': 'ftcal CPU twin',
   numpy: 'NumPy',
@@ -123,6 +129,7 @@ const SUITE_TITLE: Record<Case['suite'], string> = {
   kernels: 'Kernels',
   curve: 'γ curve: exact sweep vs the paper’s re-scan',
   'end-to-end': 'End to end',
+  page: 'The web page in headless Chromium',
 };
 
 const SUITE_INTRO: Record<Case['suite'], string> = {
@@ -142,6 +149,13 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'fit (iterations, final gradient norm) under "agreement checks". The demo training step is one ' +
     'forward/backward/SGD-with-momentum step of `pnpm demo`’s MLP (the demo package’s initMlp and mlpGradients); ' +
     'GFLOP/s counts its six matmuls.',
+  page:
+    'The page (packages/web, as `ftcal web --save` writes it) opened from disk in headless Chromium, the ' +
+    'synthetic .npy handed to its file input as a user picks it. "load + evaluate" runs from the Evaluate ' +
+    'click to the results drawn: one streamed statistics pass, the exact curve, the method picks, the ' +
+    'first table and plots; each device in a fresh browser, so WebGPU’s start-up is in the figure. ' +
+    '"move γ" is one slider step redrawn from the statistics. Beside them, core’s evaluate() in Node on ' +
+    'the same file.',
 };
 
 export function markdown(doc: BenchDocument): string {

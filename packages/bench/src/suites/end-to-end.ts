@@ -34,7 +34,7 @@ interface Files {
   labels: string;
 }
 
-async function writeSynthetic(dir: string, rows: number, cols: number): Promise<Files> {
+export async function writeSynthetic(dir: string, rows: number, cols: number): Promise<Files> {
   const logits = path.join(dir, `e2e-${rows}x${cols}.npy`);
   const labelsPath = path.join(dir, `e2e-${rows}x${cols}-labels.npy`);
   const writer = await createNpyWriter(logits, 'float32', [rows, cols]);
@@ -55,7 +55,7 @@ async function writeSynthetic(dir: string, rows: number, cols: number): Promise<
   return { logits, labels: labelsPath };
 }
 
-function groupsOf(cols: number): ClassGroups {
+export function groupsOf(cols: number): ClassGroups {
   const codes = syntheticGroups(cols);
   return makeGroups(
     cols,

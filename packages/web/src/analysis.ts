@@ -63,9 +63,6 @@ export interface PageInputs {
 export const PAGE_METHODS = ['alg', 'oracle', 'hmean', 'constrained', 'nll'] as const;
 export type PageMethod = (typeof PAGE_METHODS)[number];
 
-/** The metric table the page shows and reports: the CLI's, less Brier (the statistics cannot give it). */
-export type PageTable = Omit<MetricTable, 'brier'>;
-
 /** Where a method stands: picked (with its γ, T and how), still to be fitted (nll), or unable to run. */
 export type MethodState =
   | { status: 'picked'; result: MethodResult<unknown> }
@@ -310,10 +307,10 @@ export class Analysis {
     return points.at(choice.gamma);
   }
 
-  /** The metric table (DESIGN.md §3 names) of an operating point; Brier needs the logits, so it is absent. */
-  tableOf(point: StatsPoint): PageTable {
-    const { gamma, temperature, nll, ece } = point;
-    return { ...point.table, ausuc: this.curve.ausuc, gamma, temperature, nll, ece };
+  /** The metric table (DESIGN.md §3 names) of an operating point, as `ftcal evaluate` reports it. */
+  tableOf(point: StatsPoint): MetricTable {
+    const { gamma, temperature, nll, ece, brier } = point;
+    return { ...point.table, ausuc: this.curve.ausuc, gamma, temperature, nll, ece, brier };
   }
 
   /** The calibrator `ftcal apply` and the library read, with fingerprints of the data it was fitted on. */

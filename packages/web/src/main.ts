@@ -1,12 +1,12 @@
-import { FtcalError, methodNote, reliabilityPanelOf, reliabilitySvg, renderError } from '@ftcal/core';
 import {
-  Analysis,
-  type Choice,
-  type Hooks,
-  PAGE_METHODS,
-  type PageMethod,
-  type PageTable,
-} from './analysis.ts';
+  FtcalError,
+  type MetricTable,
+  methodNote,
+  reliabilityPanelOf,
+  reliabilitySvg,
+  renderError,
+} from '@ftcal/core';
+import { Analysis, type Choice, type Hooks, PAGE_METHODS, type PageMethod } from './analysis.ts';
 import { CurveView } from './curve-view.ts';
 import { acceptDrops, FileField } from './files.ts';
 import { fixed, metricText } from './format.ts';
@@ -209,7 +209,8 @@ function render(): void {
   const point = a.at(choice);
   const table = a.tableOf(point);
   showTable(table);
-  if (document.activeElement !== exact) exact.value = String(choice.gamma);
+  // Eight significant digits in the field; the exact value is in data-value, and typed values are taken whole.
+  if (document.activeElement !== exact) exact.value = String(Number(choice.gamma.toPrecision(8)));
   slider.setAttribute('aria-valuetext', `γ = ${fixed(choice.gamma, 4)}, Y/Y ${fixed(table['Y/Y'], 2)} %`);
   curveView!.show(choice.gamma, point.table);
   const zero = a.at({ gamma: 0, temperature: 1 });
@@ -234,7 +235,7 @@ function render(): void {
   }, 500);
 }
 
-function showTable(table: PageTable): void {
+function showTable(table: MetricTable): void {
   const values: Record<string, number> = { ...table };
   for (const cell of document.querySelectorAll<HTMLElement>('[data-metric]')) {
     const key = cell.dataset.metric!;

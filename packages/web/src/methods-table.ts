@@ -14,7 +14,7 @@ export function methodRows(a: Analysis): HTMLTableRowElement[] {
     const state = a.methods.get(m)!;
     if (state.status !== 'picked') {
       const why = state.status === 'unavailable' ? state.reason : 'fitted when its button is pressed';
-      return cells(row, [m, '—', '—', '—', '—', '—', '—', '—', '—', why]);
+      return cells(row, [m, '—', '—', '—', '—', '—', '—', '—', '—', '—', why]);
     }
     const r = state.result;
     const t = a.tableOf(a.at(r));
@@ -28,6 +28,7 @@ export function methodRows(a: Analysis): HTMLTableRowElement[] {
       fixed(t.H, 2),
       fixed(t.nll, 4),
       fixed(t.ece, 4),
+      fixed(t.brier, 4),
       methodNote(r),
     ]);
   });

@@ -33,16 +33,16 @@ const inside = (f: Frame, x: number, y: number, margin = 12) =>
  */
 export class CurveView {
   private layout!: GammaCurveLayout;
-  private svg!: SVGSVGElement;
+  private svg: SVGSVGElement | null = null;
   private readonly overlay = svgElement('g', { class: 'current', 'pointer-events': 'none' });
   private readonly ring = svgElement('circle', { r: 7, fill: 'none', stroke: '#000', 'stroke-width': 2.5 });
   private readonly line = svgElement('line', { stroke: '#000', 'stroke-width': 2 });
   private readonly dot = svgElement('circle', { r: 5, fill: '#000' });
   private dragging: Panel | null = null;
+  private curve!: GammaCurve;
 
   constructor(
     private readonly container: HTMLElement,
-    private readonly curve: GammaCurve,
     private readonly onPick: (gamma: number) => void,
   ) {
     this.overlay.append(this.line, this.dot, this.ring);
@@ -60,8 +60,9 @@ export class CurveView {
     return this.layout.overall!.gamma;
   }
 
-  /** Draws the plot with these operating points marked (γ = 0 and each method's pick). */
-  draw(marks: readonly CurveMark[]): void {
+  /** Draws `curve` with these operating points marked (γ = 0 and each method's pick). */
+  draw(curve: GammaCurve, marks: readonly CurveMark[]): void {
+    this.curve = curve;
     const plot = { points: this.curve.points, marks, ausuc: this.curve.ausuc, overallPanel: true };
     this.layout = gammaCurveLayout(plot);
     this.container.innerHTML = gammaCurveSvg(plot, 'page-gamma-curve');
@@ -89,7 +90,7 @@ export class CurveView {
   }
 
   private pointer(e: PointerEvent, kind: 'down' | 'move'): void {
-    if (kind === 'move' && this.dragging === null) return;
+    if (!this.svg || (kind === 'move' && this.dragging === null)) return;
     const m = this.svg.getScreenCTM();
     if (!m) return;
     const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(m.inverse());

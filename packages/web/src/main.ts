@@ -50,7 +50,8 @@ function clearError(): void {
 const hooks: Hooks = {
   progress(label, done, total) {
     progressBox.hidden = false;
-    progressLabel.textContent = label;
+    progressLabel.textContent =
+      total > 0 ? `${label}: ${done.toLocaleString('en')} of ${total.toLocaleString('en')} rows` : label;
     if (total > 0) {
       progressBar.max = total;
       progressBar.value = done;
@@ -71,7 +72,9 @@ for (const id of ['groups', 'class-names']) acceptDrops($<HTMLInputElement>(`${i
 const fileOf = (id: string) => $<HTMLInputElement>(`${id}-file`).files?.[0];
 
 let analysis: Analysis | null = null;
-let curveView: CurveView | null = null;
+const curveView = new CurveView($('curve-plot'), (gamma) =>
+  setChoice({ method: 'manual', gamma, temperature: choice.temperature }),
+);
 let choice: Choice = { method: 'manual', gamma: 0, temperature: 1 };
 let busy = false;
 
@@ -158,17 +161,14 @@ function marksOf(a: Analysis) {
 
 function showResults(a: Analysis): void {
   results.hidden = false;
-  curveView = new CurveView($('curve-plot'), a.curve, (gamma) =>
-    setChoice({ method: 'manual', gamma, temperature: choice.temperature }),
-  );
   redraw(a);
   setChoice({ method: 'manual', gamma: 0, temperature: 1 });
 }
 
 /** The parts that change when a method is picked: the marks on the curve, the slider's range, the tables. */
 function redraw(a: Analysis): void {
-  curveView!.draw(marksOf(a));
-  const [lo, hi] = curveView!.gammaRange;
+  curveView.draw(a.curve, marksOf(a));
+  const [lo, hi] = curveView.gammaRange;
   slider.min = String(lo);
   slider.max = String(hi);
   slider.step = String((hi - lo) / 1000);
@@ -212,7 +212,7 @@ function render(): void {
   // Eight significant digits in the field; the exact value is in data-value, and typed values are taken whole.
   if (document.activeElement !== exact) exact.value = String(Number(choice.gamma.toPrecision(8)));
   slider.setAttribute('aria-valuetext', `γ = ${fixed(choice.gamma, 4)}, Y/Y ${fixed(table['Y/Y'], 2)} %`);
-  curveView!.show(choice.gamma, point.table);
+  curveView.show(choice.gamma, point.table);
   const zero = a.at({ gamma: 0, temperature: 1 });
   reliabilityPlot.innerHTML = reliabilitySvg(
     [

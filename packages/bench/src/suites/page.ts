@@ -144,8 +144,7 @@ export async function pageSuite(ctx: BenchContext): Promise<Case[]> {
     { heavy: true, warmup: 0 },
   );
   nodeRun.note =
-    `core’s evaluate() in Node (what \`ftcal evaluate\` runs) on ${ctx.main.name}: it also accumulates ` +
-    'logit moments for its diagnostics and makes a second pass over the logits for NLL/ECE/Brier, which ' +
-    'the page takes from the statistics';
+    `core’s evaluate() in Node (what \`ftcal evaluate\` runs) on ${ctx.main.name}: the same one read of ` +
+    'the logits, plus the logit moments for its diagnostics, less the page’s method picks and drawing';
   return [load, move];
 }

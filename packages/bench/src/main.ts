@@ -6,10 +6,12 @@ import { CpuBackend, FtcalError, GpuContext, GpuPassTimer, planDevice, WebGpuBac
 import { parseBenchArgs, USAGE, wantsHelp } from './args.ts';
 import type { BenchContext } from './context.ts';
 import { machine } from './harness.ts';
+import { openCpuMatmulPeers } from './peers/cpu-libraries.ts';
 import { findNumpy } from './peers/numpy.ts';
 import { openTfjs } from './peers/tfjs.ts';
 import { renderSaved, writeReports } from './report/write.ts';
 import { type BenchDocument, type PeerStatus, SCHEMA_VERSION } from './results.ts';
+import { cpuMatmulSuite } from './suites/cpu-matmul.ts';
 import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
 import { kernelSuite } from './suites/kernels.ts';
@@ -50,9 +52,7 @@ async function main(argv: string[]): Promise<number> {
   peers.push({
     name: 'ftcal CPU twin',
     available: twin !== null,
-    note: twin
-      ? `same process, single-threaded TypeScript on ${m.cpu}`
-      : 'it is the backend under test (--device cpu)',
+    note: twin ? `same process, ${twin.name} on ${m.cpu}` : 'it is the backend under test (--device cpu)',
   });
 
   const numpy = opts.noPeers ? '--no-peers' : findNumpy();
@@ -83,6 +83,18 @@ async function main(argv: string[]): Promise<number> {
           note: `same process, its own device on ${tfjs.adapter}`,
         },
   );
+
+  const cpuPeers =
+    opts.suites.has('cpu-matmul') && !opts.noPeers
+      ? await openCpuMatmulPeers(process.env.FTCAL_BENCH_PEERS, Math.min(m.cores, 8))
+      : [];
+  for (const p of cpuPeers) {
+    peers.push(
+      'matmul' in p
+        ? { name: p.name, available: true, version: p.version, note: p.note }
+        : { name: p.name, available: false, note: p.reason },
+    );
+  }
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'ftcal-bench-'));
   const ctx: BenchContext = {
@@ -145,7 +157,9 @@ async function main(argv: string[]): Promise<number> {
     if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
     if (opts.suites.has('page')) doc.cases.push(...(await pageSuite(ctx)));
     if (opts.suites.has('kernels')) await torchSuite(ctx, doc.cases, peers);
+    if (opts.suites.has('cpu-matmul')) await cpuMatmulSuite(ctx, twin ?? main, cpuPeers, doc.cases);
   } finally {
+    for (const p of cpuPeers) if ('close' in p) await p.close();
     ctx.tfjs?.dispose();
     timer?.destroy();
     main.dispose();

@@ -33,7 +33,15 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
     expect(doc.device.timing).toMatch(/wall/);
 
     const peerNames = doc.peers.map((p: { name: string }) => p.name);
-    expect(peerNames).toEqual(['ftcal CPU twin', 'NumPy', 'tfjs-backend-webgpu', 'PyTorch (CUDA)']);
+    expect(peerNames).toEqual([
+      'ftcal CPU twin',
+      'NumPy',
+      'tfjs-backend-webgpu',
+      'tfjs-backend-wasm (XNNPACK)',
+      'onnxruntime-web (MLAS, WebAssembly)',
+      'onnxruntime-node (MLAS, native)',
+      'PyTorch (CUDA)',
+    ]);
     // PyTorch with CUDA exists only on a lent GPU machine: elsewhere it is listed as unavailable, with why.
     const torch = doc.peers.find((p: { name: string }) => p.name === 'PyTorch (CUDA)');
     if (!torch.available) expect(torch.note).toMatch(/torch|CUDA/);
@@ -57,13 +65,18 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'demo training step',
       'load + evaluate in the page',
       'move γ in the page (table + plots redrawn)',
+      'CPU matmul',
+      'ftcal logits (.npy → .npy, end to end)',
     ]) {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'curve', 'end-to-end', 'page']).toContain(c.suite);
-      // The page's cases compare its two backends (and Node) with the page on the CPU.
-      expect(c.baseline).toBe(c.suite === 'page' ? 'page-cpu' : 'ftcal-cpu');
+      expect(['kernels', 'curve', 'end-to-end', 'page', 'cpu-matmul']).toContain(c.suite);
+      // The page's cases compare its two backends (and Node) with the page on the CPU; `ftcal logits`
+      // end to end is the built CLI as a process; everything else the backend in process.
+      expect(c.baseline).toBe(
+        c.suite === 'page' ? 'page-cpu' : c.op.startsWith('ftcal logits') ? 'ftcal-cli' : 'ftcal-cpu',
+      );
       expect(c.runs.length).toBeGreaterThan(0);
       for (const run of c.runs) {
         expect(STATUSES).toContain(run.status);

@@ -13,6 +13,11 @@ const IMPL_ORDER = [
   'torch-cuda-tf32',
   'paper-curve-ts',
   'paper-curve-numpy',
+  'ftcal-cli',
+  'numpy-script',
+  'tfjs-wasm',
+  'ort-web',
+  'ort-node',
 ];
 
 const IMPL_TITLE: Record<string, string> = {
@@ -20,13 +25,18 @@ const IMPL_TITLE: Record<string, string> = {
   'page-webgpu': 'page, navigator.gpu',
   'node-evaluate': 'core evaluate() in Node',
   'ftcal-webgpu': 'ftcal WebGPU',
-  'ftcal-cpu': 'ftcal CPU twin',
+  'ftcal-cpu': 'ftcal CPU',
   numpy: 'NumPy',
   'tfjs-webgpu': 'tfjs WebGPU',
   'torch-cuda': 'PyTorch CUDA',
   'torch-cuda-tf32': 'PyTorch CUDA, TF32',
   'paper-curve-ts': "paper's re-scan (TS)",
   'paper-curve-numpy': "paper's re-scan (NumPy)",
+  'ftcal-cli': 'ftcal CLI',
+  'numpy-script': 'NumPy script',
+  'tfjs-wasm': 'tfjs-backend-wasm (XNNPACK)',
+  'ort-web': 'onnxruntime-web (MLAS, wasm)',
+  'ort-node': 'onnxruntime-node (MLAS, native)',
 };
 
 function column(r: Run): string {
@@ -130,6 +140,7 @@ const SUITE_TITLE: Record<Case['suite'], string> = {
   curve: 'γ curve: exact sweep vs the paper’s re-scan',
   'end-to-end': 'End to end',
   page: 'The web page in headless Chromium',
+  'cpu-matmul': 'CPU matmul: ftcal’s WebAssembly kernel, NumPy and the libraries it could have used',
 };
 
 const SUITE_INTRO: Record<Case['suite'], string> = {
@@ -156,6 +167,12 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'first table and plots; each device in a fresh browser, so WebGPU’s start-up is in the figure. ' +
     '"move γ" is one slider step redrawn from the statistics. Beside them, core’s evaluate() in Node on ' +
     'the same file.',
+  'cpu-matmul':
+    'The CPU backend’s matmul (a WebAssembly SIMD kernel on the worker threads, docs/kernels.md) against ' +
+    'NumPy’s (OpenBLAS) and against XNNPACK (tfjs-backend-wasm) and MLAS (onnxruntime-web, ' +
+    'onnxruntime-node) where FTCAL_BENCH_PEERS names a folder they are installed in; host arrays in and ' +
+    'out for every library. `ftcal logits` runs the built CLI as a user does, a fresh process each time, ' +
+    'against a NumPy script doing np.load, f @ w.T + b and np.save on the same files.',
 };
 
 export function markdown(doc: BenchDocument): string {

@@ -9,16 +9,14 @@ import {
   describe,
   newCase,
   normDiff,
-  numpyRun,
   skipped,
-  timeRun,
   unavailable,
   withTiming,
 } from '../context.ts';
 import { pow10, randomMatrix } from '../data.ts';
 import { externalTiming } from '../harness.ts';
 import type { CpuMatmulPeer, MissingPeer } from '../peers/cpu-libraries.ts';
-import type { Case } from '../results.ts';
+import type { Case, Run } from '../results.ts';
 
 /**
  * ftcal's CPU matmul (the WebAssembly SIMD kernel on the worker pool) against NumPy's matmul (OpenBLAS) and
@@ -56,6 +54,25 @@ function label(s: Shape): string {
   return `${s.m}×${s.n}×${s.k}${extras ? ` (${extras})` : ''}`;
 }
 
+/** A contender of one matmul case: one timed call per round. */
+interface Contender {
+  impl: string;
+  device: string;
+  mode: Run['mode'];
+  /** One timed call, in ms (warm-up calls excluded). */
+  once(): Promise<number>;
+  walls: number[];
+  failed: string | null;
+  check?: () => string | undefined;
+}
+
+/** A peer whose one call takes longer than this runs in the first round only. */
+const SLOW_CALL_MS = 5_000;
+
+/**
+ * ftcal, NumPy and every candidate library, one call each per round, rounds alternated so that a
+ * change in the machine's load (it is shared) falls on all of them alike; medians over the rounds.
+ */
 async function matmulCase(
   ctx: BenchContext,
   cpu: Backend,
@@ -74,42 +91,100 @@ async function matmulCase(
   const b = randomMatrix(s.k * s.n, 2);
   const options: MatmulOptions = { transB: s.transB };
   if (s.bias) options.bias = randomMatrix(s.n, 3);
-  const heavy = flops > 1e10;
+  const timed = async (fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
   let reference: Float32Array | null = null;
-  await timeRun(
-    ctx,
-    c,
-    { impl: 'ftcal-cpu', device: `${device} (${cpu.name})`, mode: 'in-process' },
-    async () => {
-      reference = await cpu.matmul(a, b, s.m, s.n, s.k, options);
-      return reference;
+  const contenders: Contender[] = [
+    {
+      impl: 'ftcal-cpu',
+      device: `${device} (${cpu.name})`,
+      mode: 'in-process',
+      once: () =>
+        timed(async () => {
+          reference = await cpu.matmul(a, b, s.m, s.n, s.k, options);
+        }),
+      walls: [],
+      failed: null,
     },
-    { heavy },
-  );
-  await numpyRun(
-    ctx,
-    c,
-    { id: c.label, op: 'matmul', m: s.m, n: s.n, k: s.k, transB: s.transB, bias: s.bias },
-    { heavy },
-  );
+  ];
+  const numpy = ctx.numpy;
+  if (numpy) {
+    const job = {
+      id: c.label,
+      op: 'matmul' as const,
+      m: s.m,
+      n: s.n,
+      k: s.k,
+      transB: s.transB,
+      bias: s.bias,
+    };
+    contenders.push({
+      impl: 'numpy',
+      device: `${device} (NumPy ${numpy.version})`,
+      mode: 'subprocess',
+      // Timed inside Python after its own warm-up call (a fresh process per round).
+      once: async () => {
+        const [res] = await numpy.run([{ ...job, reps: 1, budget_ms: 0, warmup: 1 }]);
+        if (!res?.wall_ms?.[0]) throw new Error(res?.error ?? 'no result');
+        return res.wall_ms[0];
+      },
+      walls: [],
+      failed: null,
+    });
+  }
   for (const peer of peers) {
     if (!('matmul' in peer)) {
       unavailable(c, peer.impl, device, 'in-process', peer.reason);
       continue;
     }
-    const call = () => peer.matmul(a, b, s.m, s.n, s.k, { transB: s.transB, bias: options.bias });
-    await timeRun(
-      ctx,
-      c,
-      { impl: peer.impl, device: `${device} (${peer.name} ${peer.version})`, mode: 'in-process' },
-      call,
-      {
-        heavy,
-        // One call can take tens of seconds (tfjs-backend-wasm with Bᵀ at the logits shape).
-        warmup: heavy ? 0 : 1,
-        check: (out) => (reference ? normDiff(out, reference) : undefined),
-      },
-    );
+    let out: Float32Array | null = null;
+    contenders.push({
+      impl: peer.impl,
+      device: `${device} (${peer.name} ${peer.version})`,
+      mode: 'in-process',
+      once: () =>
+        timed(async () => {
+          out = await peer.matmul(a, b, s.m, s.n, s.k, { transB: s.transB, bias: options.bias });
+        }),
+      walls: [],
+      failed: null,
+      check: () => (out && reference ? normDiff(out, reference) : undefined),
+    });
+  }
+  const rounds = Math.max(1, ctx.opts.quick ? 3 : ctx.opts.reps);
+  // Warm-up: one untimed call each (worker threads, compilation, first-touch memory).
+  const warm = new Set<Contender>();
+  for (let round = 0; round < rounds; round++) {
+    for (const x of contenders) {
+      if (x.failed || (round > 0 && x.walls.some((ms) => ms > SLOW_CALL_MS))) continue;
+      try {
+        if (!warm.has(x) && x.impl !== 'numpy') {
+          const ms = await x.once();
+          warm.add(x);
+          // A call this slow is measured once, not warmed up first.
+          if (ms > SLOW_CALL_MS) {
+            x.walls.push(ms);
+            continue;
+          }
+        }
+        x.walls.push(await x.once());
+      } catch (e) {
+        x.failed = (e as Error).message.split('\n')[0]!;
+      }
+    }
+  }
+  for (const x of contenders) {
+    const meta = { impl: x.impl, device: x.device, mode: x.mode };
+    const run: Run = x.failed
+      ? { ...meta, status: 'failed', note: x.failed }
+      : withTiming(c, meta, externalTiming(x.walls, 1));
+    const check = x.check?.();
+    if (check && run.status === 'ok') run.check = check;
+    c.runs.push(run);
+    ctx.log(`  ${c.op} ${c.label} ${describe(run)}`);
   }
   return c;
 }

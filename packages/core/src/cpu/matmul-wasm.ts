@@ -83,6 +83,9 @@ export type GemmRunner = (job: GemmJob, ranges: [number, number][]) => Promise<v
 
 let nextMemoryId = 1;
 
+/** A call needs more kernel memory than can be had; matmulCpu computes it instead. */
+export class KernelMemoryExhausted extends Error {}
+
 /** The kernel compiled, the memory it works in and this thread's instance; one per CPU backend. */
 export class MatmulKernel {
   private readonly job: Pick<GemmJob, 'module' | 'memory' | 'id'>;
@@ -112,8 +115,8 @@ export class MatmulKernel {
 
   /**
    * C = op(A)·op(B) + bias, in `parts` row ranges per chunk: on `run` (the pool) when given, else here.
-   * Calls take turns, since they share the memory. A problem whose working set exceeds the 4 GiB memory
-   * throws a RangeError (the caller computes it with matmulCpu instead).
+   * Calls take turns, since they share the memory. A call whose working set the memory cannot grow to
+   * (4 GiB at most) throws KernelMemoryExhausted.
    */
   matmul(
     a: Float32Array,
@@ -203,10 +206,13 @@ export class MatmulKernel {
   private reserve(size: number): void {
     const pages = Math.ceil(size / PAGE);
     const have = this.job.memory.buffer.byteLength / PAGE;
-    if (pages > MAX_PAGES) {
-      throw new RangeError(`matmul: ${size} bytes of kernel memory needed, more than the 4 GiB it can have`);
+    if (pages <= have) return;
+    try {
+      if (pages > MAX_PAGES) throw new RangeError('more than the 4 GiB a 32-bit memory has');
+      this.job.memory.grow(pages - have);
+    } catch (e) {
+      throw new KernelMemoryExhausted(`matmul: ${size} bytes of kernel memory: ${(e as Error).message}`);
     }
-    if (pages > have) this.job.memory.grow(pages - have);
   }
 }
 

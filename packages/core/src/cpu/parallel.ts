@@ -14,7 +14,7 @@ import { InputError } from '../errors.ts';
 import type { RowPool } from '../platform/platform.ts';
 import { columnsLike, copyColumns, sliceColumns } from './columns.ts';
 import { matmulCpu } from './matmul.ts';
-import { type GemmRunner, MatmulKernel } from './matmul-wasm.ts';
+import { type GemmRunner, KernelMemoryExhausted, MatmulKernel } from './matmul-wasm.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
 import { NLL_TERMS, type NllGradRowsArgs, type RowKernelName, type SoftmaxRowsArgs } from './row-kernels.ts';
 import { accumulatorTask, groupRuns, type RowPassRowsArgs, summedState } from './row-pass.ts';
@@ -122,7 +122,7 @@ function sharedColumns<T extends object>(like: T, rows: number): Omit<T, 'rows'>
  * The CPU twins' row-parallel ops (rowStats, nllGrad, softmax, matmul) split by rows over a worker pool.
  * Every row is computed by the twin's arithmetic and sums across rows are added in row order on this
  * thread, so the results equal the twins' bit for bit; small jobs, and every job when threads = 1, run the
- * twins directly. Inputs are checked before they get here (CpuBackend, backend/validate.ts). If a worker fails, the pool is shut, one notice goes to `warn`, and this thread
+ * twins directly (matmul: its WebAssembly kernel on this thread, which equals its twin too). Inputs are checked before they get here (CpuBackend, backend/validate.ts). If a worker fails, the pool is shut, one notice goes to `warn`, and this thread
  * finishes the job and every later one.
  */
 export class ParallelCpu {
@@ -331,7 +331,7 @@ export class ParallelCpu {
       );
     } catch (e) {
       if (e instanceof PoolFailed) return kernel.matmul(a, b, m, n, k, options, 1, null);
-      if (e instanceof RangeError) return matmulCpu(a, b, m, n, k, options);
+      if (e instanceof KernelMemoryExhausted) return matmulCpu(a, b, m, n, k, options);
       throw e;
     }
   }

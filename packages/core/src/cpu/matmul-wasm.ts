@@ -16,8 +16,10 @@ const SCRATCH_BYTES = 64 * 256 * 16;
 const PAGE = 65536;
 /** matmul.wat declares its memory's maximum at 65536 pages (4 GiB). */
 const MAX_PAGES = 65536;
-/** Rows of A and C go through the kernel's memory in chunks of about this many bytes. */
-const CHUNK_BYTES = 64 * 1024 * 1024;
+/** Rows of A and C go through the kernel's memory in pieces of at most about this many bytes, two at once. */
+const REGION_BYTES = 32 * 1024 * 1024;
+/** Pieces per matrix on the pool (fewer when it is small), so copies overlap the workers' compute. */
+const PIECES = 4;
 
 /**
  * The part of the WebAssembly JS API used here, typed locally: core's lib (es2023) has no WebAssembly
@@ -148,55 +150,74 @@ export class MatmulKernel {
     const transB = options.transB === true;
     const oneB = sharesB(b, n, k, batch);
     const npad = Math.ceil(n / NR) * NR;
-    // Rows of C per chunk: A's rows (unless transposed: then all of one A is in memory) and C's, padded.
+    // Rows of C per piece: A's rows (unless transposed: then all of one A is in memory) and C's, padded.
+    // On the pool, a matrix goes in several pieces, so that this thread copies one piece's C out and the
+    // next piece's A in while the workers compute (two regions, used in turn).
     const rowBytes = (transA ? 0 : k * 4) + npad * 4;
-    const chunk = Math.min(
-      Math.ceil(m / MR) * MR,
-      Math.max(MR, Math.floor(CHUNK_BYTES / rowBytes / MR) * MR),
+    const want = run ? Math.ceil(m / PIECES) : m;
+    const piece = Math.min(
+      Math.ceil(want / MR) * MR,
+      Math.max(MR, Math.floor(REGION_BYTES / rowBytes / MR) * MR),
     );
-    // Layout: scratch slots, packed B, bias, A (a chunk of rows, or all of a transposed one), C chunk.
+    // Layout: scratch slots, packed B, bias, all of a transposed A, then two regions of A and C rows.
     const pb = parts * SCRATCH_BYTES;
     const biasAt = pb + npad * k * 4;
-    const aAt = biasAt + npad * 4;
-    const cAt = aAt + (transA ? m * k : chunk * k) * 4;
-    this.reserve(cAt + chunk * npad * 4);
+    const wholeA = biasAt + npad * 4;
+    const regionAt = wholeA + (transA ? m * k * 4 : 0);
+    const regionBytes = piece * rowBytes;
+    this.reserve(regionAt + 2 * regionBytes);
     const buffer = this.job.memory.buffer;
-    const packed = new Float32Array(buffer, pb, npad * k);
-    const aIn = new Float32Array(buffer, aAt, (cAt - aAt) / 4);
-    const cOut = new Float32Array(buffer, cAt, chunk * npad);
+    const f32 = (at: number, length: number) => new Float32Array(buffer, at, length);
+    const packed = f32(pb, npad * k);
     if (options.bias) {
-      const biasIn = new Float32Array(buffer, biasAt, npad);
+      const biasIn = f32(biasAt, npad);
       biasIn.fill(0);
       biasIn.set(options.bias);
     }
+    const regions = [0, 1].map((i) => {
+      const aAt = regionAt + i * regionBytes;
+      const cAt = aAt + (transA ? 0 : piece * k * 4);
+      return { aAt, cAt, c: f32(cAt, piece * npad) };
+    });
     const out = new Float32Array(batch * m * n);
+    const copyOut = (e: number, m0: number, rows: number, c: Float32Array) => {
+      const at = (e * m + m0) * n;
+      if (npad === n) out.set(c.subarray(0, rows * n), at);
+      else for (let r = 0; r < rows; r++) out.set(c.subarray(r * npad, r * npad + n), at + r * n);
+    };
     for (let e = 0; e < batch; e++) {
       if (e === 0 || !oneB) packB(packed, b, oneB ? 0 : e * k * n, n, k, npad, transB);
-      if (transA) aIn.set(a.subarray(e * m * k, (e + 1) * m * k));
-      for (let m0 = 0; m0 < m; m0 += chunk) {
-        const rows = Math.min(chunk, m - m0);
-        if (!transA) aIn.set(a.subarray((e * m + m0) * k, (e * m + m0 + rows) * k));
+      if (transA) f32(wholeA, m * k).set(a.subarray(e * m * k, (e + 1) * m * k));
+      const copyIn = (m0: number, rows: number, i: number) => {
+        if (!transA)
+          f32(regions[i % 2]!.aAt, rows * k).set(a.subarray((e * m + m0) * k, (e * m + m0 + rows) * k));
+      };
+      copyIn(0, Math.min(piece, m), 0);
+      for (let m0 = 0, i = 0; m0 < m; m0 += piece, i++) {
+        const rows = Math.min(piece, m - m0);
+        const region = regions[i % 2]!;
+        const ranges = tileRanges(rows, parts);
         const job: GemmJob = {
           ...this.job,
-          a: transA ? aAt + m0 * 4 : aAt,
+          a: transA ? wholeA + m0 * 4 : region.aAt,
           sm: transA ? 1 : k,
           sk: transA ? m : 1,
           k,
           pb,
           npad,
-          c: cAt,
+          c: region.cAt,
           hasBias: options.bias ? 1 : 0,
           bias: biasAt,
           scratch: 0,
-          starts: [],
+          starts: ranges.map(([r0]) => r0),
         };
-        const ranges = tileRanges(rows, parts);
-        job.starts = ranges.map(([r0]) => r0);
-        if (run && ranges.length > 1) await run(job, ranges);
+        let running: Promise<void> | null = null;
+        if (run && ranges.length > 1) running = run(job, ranges);
         else for (const [r0, r1] of ranges) gemmRows(this.exports, job, r0, r1);
-        const at = (e * m + m0) * n;
-        if (npad === n) out.set(cOut.subarray(0, rows * n), at);
-        else for (let r = 0; r < rows; r++) out.set(cOut.subarray(r * npad, r * npad + n), at + r * n);
+        if (i > 0) copyOut(e, m0 - piece, piece, regions[(i - 1) % 2]!.c);
+        if (m0 + piece < m) copyIn(m0 + piece, Math.min(piece, m - m0 - piece), i + 1);
+        if (running) await running;
+        if (m0 + piece >= m) copyOut(e, m0, rows, region.c);
       }
     }
     return out;

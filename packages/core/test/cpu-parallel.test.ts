@@ -231,8 +231,8 @@ describe('ParallelCpu: when it uses the workers', () => {
       const par = new ParallelCpu({ threads, minWork: 0, warn: (line) => expect.fail(line) });
       try {
         expectSameBits(await par.matmul(a, b, m, n, k, options), want, `C on ${threads} threads`);
-        // On the pool the 203 rows go in 4 pieces of whole tiles, each split into 4 ranges per thread.
-        expect(par.tasksDone).toBe(threads === 1 ? 0 : 4 * threads * 4);
+        // On the pool: one piece (under 8 MiB of rows), 4 ranges per thread.
+        expect(par.tasksDone).toBe(threads === 1 ? 0 : threads * 4);
       } finally {
         par.close();
       }
@@ -242,6 +242,28 @@ describe('ParallelCpu: when it uses the workers', () => {
     expectSameBits(await par.matmul(a, b, m, n, k, options), want, 'C on the calling thread');
     expect(par.tasksDone).toBe(0);
     par.close();
+  });
+
+  it('matmul: a matrix in several pieces (A in, C out while the workers compute) gives the same bits', async () => {
+    const next = rng(23);
+    const [m, n, k] = [3001, 700, 300];
+    const a = Float32Array.from({ length: m * k }, () => randomNormal(next));
+    const b = Float32Array.from({ length: n * k }, () => randomNormal(next));
+    const bias = Float32Array.from({ length: n }, () => randomNormal(next));
+    const alone = new ParallelCpu({ threads: 1 });
+    const par = new ParallelCpu({ threads: 2, minWork: 0, warn: (line) => expect.fail(line) });
+    try {
+      for (const options of [{ transB: true, bias }, { transA: true }]) {
+        const before = par.tasksDone;
+        const got = await par.matmul(a, b, m, n, k, options);
+        // 3–4 KB of A and C per row: two pieces (the first about 8 MiB), each up to 8 ranges.
+        expect(par.tasksDone - before).toBeGreaterThan(8);
+        expectSameBits(got, await alone.matmul(a, b, m, n, k, options), 'C');
+      }
+    } finally {
+      par.close();
+      alone.close();
+    }
   });
 
   it('matmul: finishes on the calling thread, with one notice, if the pool dies under it', async () => {

@@ -3,7 +3,7 @@
 // same workload as the Node consumer: cpu and gpu by name (gpu is navigator.gpu, SwiftShader there),
 // device on a GPUDevice the page made itself and keeps.
 import * as core from '@ftcal/core';
-import { runConsumer, TOY_FILES } from './workload.mjs';
+import { cpuMatmul, runConsumer, TOY_FILES } from './workload.mjs';
 
 async function toyFiles() {
   const entries = await Promise.all(
@@ -45,3 +45,5 @@ window.probeFtcal = async () => {
     twoThreads,
   };
 };
+
+window.matmulFtcal = () => cpuMatmul(core);

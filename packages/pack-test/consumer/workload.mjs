@@ -90,3 +90,22 @@ export const TOY_FILES = {
   fitLogits: 'fit-logits.npy',
   fitLabels: 'fit-labels.npy',
 };
+
+/**
+ * The CPU backend's matmul on seeded inputs (several summation blocks of K, tile edges, Bᵀ and a bias):
+ * large enough for Node's worker threads, on the calling thread in a browser; the same bits on both.
+ * @param {typeof import('@ftcal/core')} core
+ */
+export async function cpuMatmul(core) {
+  let x = 1;
+  const seeded = (n) =>
+    Float32Array.from({ length: n }, () => (x = (x * 48271) % 2147483647) / 2147483647 - 0.5);
+  const [m, n, k] = [601, 29, 300];
+  const backend = new core.CpuBackend();
+  try {
+    const c = await backend.matmul(seeded(m * k), seeded(n * k), m, n, k, { transB: true, bias: seeded(n) });
+    return Array.from(c);
+  } finally {
+    backend.dispose();
+  }
+}

@@ -163,6 +163,20 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
     expect(nodeCpu.fingerprints[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  let nodeMatmul: number[] = [];
+  it("a Node script runs the CPU backend's matmul (its WebAssembly kernel, on worker threads)", () => {
+    const script =
+      "import * as core from '@ftcal/core'; import { cpuMatmul } from './workload.mjs'; console.log(JSON.stringify(await cpuMatmul(core)));";
+    nodeMatmul = JSON.parse(
+      sh(process.execPath, ['--input-type=module', '-e', script], app, {
+        ...cleanEnv,
+        FTCAL_CPU_THREADS: '2',
+      }),
+    );
+    expect(nodeMatmul).toHaveLength(601 * 29);
+    expect(nodeMatmul.every(Number.isFinite)).toBe(true);
+  });
+
   describe.each(['gpu', 'device'] as const)('a Node script on llvmpipe (%s)', (mode) => {
     it('gives the CPU run’s tables', (ctx) => {
       let r: RunResult;
@@ -302,6 +316,16 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
         expect(problems).toEqual([]);
       },
     );
+
+    it("runs the CPU backend's matmul in the page bit for bit as Node's worker threads do", async (ctx) => {
+      if (!context) return ctx.skip();
+      const got = await page.evaluate(() =>
+        (globalThis as unknown as { matmulFtcal(): Promise<number[]> }).matmulFtcal(),
+      );
+      expect(got).toHaveLength(nodeMatmul.length);
+      const differ = got.findIndex((v, i) => !Object.is(v, nodeMatmul[i]));
+      expect(differ, `first different value at ${differ}`).toBe(-1);
+    });
 
     it('keeps auto off a software adapter, and says a path and worker threads need Node', async (ctx) => {
       if (!context) return ctx.skip();

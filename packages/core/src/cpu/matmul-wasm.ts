@@ -18,8 +18,12 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 /** Rows of A and C go through the kernel's memory in pieces of at most about this many bytes, two at once. */
 const REGION_BYTES = 32 * 1024 * 1024;
-/** Pieces per matrix on the pool (fewer when it is small), so copies overlap the workers' compute. */
+/**
+ * Pieces per matrix on the pool, so copies overlap the workers' compute; but none under 8 MiB, where the
+ * copies are too short to hide and each piece would be one more wait for the slowest worker.
+ */
 const PIECES = 4;
+const MIN_PIECE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The part of the WebAssembly JS API used here, typed locally: core's lib (es2023) has no WebAssembly
@@ -154,7 +158,7 @@ export class MatmulKernel {
     // On the pool, a matrix goes in several pieces, so that this thread copies one piece's C out and the
     // next piece's A in while the workers compute (two regions, used in turn).
     const rowBytes = (transA ? 0 : k * 4) + npad * 4;
-    const want = run ? Math.ceil(m / PIECES) : m;
+    const want = run ? Math.max(Math.ceil(m / PIECES), Math.ceil(MIN_PIECE_BYTES / rowBytes)) : m;
     const piece = Math.min(
       Math.ceil(want / MR) * MR,
       Math.max(MR, Math.floor(REGION_BYTES / rowBytes / MR) * MR),

@@ -120,7 +120,7 @@ export class MatmulKernel {
   }
 
   /**
-   * C = op(A)·op(B) + bias, in `parts` row ranges per chunk: on `run` (the pool) when given, else here.
+   * C = op(A)·op(B) + bias, in `parts` row ranges per piece: on `run` (the pool) when given, else here.
    * Calls take turns, since they share the memory. A call whose working set the memory cannot grow to
    * (4 GiB at most) throws KernelMemoryExhausted.
    */

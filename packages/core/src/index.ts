@@ -107,6 +107,7 @@ export {
 } from './calib/metrics.ts';
 export { type NcmInput, type NcmResult, ncm } from './calib/ncm.ts';
 export { type OperatingPoints, operatingPoints, type StatsPoint } from './calib/operating-point.ts';
+export { F32_MAX, MAX_BINS, MAX_CLASSES, OPTION_KINDS, type OptionKind } from './calib/option-checks.ts';
 export { type LogitChunk, type LogitPasses, logitPasses } from './calib/passes.ts';
 export {
   type AccumulatedState,

@@ -25,7 +25,19 @@ const MISTAKES: [string, (b: Backend) => Promise<unknown>, ErrorInfo][] = [
   [
     'softmax: temperature 0',
     (b) => b.softmax(z, 3, 4, { temperature: 0 }),
-    { code: 'option', problem: 'softmax: temperature must be a finite number > 0, got 0' },
+    {
+      code: 'option',
+      problem:
+        'softmax: temperature must be a number > 0 whose value and reciprocal fit float32 (2.9e-39 ≤ T ≤ 3.4e38), got 0',
+    },
+  ],
+  [
+    'softmax: a γ beyond float32',
+    (b) => b.softmax(z, 3, 4, { gamma: 1e39 }),
+    {
+      code: 'option',
+      problem: 'softmax: gamma must be a finite number within float32 range (|γ| ≤ 3.4e38), got 1e+39',
+    },
   ],
   [
     'softmax: groups for another head',
@@ -48,7 +60,11 @@ const MISTAKES: [string, (b: Backend) => Promise<unknown>, ErrorInfo][] = [
   [
     'rowStats: an infinite temperature',
     (b) => b.rowStats(z, 3, 4, { groups, temperature: Number.POSITIVE_INFINITY }),
-    { code: 'option', problem: 'rowStats: temperature must be a finite number > 0, got Infinity' },
+    {
+      code: 'option',
+      problem:
+        'rowStats: temperature must be a number > 0 whose value and reciprocal fit float32 (2.9e-39 ≤ T ≤ 3.4e38), got Infinity',
+    },
   ],
   [
     'nllGrad: a label outside the classes',

@@ -1,4 +1,5 @@
 import { accumulatorOf } from '../calib/accumulators.ts';
+import { OPTION_KINDS } from '../calib/option-checks.ts';
 import { InputError } from '../errors.ts';
 import type {
   MatmulOptions,
@@ -46,12 +47,17 @@ function checkGroups(op: string, groups: Uint32Array, cols: number): void {
   }
 }
 
-export function checkTemperature(op: string, t: number): void {
-  if (!(t > 0) || !Number.isFinite(t)) {
-    throw new InputError({
-      code: 'option',
-      problem: `${op}: temperature must be a finite number > 0, got ${t}`,
-    });
+/** γ and T as the kernels use them (f32(γ) added, f32(1/T) multiplied): both must fit float32. */
+export function checkScoreOptions(op: string, options: { gamma?: number; temperature?: number }): void {
+  const given = [
+    ['gamma', options.gamma ?? 0, 'gamma'],
+    ['temperature', options.temperature ?? 1, 'temperature'],
+  ] as const;
+  for (const [name, value, kind] of given) {
+    const { ok, want } = OPTION_KINDS[kind];
+    if (!ok(value)) {
+      throw new InputError({ code: 'option', problem: `${op}: ${name} must be ${want}, got ${value}` });
+    }
   }
 }
 
@@ -75,7 +81,7 @@ export function checkLabelIndices(op: string, labels: Int32Array, rows: number, 
 export function checkSoftmax(z: Float32Array, rows: number, cols: number, options: SoftmaxOptions): void {
   checkShape('softmax', z, rows, cols);
   if (options.groups) checkGroups('softmax', options.groups, cols);
-  checkTemperature('softmax', options.temperature ?? 1);
+  checkScoreOptions('softmax', options);
 }
 
 export function checkRowStats(z: Float32Array, rows: number, cols: number, options: RowStatsOptions): void {
@@ -87,7 +93,7 @@ export function checkRowStats(z: Float32Array, rows: number, cols: number, optio
       problem: `rowStats: ${options.labels.length} labels for ${rows} rows`,
     });
   }
-  checkTemperature('rowStats', options.temperature ?? 1);
+  checkScoreOptions('rowStats', options);
 }
 
 export function checkRowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): void {

@@ -89,8 +89,8 @@ export class Calibrator {
     fingerprints?: readonly Fingerprint[];
     created?: string;
   }) {
-    checkOption(init.gamma, 'gamma', "the calibrator's γ", 'finite');
-    checkOption(init.temperature, 'temperature', "the calibrator's T", 'positive');
+    checkOption(init.gamma, 'gamma', "the calibrator's γ", 'gamma');
+    checkOption(init.temperature, 'temperature', "the calibrator's T", 'temperature');
     this.groups = init.groups;
     this.gamma = init.gamma;
     this.temperature = init.temperature;

@@ -234,7 +234,7 @@ export async function confidenceMetrics(
   const gamma = options.gamma ?? 0;
   checkGamma(gamma);
   const numBins = options.bins ?? 15;
-  checkOption(numBins, 'bins', 'the number of ECE bins', 'count');
+  checkOption(numBins, 'bins', 'the number of ECE bins', 'bins');
   const n = data.stats.rows;
   if (n === 0) {
     throw new InputError({

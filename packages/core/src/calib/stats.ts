@@ -65,7 +65,7 @@ const VALUES_PER_CHUNK = 16 * 1024 * 1024;
 /** Rows per chunk: the caller's `chunkRows` (checked), else about 16 Mi values per chunk. */
 export function chunkRowsFor(cols: number, chunkRows?: number): number {
   if (chunkRows === undefined) return Math.max(1, Math.floor(VALUES_PER_CHUNK / Math.max(1, cols)));
-  checkOption(chunkRows, 'chunkRows', 'rows per chunk', 'count');
+  checkOption(chunkRows, 'chunkRows', 'rows per chunk', 'chunkRows');
   return chunkRows;
 }
 

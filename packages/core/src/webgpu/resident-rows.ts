@@ -1,6 +1,6 @@
 import { ROW_STATS_FIELDS, rowStatsKernel, softmaxKernel } from '@ftcal/kernels';
 import type { RowStats } from '../backend/backend.ts';
-import { checkTemperature } from '../backend/validate.ts';
+import { checkScoreOptions } from '../backend/validate.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import { InputError } from '../errors.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
@@ -105,8 +105,8 @@ export function recordSoftmax(
   const { rows, cols } = input;
   const bytes = rows * cols * 4;
   checkResident('softmax', ctx, input, bytes);
+  checkScoreOptions('softmax', options);
   const t = options.temperature ?? 1;
-  checkTemperature('softmax', t);
   if (options.out && options.out.size < bytes) {
     throw shapeError(`softmax: out buffer holds ${options.out.size} bytes, ${rows}×${cols} need ${bytes}`);
   }
@@ -187,8 +187,8 @@ export function recordRowStats(
   const { rows, cols } = input;
   const outBytes = rowStatsBytes(rows);
   checkResident('rowStats', ctx, input, outBytes);
+  checkScoreOptions('rowStats', options);
   const t = options.temperature ?? 1;
-  checkTemperature('rowStats', t);
   if (options.labels && options.labels.size < rows * 4) {
     throw shapeError(`rowStats: labels buffer holds ${options.labels.size} bytes for ${rows} rows`);
   }

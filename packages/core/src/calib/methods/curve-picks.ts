@@ -69,7 +69,7 @@ export function constrainedMethod(
   maxSeenDrop: number,
 ): MethodResult<ConstrainedDetails> {
   requireCurvePoints(curve, 'constrained');
-  checkOption(maxSeenDrop, 'maxSeenDrop', 'δ of constrained (points)', 'nonNegative');
+  checkOption(maxSeenDrop, 'maxSeenDrop', 'δ of constrained (points)', 'points');
   const seenFloor = seenAtZero - maxSeenDrop;
   const index = bestPoint(
     curve.points,

@@ -20,7 +20,7 @@ export interface NllOptions extends NewtonOptions {
 
 function startTemperature(t: number | undefined): number {
   const temperature = t ?? 1;
-  checkOption(temperature, 'temperature', 'the starting T', 'positive');
+  checkOption(temperature, 'temperature', 'the starting T', 'temperature');
   return Math.log(temperature);
 }
 
@@ -74,7 +74,7 @@ export async function temperatureMethod(
 ): Promise<MethodResult<NewtonDetails & { fixedGamma: number }>> {
   requireRows(passes, 'temperature');
   const gamma = options.gamma ?? 0;
-  checkOption(gamma, 'gamma', 'the fixed γ of temperature', 'finite');
+  checkOption(gamma, 'gamma', 'the fixed γ of temperature', 'gamma');
   const { theta, details } = await newtonMinimise(
     async (points) =>
       (

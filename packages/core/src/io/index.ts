@@ -4,6 +4,7 @@ export { type AtomicWriter, openAtomicWriter, writeFileAtomic } from './atomic.t
 export { type ByteSource, blobBytes, memoryBytes } from './bytes.ts';
 export { type CsvOptions, type CsvSource, openCsv, parseCsv } from './csv.ts';
 export type { DTypeName } from './dtype.ts';
+export { fileKind, fsError } from './fail.ts';
 export {
   type GroupLists,
   type GroupsFileOptions,

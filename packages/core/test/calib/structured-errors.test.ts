@@ -152,7 +152,19 @@ describe('structured errors of io', () => {
     }
     const missing = fsError('in.npy', errno('ENOENT')) as FtcalError;
     expect([missing.exitCode, missing.code]).toEqual([2, 'file-access']);
-    const other = errno('EIO');
+    for (const [code, exit, problem] of [
+      ['EIO', 1, 'an I/O error on the device'],
+      ['EFBIG', 1, 'the file would grow past'],
+      ['EMFILE', 1, 'too many open files'],
+      ['ENAMETOOLONG', 2, 'the name is too long'],
+      ['ELOOP', 2, 'too many symbolic links'],
+      ['ENOTDIR', 2, 'a parent of this path is not a directory'],
+    ] as const) {
+      const e = fsError('f.npy', errno(code)) as FtcalError;
+      expect([e.exitCode, e.message.startsWith(`f.npy: ${problem}`)], code).toEqual([exit, true]);
+      expect(e.message).toMatch(/; \S/);
+    }
+    const other = errno('ECONNRESET');
     expect(fsError('in.npy', other)).toBe(other);
   });
 

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +37,73 @@ describe('atomic writes', () => {
 
   it('a failed rename removes the temp file and reports the path', async () => {
     await withTempDir(async (dir) => {
-      // The target is a non-empty directory: the rename fails after all data was written.
       const target = join(dir, 'taken');
       await writeFile(join(dir, 'keep'), '');
-      await mkdir(target);
-      await writeFile(join(target, 'inside'), 'x');
       const writer = await openAtomicWriter(target);
       await writer.write(Uint8Array.of(1));
-      await expect(writer.commit()).rejects.toThrow(/taken/);
+      // The target becomes a non-empty directory while the data is written: the commit refuses it.
+      await mkdir(target);
+      await writeFile(join(target, 'inside'), 'x');
+      await expect(writer.commit()).rejects.toThrow(/taken: is a directory, not a regular file/);
       expect((await readdir(dir)).sort()).toEqual(['keep', 'taken']);
+    });
+  });
+
+  it('never renames over a pipe or a device: refused when opened, and when one appears before commit', async () => {
+    await withTempDir(async (dir) => {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      await expectInputError(
+        openAtomicWriter(fifo),
+        /fifo: is a named pipe, not a regular file; write to a file name/,
+      );
+      await expectInputError(
+        openAtomicWriter(join(dir, 'null')).then(async (w) => {
+          await w.write(Uint8Array.of(1));
+          await symlink('/dev/null', join(dir, 'null'));
+          await w.commit();
+        }),
+        /null: is a symbolic link, not a regular file/,
+      );
+      const late = join(dir, 'late');
+      const writer = await openAtomicWriter(late);
+      await writer.write(Uint8Array.of(1));
+      execFileSync('mkfifo', [late]);
+      await expectInputError(writer.commit(), /late: is a named pipe/);
+      expect((await lstat(late)).isFIFO()).toBe(true);
+      expect((await lstat(fifo)).isFIFO()).toBe(true);
+      expect((await readdir(dir)).sort()).toEqual(['fifo', 'late', 'null']);
+    });
+  });
+
+  it('writes through a symlink (also a dangling one): the link stays and points at the new content', async () => {
+    await withTempDir(async (dir) => {
+      await writeFile(join(dir, 'real.json'), 'old');
+      await symlink('real.json', join(dir, 'link.json'));
+      await symlink('made.json', join(dir, 'dangling.json'));
+      await writeFileAtomic(join(dir, 'link.json'), 'new');
+      await writeFileAtomic(join(dir, 'dangling.json'), 'made');
+      expect((await lstat(join(dir, 'link.json'))).isSymbolicLink()).toBe(true);
+      expect(await readFile(join(dir, 'real.json'), 'utf8')).toBe('new');
+      expect(await readFile(join(dir, 'made.json'), 'utf8')).toBe('made');
+      await symlink('loop-b', join(dir, 'loop-a'));
+      await symlink('loop-a', join(dir, 'loop-b'));
+      await expectInputError(writeFileAtomic(join(dir, 'loop-a'), 'x'), /loop-a: too many symbolic links/);
+    });
+  });
+
+  it('a name of 255 bytes (the limit) is written: the temp name is cut to fit beside it', async () => {
+    await withTempDir(async (dir) => {
+      for (const name of [`${'n'.repeat(250)}.json`, `${'é'.repeat(125)}.json`]) {
+        const writer = await openAtomicWriter(join(dir, name));
+        expect(Buffer.byteLength(basename(writer.tempPath))).toBeLessThanOrEqual(100);
+        expect(basename(writer.tempPath)).toMatch(/^\.(n+|é+)\.tmp-\d+-[0-9a-f]{8}$/);
+        await writer.write(Uint8Array.of(7));
+        await writer.commit();
+        expect([...(await readFile(join(dir, name)))]).toEqual([7]);
+      }
+      await expectInputError(writeFileAtomic(join(dir, `${'x'.repeat(256)}`), 'x'), /the name is too long/);
+      expect((await readdir(dir)).length).toBe(2);
     });
   });
 

@@ -1,11 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { type FileHandle, lstat, open, readlink, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { AtomicWriter } from '../../io/atomic.ts';
-import { fsError } from '../../io/fail.ts';
+import { fileKind, fsError, inputError } from '../../io/fail.ts';
 
+/** Bytes of the target's name kept in the temp name: short enough that any legal name still fits. */
+const NAME_BYTES_IN_TEMP = 64;
+
+/**
+ * `.<name>.tmp-<pid>-<random>` beside the target, with <name> cut to its first 64 bytes (on a character
+ * boundary): the target's name may be up to 255 bytes, and the temp name must fit the same limit.
+ */
 function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let name = basename(path);
+  while (Buffer.byteLength(name) > NAME_BYTES_IN_TEMP) name = [...name].slice(0, -1).join('');
+  return join(dirname(path), `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Where writing `path` really lands: a symlink is followed (also a dangling one, to the file it would
+ * create), so the link keeps pointing at the new content instead of being replaced by a file.
+ */
+async function landingPath(path: string): Promise<string> {
+  let at = path;
+  for (let hops = 0; hops < 40; hops++) {
+    const st = await lstat(at).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw fsError(path, err);
+    });
+    if (!st?.isSymbolicLink()) return at;
+    at = resolve(dirname(at), await readlink(at));
+  }
+  throw fsError(path, Object.assign(new Error('loop'), { code: 'ELOOP' }));
+}
+
+/** The writer renames only over a regular file or onto a missing path: never over a device or a pipe. */
+async function checkReplaceable(path: string, shownAs: string): Promise<void> {
+  const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw fsError(shownAs, err);
+  });
+  if (st && !st.isFile()) {
+    throw inputError(shownAs, `is ${fileKind(st)}, not a regular file`, 'write to a file name', 'output');
+  }
 }
 
 /** Makes the rename itself durable; some platforms and file systems cannot fsync a directory. */
@@ -24,10 +61,13 @@ async function syncDir(dir: string): Promise<void> {
 /**
  * Node's atomic writer (DESIGN.md §3): bytes go to a temp file beside the target, are fsynced, and the
  * temp file is renamed over the target, which is atomic within one directory. A crash midway leaves at
- * most a temp file named `.<name>.tmp-<pid>-<random>`, never a partial target.
+ * most a temp file named `.<name>.tmp-<pid>-<random>`, never a partial target. The target is checked
+ * when the writer opens and again just before the rename (it may have changed meanwhile).
  */
 export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
-  const tempPath = tempPathFor(path);
+  const target = await landingPath(path);
+  await checkReplaceable(target, path);
+  const tempPath = tempPathFor(target);
   let handle: FileHandle;
   try {
     handle = await open(tempPath, 'wx');
@@ -64,13 +104,14 @@ export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
       try {
         await handle.sync();
         await handle.close();
-        await rename(tempPath, path);
+        await checkReplaceable(target, path);
+        await rename(tempPath, target);
         state = 'committed';
       } catch (err) {
         await abort();
         throw fsError(path, err);
       }
-      await syncDir(dirname(path));
+      await syncDir(dirname(target));
     },
     abort,
   };

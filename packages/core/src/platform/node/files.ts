@@ -2,11 +2,27 @@ import { type FileHandle, mkdtemp, open, rmdir, stat, unlink } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ByteSource, checkRange } from '../../io/bytes.ts';
-import { fsError, inputError } from '../../io/fail.ts';
+import { fileKind, fsError, inputError } from '../../io/fail.ts';
 import type { ScratchFile } from '../platform.ts';
 
-/** A file read by positional reads through its handle: no reader ever holds a whole file. */
+/**
+ * A file read by positional reads through its handle: no reader ever holds a whole file. Only regular
+ * files: a pipe or device has no size and no random access (and opening a FIFO with no writer would block
+ * forever), so it is refused before it is opened.
+ */
 export async function fileBytes(path: string, name = path): Promise<ByteSource> {
+  const st = await stat(path).catch((err: unknown) => {
+    throw fsError(name, err);
+  });
+  if (st.isDirectory()) throw fsError(name, Object.assign(new Error('directory'), { code: 'EISDIR' }));
+  if (!st.isFile()) {
+    throw inputError(
+      name,
+      `is ${fileKind(st)}, not a regular file`,
+      'save it to a file first (ftcal reads its inputs by byte ranges)',
+      'file-access',
+    );
+  }
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -15,9 +31,7 @@ export async function fileBytes(path: string, name = path): Promise<ByteSource> 
   }
   let size: number;
   try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    size = st.size;
+    size = (await handle.stat()).size;
   } catch (err) {
     await handle.close();
     throw fsError(name, err);

@@ -7,10 +7,18 @@ import {
   type PcvFold,
   type TensorSource,
 } from '@ftcal/core';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { labelsFor, type OpenFiles, openLogitsFor } from './datasets.ts';
-import { type GroupArgs, loadGroups, nanPolicyOf, parseIndexList } from './inputs.ts';
-import { collect, finiteArg } from './options.ts';
+import { type GroupArgs, loadGroups, nanPolicyOf } from './inputs.ts';
+import {
+  choiceOption,
+  indexListOption,
+  listOption,
+  numberOption,
+  parseIndexList,
+  quoted,
+  usageError,
+} from './options.ts';
 
 /** The options `calibrate` and `report` share: the labelled set, the fitting set, pcv folds, the method. */
 export interface CalibrationArgs extends GroupArgs {
@@ -33,10 +41,11 @@ export interface CalibrationArgs extends GroupArgs {
 export function addCalibrationOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option(
+      choiceOption(
         '--method <name>',
         'the method whose (γ, T) is chosen (default: alg, else pcv, else nll)',
-      ).choices(METHOD_NAMES),
+        METHOD_NAMES,
+      ),
     )
     .addOption(
       new Option(
@@ -47,32 +56,36 @@ export function addCalibrationOptions(cmd: Command): Command {
     .option('--fit-logits <file>', 'logits of the fine-tuning training data: the fitting set of alg')
     .option('--fit-labels <file>', 'labels of --fit-logits')
     .addOption(
-      new Option(
+      numberOption(
         '--max-seen-drop <points>',
         'δ of constrained: the most seen accuracy (points) it may give up',
-      )
-        .argParser(finiteArg('--max-seen-drop'))
-        .default(1),
+        'points',
+      ).default(1),
     )
-    .option(
-      '--fold-logits <file>',
-      'pcv: logits of a fold model (fine-tuned on part of S); repeat per fold',
-      collect,
+    .addOption(
+      listOption(
+        '--fold-logits <file>',
+        'pcv: logits of a fold model (fine-tuned on part of S); repeat per fold',
+      ),
     )
-    .option(
-      '--fold-seen <list>',
-      'pcv: the classes that fold model was fine-tuned on, e.g. 0-2; one per --fold-logits',
-      collect,
+    .addOption(
+      indexListOption(
+        '--fold-seen <list>',
+        'pcv: the classes that fold model was fine-tuned on, e.g. 0-2; one per --fold-logits',
+        true,
+      ),
     )
-    .option(
-      '--fold-labels <file>',
-      'pcv: labels of the fold rows; once for all folds or once per fold (default --fit-labels)',
-      collect,
+    .addOption(
+      listOption(
+        '--fold-labels <file>',
+        'pcv: labels of the fold rows; once for all folds or once per fold (default --fit-labels)',
+      ),
     )
-    .option(
-      '--pretrained-logits <file>',
-      'pcv: the pre-trained model on the fold rows; once, or once per fold',
-      collect,
+    .addOption(
+      listOption(
+        '--pretrained-logits <file>',
+        'pcv: the pre-trained model on the fold rows; once, or once per fold',
+      ),
     );
 }
 
@@ -80,10 +93,11 @@ function methodList(text: string): MethodName[] {
   const names = text.split(/[,\s]+/).filter(Boolean);
   for (const n of names) {
     if (!METHOD_NAMES.includes(n as MethodName)) {
-      throw new InvalidArgumentError(`'${n}' is not a method; use some of ${METHOD_NAMES.join(', ')}`);
+      throw usageError('--methods', `${quoted(n)} is not a method`, `use some of ${METHOD_NAMES.join(', ')}`);
     }
   }
-  if (names.length === 0) throw new InvalidArgumentError('name at least one method');
+  if (names.length === 0)
+    throw usageError('--methods', 'the list is empty', 'name at least one method, e.g. --methods alg,oracle');
   return [...new Set(names)] as MethodName[];
 }
 
@@ -145,7 +159,7 @@ async function openFolds(
       );
     }
     folds.push({
-      seen: parseIndexList('--fold-seen', seen[f]!),
+      seen: parseIndexList('--fold-seen', seen[f]!, groups.numClasses),
       logits: foldLogits,
       labels: await labelsFor(labels[f]!, foldLogits, groups, allowOther),
       pretrained: pre,

@@ -1,5 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { type ClassGroups, checkLabels, InputError, openArray, type TensorSource } from '@ftcal/core';
+import {
+  type ClassGroups,
+  checkLabels,
+  fileBytes,
+  InputError,
+  openArray,
+  type TensorSource,
+} from '@ftcal/core';
 import { loadLabels, openLogits } from './inputs.ts';
 
 /**
@@ -92,16 +98,12 @@ export async function readVector(spec: string): Promise<Float32Array> {
   }
 }
 
-/** A small text file (a calibrator), with the fs errors a user can fix turned into one-line InputErrors. */
+/** A small text file (a calibrator), read like every input: regular files only, one line per failure. */
 export async function readTextFile(path: string): Promise<string> {
+  const bytes = await fileBytes(path);
   try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`${path}: no such file; check the path`);
-    if (code === 'EISDIR') throw new InputError(`${path}: is a directory, not a file; pass the file's path`);
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new InputError(`${path}: permission denied; check the file permissions`);
-    throw e;
+    return new TextDecoder().decode(await bytes.read(0, bytes.size));
+  } finally {
+    await bytes.close();
   }
 }

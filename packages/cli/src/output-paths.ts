@@ -1,15 +1,31 @@
 import type { Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { InputError, parseArraySpec } from '@ftcal/core';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileKind, fsError, InputError, parseArraySpec } from '@ftcal/core';
+import { quoted, usageError } from './options.ts';
 
-/** Where a path really leads: links and `..` resolved, the last part kept when it does not exist yet. */
-async function resolved(path: string): Promise<string> {
+/** A stat that says "missing" (null) for a path that does not exist and one line for anything else. */
+async function statOrNull(path: string, shownAs: string, follow = true): Promise<Stats | null> {
   try {
-    return await realpath(path);
-  } catch {
-    return join(await realpath(dirname(path)).catch(() => dirname(path)), basename(path));
+    return await (follow ? stat(path) : lstat(path));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw fsError(shownAs, err);
   }
+}
+
+/**
+ * Where a path that does not exist yet would be created: `..` and links in its directory resolved, and
+ * a dangling symlink followed to the file it names (the atomic writer writes through it).
+ */
+async function landing(path: string): Promise<string> {
+  let at = path;
+  for (let hops = 0; hops < 40; hops++) {
+    const st = await statOrNull(at, path, false);
+    if (!st?.isSymbolicLink()) break;
+    at = resolve(dirname(at), await readlink(at));
+  }
+  return join(await realpath(dirname(at)).catch(() => resolve(dirname(at))), basename(at));
 }
 
 /** One file however it is reached: through links, `..` or another hard link. */
@@ -24,7 +40,7 @@ async function inputFiles(options: Record<string, unknown>, outputs: object): Pr
   for (const [key, given] of Object.entries(options)) {
     if (key in outputs) continue;
     for (const value of [given].flat()) {
-      if (typeof value !== 'string') continue;
+      if (typeof value !== 'string' || value === '') continue;
       const { path } = await parseArraySpec(value);
       const s = await stat(path).catch(() => null);
       if (s?.isFile()) files.set(fileId(s), `${flagOf(key)} ${value}`);
@@ -33,12 +49,24 @@ async function inputFiles(options: Record<string, unknown>, outputs: object): Pr
   return files;
 }
 
+/** The directory an output goes into must exist (a long run must not end in "no such directory"). */
+async function checkDirectory(path: string, flag: string): Promise<void> {
+  const dir = dirname(path);
+  const where = await statOrNull(dir, path);
+  if (!where) {
+    throw new InputError(`${path}: the directory ${dir} does not exist; create it or pass another ${flag}`);
+  }
+  if (!where.isDirectory()) throw new InputError(`${path}: ${dir} is not a directory; pass another ${flag}`);
+}
+
 /**
- * Checks a command's outputs (`outputs` maps option keys to their flags) before any work (DESIGN.md §4),
- * so a long run never ends in "no such directory" and an input is never overwritten: the directory must
- * exist; the target must be missing or a regular file; and it must be neither one of the run's inputs
- * (any other option value that names an existing file, reached through links, `..` or a hard link) nor,
- * links and `..` resolved, another output of the run. The atomic writer still reports later failures.
+ * The one output guard (DESIGN.md §4), run by every command that writes before any work, with
+ * `outputs` mapping option keys to their flags. An output must name a file in an existing directory; it
+ * must be missing or a regular file (never a device, pipe, socket or directory); and it must be neither
+ * one of the run's inputs (any other option value that names an existing file) nor another output of the
+ * run. Existing files are compared by device and inode, so links, `..` and hard links are seen through;
+ * missing ones by the path they would be created at. The atomic writer checks the target again before
+ * its rename.
  */
 export async function checkOutputPaths<O extends object>(
   options: O,
@@ -50,18 +78,22 @@ export async function checkOutputPaths<O extends object>(
   for (const [key, flag] of Object.entries(outputs) as [string, string][]) {
     const path = opts[key];
     if (typeof path !== 'string') continue;
-    const dir = dirname(path);
-    const where = await stat(dir).catch(() => null);
-    if (!where?.isDirectory()) {
-      throw new InputError(`${path}: the directory ${dir} does not exist; create it or pass another ${flag}`);
+    if (path === '') throw usageError(flag, 'the file name is empty', `pass a file name to ${flag}`);
+    if (/[/\\]$/.test(path)) {
+      throw usageError(
+        flag,
+        `${quoted(path)} ends in a slash, so it names a directory`,
+        `pass a file name to ${flag}`,
+      );
     }
-    const target = await stat(path).catch(() => null);
+    await checkDirectory(path, flag);
+    const target = await statOrNull(path, path);
     if (target?.isDirectory()) {
       throw new InputError(`${path}: is a directory; pass a file name to ${flag}`);
     }
     if (target && !target.isFile()) {
       throw new InputError(
-        `${path}: is not a regular file (a device, pipe or socket); pass a file name to ${flag}`,
+        `${path}: is ${fileKind(target)}, not a regular file; pass a file name to ${flag}`,
       );
     }
     const input = target ? inputs.get(fileId(target)) : undefined;
@@ -70,11 +102,11 @@ export async function checkOutputPaths<O extends object>(
         `${path}: is this run's input ${input} and would be overwritten; pass another ${flag}`,
       );
     }
-    const real = await resolved(path);
-    const other = taken.get(real);
+    const id = target ? fileId(target) : await landing(path);
+    const other = taken.get(id);
     if (other !== undefined) {
       throw new InputError(`${path}: ${other} writes it already; give ${flag} another file`);
     }
-    taken.set(real, flag);
+    taken.set(id, flag);
   }
 }

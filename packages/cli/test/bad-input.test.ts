@@ -310,7 +310,13 @@ describe('bad input (built binary)', () => {
       );
     }
     expectInputError(calibrate(s.path('groups.json')), 'groups.json', /is this run's input --groups/);
-    expectInputError(calibrate('/dev/null'), '/dev/null', /is not a regular file/);
+    // Through a link, never /dev/null itself: were the guard broken, a run as root would replace it.
+    symlinkSync('/dev/null', s.path('null-link'));
+    expectInputError(
+      calibrate(s.path('null-link')),
+      'null-link',
+      /is a character device, not a regular file/,
+    );
     const curve = ftcal([
       'curve',
       ...labelledArgs(s.path),
@@ -364,12 +370,14 @@ describe('bad input (built binary)', () => {
   it('usage mistakes exit 2 too: a missing option, a bad number', () => {
     const missing = ftcal(['evaluate', '--logits', s.path('logits.npy'), '--groups', s.path('groups.json')]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/required option '--labels <file>' not specified/);
+    expect(missing.stderr).toMatch(
+      /^ftcal: --labels: required by evaluate, not given; pass --labels <file>\n$/,
+    );
     const nan = evaluate({}, '--gamma', 'abc');
     expect(nan.code).toBe(2);
-    expect(nan.stderr).toMatch(/--gamma takes a finite number, got 'abc'/);
+    expect(nan.stderr).toMatch(/^ftcal: --gamma: 'abc' is not a finite number/);
     const zeroT = evaluate({}, '--temperature', '0');
     expect(zeroT.code).toBe(2);
-    expect(zeroT.stderr).toMatch(/--temperature takes a finite number > 0/);
+    expect(zeroT.stderr).toMatch(/^ftcal: --temperature: '0' is not a number > 0/);
   });
 });

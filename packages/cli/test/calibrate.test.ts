@@ -147,7 +147,7 @@ describe('ftcal calibrate (built binary)', () => {
         ['--fold-logits', s.path('fold0-logits.npy'), '--pretrained-logits', s.path('fold0-pretrained.npy')],
         /--fold-seen: given 0 times for 1/,
       ],
-      [['--method', 'median'], /argument 'median' is invalid/],
+      [['--method', 'median'], /--method: 'median' is not one of alg, oracle/],
       [['--methods', 'oracle,median'], /'median' is not a method; use some of alg, oracle/],
       [['--methods', 'alg'], /--methods names alg, which needs the fine-tuning training logits/],
       [['--methods', 'oracle', '--method', 'hmean'], /--method hmean is not among --methods oracle/],

@@ -108,6 +108,8 @@ describe('ftcal web (built binary)', () => {
     }
     const bad = ftcal(['web', '--port', '70000']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--port takes a port number from 0 to 65535');
+    expect(bad.stderr).toBe(
+      "ftcal: --port: '70000' is not a port number in [0, 65535]; pass one, e.g. --port 8173\n",
+    );
   });
 });

@@ -10,7 +10,7 @@ import {
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openLogitsFor, readTextFile, withOpenFiles } from '../datasets.ts';
-import { deviceOption, jsonOption, nanPolicyOf, withBackend } from '../inputs.ts';
+import { deviceOption, jsonOption, nanPolicyOf, nanPolicyOption, withBackend } from '../inputs.ts';
 import { cleanupOnSignal } from '../interrupt.ts';
 import { chunkRowsOption } from '../options.ts';
 import { info, print, printJson } from '../output.ts';
@@ -118,14 +118,7 @@ export function registerApply(program: Command): void {
       new Option('--probs', 'write probabilities (softmax of the calibrated logits)').conflicts('logProbs'),
     )
     .addOption(new Option('--log-probs', 'write log-probabilities'))
-    .addOption(
-      new Option(
-        '--nan-policy <policy>',
-        'rows with NaN/+Inf logits: error, or skip them (written as NaN rows)',
-      )
-        .choices(['error', 'skip'])
-        .default('error'),
-    )
+    .addOption(nanPolicyOption('rows with NaN/+Inf logits: error, or skip them (written as NaN rows)'))
     .addOption(chunkRowsOption())
     .addOption(deviceOption())
     .addOption(jsonOption())

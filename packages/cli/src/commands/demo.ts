@@ -4,11 +4,13 @@ import { InputError, writeFileAtomic, writeReport } from '@ftcal/core';
 import { type DemoProgress, type DemoResult, type DemoRow, demoReportInput, runDemo } from '@ftcal/demo';
 import { type Command, Option } from 'commander';
 import { deviceOption, jsonOption, withBackend } from '../inputs.ts';
+import { numberOption } from '../options.ts';
 import { print, printJson, table } from '../output.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 import { type Progress, progress } from '../progress.ts';
 
 interface DemoArgs {
-  seed: string;
+  seed: number;
   out: string;
   device: string;
   json?: boolean;
@@ -22,13 +24,6 @@ const STAGE_LABEL: Record<DemoProgress['stage'], string> = {
   pcv: 'pcv fold models',
   evaluate: 'evaluating',
 };
-
-function parseSeed(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) > 0xffffffff) {
-    throw new InputError(`--seed: '${text}' is not a whole number in [0, 4294967295]; pass e.g. --seed 1`);
-  }
-  return Number(text);
-}
 
 /** One progress reporter per stage (and pcv fold), so each bar or line names what is running. */
 function stageProgress(): { onProgress: (p: DemoProgress) => void; finish: () => void } {
@@ -94,14 +89,14 @@ export function registerDemo(program: Command): void {
       "the paper's effect on real digits: pre-train an MLP on MNIST, fine-tune it on five digits of a shifted domain, watch the other five collapse, and restore them with γ",
     )
     .addOption(
-      new Option('--seed <n>', 'seed of the data split, noise, weights and batch order').default('0'),
+      numberOption('--seed <n>', 'seed of the data split, noise, weights and batch order', 'seed').default(0),
     )
     .addOption(new Option('--out <dir>', 'folder for results.json and report.html').default('ftcal-demo'))
     .addOption(deviceOption())
     .addOption(jsonOption())
     .option('--quick', 'a smaller, faster run (30% of the digits, fewer epochs)')
     .action(async (args: DemoArgs) => {
-      const seed = parseSeed(args.seed);
+      const seed = args.seed;
       const out = resolve(args.out);
       try {
         await mkdir(out, { recursive: true });
@@ -110,6 +105,8 @@ export function registerDemo(program: Command): void {
           `--out ${args.out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a writable folder`,
         );
       }
+      const outputs = { results: join(out, 'results.json'), report: join(out, 'report.html') };
+      await checkOutputPaths(outputs, { results: '--out', report: '--out' });
       const shown = stageProgress();
       // selectBackend's WebGPU backend already continues on the CPU if the device is lost.
       const run = await withBackend(args.device, (backend) =>
@@ -120,7 +117,6 @@ export function registerDemo(program: Command): void {
         }),
       );
       shown.finish();
-      const outputs = { results: join(out, 'results.json'), report: join(out, 'report.html') };
       await writeFileAtomic(outputs.results, `${JSON.stringify(run.result, null, 2)}\n`);
       await writeReport(outputs.report, demoReportInput(run));
       if (args.json) printJson({ ...run.result, outputs });

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { type Evaluation, evaluate, type HeadWeights, InputError } from '@ftcal/core';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { labelsFor, openLogitsFor, readMatrix, withOpenFiles } from '../datasets.ts';
 import {
   deviceOption,
@@ -16,10 +16,9 @@ import {
   allowOtherLabelsOption,
   binsOption,
   chunkRowsOption,
-  collect,
   equalMassOption,
-  finiteArg,
-  positiveArg,
+  listOption,
+  numberOption,
 } from '../options.ts';
 import { info, print, printJson, table } from '../output.ts';
 import { progress } from '../progress.ts';
@@ -94,23 +93,16 @@ export function registerEvaluate(program: Command): void {
     .description(
       'accuracy table (Y/Y S/Y U/Y S/S U/U H), AUSUC, NLL/ECE/Brier and diagnostics at one operating point (γ, T); several --logits give one row each',
     )
-    .requiredOption(
-      '--logits <file>',
-      'logits (rows × classes): .npy, .npz[:name], .safetensors[:name], .csv; repeat for checkpoints',
-      collect,
+    .addOption(
+      listOption(
+        '--logits <file>',
+        'logits (rows × classes): .npy, .npz[:name], .safetensors[:name], .csv; repeat for checkpoints',
+      ).makeOptionMandatory(),
     )
     .requiredOption('--labels <file>', 'class index of each row');
   addGroupOptions(cmd)
-    .addOption(
-      new Option('--gamma <g>', 'bias added to absent-class logits')
-        .argParser(finiteArg('--gamma'))
-        .default(0),
-    )
-    .addOption(
-      new Option('--temperature <T>', 'temperature dividing the scores')
-        .argParser(positiveArg('--temperature'))
-        .default(1),
-    )
+    .addOption(numberOption('--gamma <g>', 'bias added to absent-class logits', 'gamma').default(0))
+    .addOption(numberOption('--temperature <T>', 'temperature dividing the scores', 'temperature').default(1))
     .option(
       '--weights <file>',
       'head weights (classes × features, nn.Linear layout) for weight-norm diagnostics',

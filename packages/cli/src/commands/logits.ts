@@ -39,7 +39,7 @@ export function registerLogits(program: Command): void {
         const features = files.track(await openArray(opts.features));
         if (features.shape.length !== 2) {
           throw new InputError(
-            `${opts.features}: features must be a 2-D array (rows × features), got shape [${features.shape.join(', ')}]`,
+            `${opts.features}: features must be a 2-D array (rows × features), got shape [${features.shape.join(', ')}]; save it as a matrix`,
           );
         }
         const d = features.cols;

@@ -1,5 +1,6 @@
 import {
   InputError,
+  MAX_CLASSES,
   type NcmResult,
   ncm,
   openArray,
@@ -7,7 +8,7 @@ import {
   readGroupsFile,
   type TensorSource,
 } from '@ftcal/core';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { labelsFor, type OpenFiles, withOpenFiles } from '../datasets.ts';
 import {
   deviceOption,
@@ -17,10 +18,15 @@ import {
   loadLabels,
   nanPolicyOf,
   nanPolicyOption,
-  parseIndexList,
   withBackend,
 } from '../inputs.ts';
-import { addGroupOptions, allowOtherLabelsOption, chunkRowsOption, countArg } from '../options.ts';
+import {
+  addGroupOptions,
+  allowOtherLabelsOption,
+  chunkRowsOption,
+  maxIndexOf,
+  numberOption,
+} from '../options.ts';
 import { print, printJson, table } from '../output.ts';
 import { accuracyCells, accuracyHeader } from '../tables.ts';
 
@@ -41,7 +47,7 @@ async function openFeatures(files: OpenFiles, spec: string): Promise<TensorSourc
   const source = files.track(await openArray(spec));
   if (source.shape.length !== 2) {
     throw new InputError(
-      `${spec}: features must be a 2-D array (rows × features), got shape [${source.shape.join(', ')}]`,
+      `${spec}: features must be a 2-D array (rows × features), got shape [${source.shape.join(', ')}]; save it as a matrix`,
     );
   }
   return source;
@@ -65,8 +71,13 @@ async function numClassesOf(opts: NcmOptions, labels: Int32Array, refLabels: Int
     const g = await readGroupsFile(opts.groups);
     top = Math.max(top, maxOf(g.seen), maxOf(g.absent ?? []));
   } else {
-    if (opts.seen) top = Math.max(top, maxOf(parseIndexList('--seen', opts.seen)));
-    if (opts.absent) top = Math.max(top, maxOf(parseIndexList('--absent', opts.absent)));
+    if (opts.seen) top = Math.max(top, maxIndexOf('--seen', opts.seen));
+    if (opts.absent) top = Math.max(top, maxIndexOf('--absent', opts.absent));
+  }
+  if (top >= MAX_CLASSES) {
+    throw new InputError(
+      `the labels or groups name class ${top}, beyond any head (at most ${MAX_CLASSES} classes); pass --num-classes C`,
+    );
   }
   return top + 1;
 }
@@ -86,10 +97,11 @@ export function registerNcm(program: Command): void {
     .requiredOption('--ref-labels <file>', 'class index of each reference row');
   addGroupOptions(cmd)
     .addOption(
-      new Option(
+      numberOption(
         '--num-classes <C>',
         'number of classes (default: from --class-names, else the largest index seen)',
-      ).argParser(countArg('--num-classes')),
+        'classes',
+      ),
     )
     .addOption(nanPolicyOption())
     .addOption(allowOtherLabelsOption())

@@ -3,8 +3,8 @@ import { InputError, writeFileAtomic } from '@ftcal/core';
 // The page is one self-contained HTML file (packages/web builds it), bundled into the binary as text:
 // wherever ftcal is installed, `ftcal web` has it, with nothing to find on disk.
 import page from '@ftcal/web/page.html';
-import { type Command, Option } from 'commander';
-import { portArg } from '../options.ts';
+import type { Command } from 'commander';
+import { numberOption } from '../options.ts';
 import { info, print } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 
@@ -88,11 +88,7 @@ export function registerWeb(program: Command): void {
     .description(
       'the ftcal page in your browser: load logits, labels and groups, move γ live, download the calibrator and the report; served on 127.0.0.1 only (the URL is printed), and the files you open in it never leave the browser',
     )
-    .addOption(
-      new Option('--port <n>', `port on ${HOST} (0: any free port)`)
-        .argParser(portArg('--port'))
-        .default(DEFAULT_PORT),
-    )
+    .addOption(numberOption('--port <n>', `port on ${HOST} (0: any free port)`, 'port').default(DEFAULT_PORT))
     .option(
       '--save <file>',
       'write the page to FILE (one self-contained HTML file, opens from disk) and exit',

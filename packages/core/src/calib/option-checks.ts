@@ -85,6 +85,12 @@ export const OPTION_KINDS = {
     example: '10',
     integer: true,
   },
+  port: {
+    ok: (x: number) => whole(x, 0, 65535),
+    want: 'a port number in [0, 65535]',
+    example: '8173',
+    integer: true,
+  },
   seed: {
     ok: (x: number) => whole(x, 0, 2 ** 32 - 1),
     want: 'a whole number in [0, 4294967295]',

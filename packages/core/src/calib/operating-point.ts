@@ -35,7 +35,7 @@ export interface OperatingPoints {
  */
 export function operatingPoints(data: DataStats, options: { bins?: number } = {}): OperatingPoints {
   const numBins = options.bins ?? 15;
-  checkOption(numBins, 'bins', 'the number of ECE bins', 'count');
+  checkOption(numBins, 'bins', 'the number of ECE bins', 'bins');
   const outcomes: RowOutcomes = rowOutcomes(data, 'the metrics at an operating point');
   if (outcomes.rows === 0) {
     throw new InputError({

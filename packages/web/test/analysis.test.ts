@@ -115,11 +115,11 @@ describe('Analysis (the page’s engine) on examples/toy', () => {
 describe('Analysis refuses bad options with the page’s wording', () => {
   it('a δ or a bin count out of range is one line naming its field', async () => {
     await expect(Analysis.load(inputs({ maxSeenDrop: -1 }), hooks)).rejects.toThrow(
-      /δ of constrained \(points\) = -1 is not a finite number ≥ 0/,
+      /δ of constrained \(points\) = -1 is not a number of percentage points in \[0, 100\]/,
     );
     const e = await Analysis.load(inputs({ bins: Number.NaN }), hooks).catch((x: unknown) => x);
     expect(renderError(e, pageWording)).toBe(
-      'the number of ECE bins = NaN is not a whole number > 0; pass a whole number > 0 as “ECE bins”',
+      'the number of ECE bins = NaN is not a whole number of bins in [1, 10000]; pass a whole number of bins in [1, 10000] as “ECE bins”',
     );
   });
 });

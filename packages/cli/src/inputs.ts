@@ -12,16 +12,32 @@ import {
   type TensorSource,
 } from '@ftcal/core';
 import { Option } from 'commander';
-import { choiceOption, parseIndexList } from './options.ts';
+import { choiceOption, parseIndexList, quoted, usageError } from './options.ts';
 import { info } from './output.ts';
 import { cliWording } from './wording.ts';
 
+/** `--device auto|gpu|cpu`, or `gpu:NAME` for the adapter that answers to NAME (as `doctor` lists it). */
+export function parseDevice(value: string): { preference: DevicePreference; adapter?: string } {
+  const named = /^gpu:(.*\S.*)$/s.exec(value);
+  if (named) return { preference: 'gpu', adapter: named[1]!.trim() };
+  if (value === 'auto' || value === 'gpu' || value === 'cpu') return { preference: value };
+  throw usageError(
+    '--device',
+    `${quoted(value)} is not one of auto, gpu, gpu:NAME, cpu`,
+    'pass one of them, e.g. --device gpu:swiftshader (ftcal doctor lists the adapters and their names)',
+  );
+}
+
 export const deviceOption = () =>
-  choiceOption('--device <device>', 'where kernels run: auto (hardware GPU, else CPU), gpu, cpu', [
-    'auto',
-    'gpu',
-    'cpu',
-  ]).default('auto');
+  new Option(
+    '--device <device>',
+    'where kernels run: auto (hardware GPU, else CPU), gpu, gpu:NAME (the adapter named so in `ftcal doctor`: gpu:swiftshader, gpu:llvmpipe), cpu',
+  )
+    .argParser((value: string) => {
+      parseDevice(value);
+      return value;
+    })
+    .default('auto');
 
 export const jsonOption = () => new Option('--json', 'print exactly one JSON document on stdout');
 
@@ -88,10 +104,8 @@ export async function withBackend<T>(
   device: string | undefined,
   work: (b: Backend) => Promise<T>,
 ): Promise<T> {
-  const backend = await selectBackend((device ?? 'auto') as DevicePreference, {
-    log: info,
-    wording: cliWording,
-  });
+  const { preference, adapter } = parseDevice(device ?? 'auto');
+  const backend = await selectBackend(preference, { log: info, wording: cliWording, adapter });
   try {
     return await work(backend);
   } finally {

@@ -9,6 +9,7 @@ const FLAGS: Record<string, string | ((option: OptionRef) => string)> = {
   nanPolicy: '--nan-policy',
   allowOtherLabels: '--allow-other-labels',
   device: ({ value }) => `--device ${value ?? 'cpu|gpu'}`,
+  adapter: ({ value }) => `--device gpu:${value ?? 'NAME'}`,
   gamma: '--gamma',
   temperature: '--temperature',
   bins: '--bins',

@@ -122,7 +122,10 @@ export { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } f
 export { emptyRowMoments, emptyRowStats } from './cpu/row-stats.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
 export {
+  type AdapterProbe,
   type AdapterReport,
+  adapterMatches,
+  adapterName,
   createGpu,
   describeAdapter,
   type FoundAdapter,
@@ -130,11 +133,13 @@ export {
   KERNEL_LIMITS,
   LIMITS_OF_INTEREST,
   OPTIONAL_FEATURES,
+  probeAdapters,
 } from './device/adapter.ts';
 export {
   type DevicePlan,
   type DevicePreference,
   openBackend,
+  type PlanOptions,
   type PlanReason,
   planDevice,
   planSummary,
@@ -158,7 +163,7 @@ export { GpuContext, type GpuFeatures, rowGrid } from './gpu/context.ts';
 export { GpuPassTimer, type PassTiming } from './gpu/pass-timer.ts';
 export * from './io/index.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
-export type { GpuBackendName } from './platform/platform.ts';
+export type { AdapterRoute, GpuBackendName } from './platform/platform.ts';
 export * from './report/index.ts';
 export {
   type MatmulBuffers,

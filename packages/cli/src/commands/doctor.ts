@@ -1,40 +1,28 @@
 import {
+  type AdapterProbe,
   type AdapterReport,
+  adapterName,
   type DevicePlan,
-  findAdapter,
   planDevice,
   planSummary,
+  probeAdapters,
   renderError,
 } from '@ftcal/core';
 import type { Command } from 'commander';
 import { print, printJson, table } from '../output.ts';
 import { cliWording } from '../wording.ts';
 
-interface Probe {
-  name: string;
-  adapter: AdapterReport | null;
-  reason: string | null;
-}
-
-async function probe(
-  name: string,
-  backend: 'default' | 'opengles',
-  level: 'core' | 'compatibility',
-): Promise<Probe> {
-  const found = await findAdapter(backend, level);
-  return typeof found === 'string'
-    ? { name, adapter: null, reason: found }
-    : { name, adapter: found.report, reason: null };
-}
-
 /** A plan's one line with the CLI's flag names. */
 const summary = (plan: DevicePlan) => planSummary(plan, cliWording);
 
-function describe(p: Probe): string[] {
-  if (!p.adapter) return [`${p.name}: none (${p.reason})`];
-  const a = p.adapter;
+const routeName = (p: AdapterProbe) => `${p.route.label}, ${p.route.featureLevel} level`;
+
+function describe(p: AdapterProbe): string[] {
+  if (!p.found) return [`${routeName(p)}: none (${p.reason})`];
+  const a: AdapterReport = p.found.report;
   const lines = [
-    `${p.name}: ${[a.vendor, a.architecture, a.device].filter(Boolean).join(' / ') || 'unnamed adapter'}`,
+    `${routeName(p)}: ${[a.vendor, a.architecture, a.device].filter(Boolean).join(' / ') || 'unnamed adapter'}`,
+    `  select with    --device gpu:${adapterName(a)}`,
     `  description    ${a.description || '-'}`,
     `  backend        ${a.backend}, feature level ${a.featureLevel}, ${a.software ? 'software (CPU-emulated)' : 'hardware'}`,
     `  subgroups      ${a.features.includes('subgroups') ? `yes (size ${a.subgroupSizes?.join('–') ?? '?'})` : 'no'}`,
@@ -51,14 +39,11 @@ export function registerDoctor(program: Command): void {
   program
     .command('doctor')
     .description(
-      'show the WebGPU adapters ftcal can use, their features and limits, and what --device auto picks',
+      'show the WebGPU adapters ftcal can use (hardware, OpenGL ES, SwiftShader), their features and limits, and what --device auto and gpu pick',
     )
     .option('--json', 'print one JSON document on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const probes = [
-        await probe('hardware adapter (Dawn default backend, core)', 'default', 'core'),
-        await probe('OpenGL ES adapter (compatibility, EGL surfaceless)', 'opengles', 'compatibility'),
-      ];
+      const probes = await probeAdapters();
       const auto: DevicePlan = await planDevice('auto');
       let gpu: DevicePlan | { error: string };
       try {
@@ -71,7 +56,13 @@ export function registerDoctor(program: Command): void {
           schemaVersion: 1,
           node: process.version,
           platform: `${process.platform}-${process.arch}`,
-          adapters: probes,
+          adapters: probes.map((p) => ({
+            name: routeName(p),
+            backend: p.route.backend,
+            adapter: p.found?.report ?? null,
+            select: p.found ? `gpu:${adapterName(p.found.report)}` : null,
+            reason: p.reason,
+          })),
           deviceAuto: { backend: auto.chosen, summary: summary(auto), reasons: auto.reasons },
           deviceGpu:
             'error' in gpu
@@ -92,6 +83,7 @@ export function registerDoctor(program: Command): void {
       print(
         `--device gpu  → ${'error' in gpu ? `fails: ${gpu.error}` : summary(gpu).replace(/^ftcal: /, '')}`,
       );
+      print('--device gpu:NAME → the adapter listed above that answers to NAME');
       print('--device cpu  → the TypeScript CPU backend');
     });
 }

@@ -1,5 +1,5 @@
 import { platform } from '#platform';
-import type { GpuBackendName } from '../platform/platform.ts';
+import type { AdapterRoute, GpuBackendName } from '../platform/platform.ts';
 
 /** What `doctor` prints and what the engine records about the adapter it runs on. */
 export interface AdapterReport {
@@ -56,10 +56,13 @@ const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsof
 export interface FoundAdapter {
   adapter: GPUAdapter;
   report: AdapterReport;
+  /** The backend it was found through, to find it again (a second device, a peer on the same adapter). */
+  backend: GpuBackendName;
 }
 
 function graphicsApiOf(requested: GpuBackendName, description: string): AdapterReport['backend'] {
   if (requested === 'vulkan' || requested === 'opengles') return requested;
+  if (requested === 'swiftshader') return 'vulkan';
   if (/vulkan/i.test(description)) return 'vulkan';
   if (/opengl/i.test(description)) return 'opengles';
   if (/metal/i.test(description)) return 'metal';
@@ -130,5 +133,42 @@ export async function findAdapter(
   if (short.length > 0) {
     return `${report.description || report.device || 'the adapter'} allows less than ftcal's kernels need (${short.join(', ')})`;
   }
-  return { adapter, report };
+  return { adapter, report, backend };
+}
+
+/** One route's outcome: the adapter found there, or why none was. */
+export interface AdapterProbe {
+  route: AdapterRoute;
+  found: FoundAdapter | null;
+  reason: string | null;
+}
+
+/** Looks for an adapter on every route the platform knows (what `doctor` lists), in order. */
+export async function probeAdapters(): Promise<AdapterProbe[]> {
+  const probes: AdapterProbe[] = [];
+  for (const route of platform.adapterRoutes) {
+    const found = await findAdapter(route.backend, route.featureLevel);
+    probes.push(
+      typeof found === 'string' ? { route, found: null, reason: found } : { route, found, reason: null },
+    );
+  }
+  return probes;
+}
+
+/** A short name the adapter answers to (adapterMatches): 'swiftshader', 'llvmpipe', 'hopper'. */
+export function adapterName(report: AdapterReport): string {
+  const word = [report.architecture, report.device, report.vendor, report.description]
+    .map((w) => /[a-z0-9]+/i.exec(w)?.[0] ?? '')
+    .find((w) => w !== '');
+  return (word ?? report.backend).toLowerCase();
+}
+
+/**
+ * Whether an adapter answers to `name`: a case-insensitive part of its vendor, architecture, device,
+ * description or graphics API, as `doctor` prints them ('swiftshader', 'llvmpipe', 'nvidia', 'vulkan').
+ */
+export function adapterMatches(report: AdapterReport, name: string): boolean {
+  const words = [report.vendor, report.architecture, report.device, report.description, report.backend];
+  const wanted = name.trim().toLowerCase();
+  return wanted !== '' && words.some((w) => w.toLowerCase().includes(wanted));
 }

@@ -5,7 +5,13 @@ import { withCpuFallback } from '../backend/fallback.ts';
 import { WebGpuBackend } from '../backend/webgpu.ts';
 import { InputError, libraryWording, NoAdapterError, type OptionRef, type OptionWording } from '../errors.ts';
 import { GpuContext } from '../gpu/context.ts';
-import { type AdapterReport, type FoundAdapter, findAdapter } from './adapter.ts';
+import {
+  type AdapterReport,
+  adapterMatches,
+  adapterName,
+  type FoundAdapter,
+  findAdapter,
+} from './adapter.ts';
 
 export type DevicePreference = 'auto' | 'gpu' | 'cpu';
 
@@ -62,16 +68,61 @@ function checkPreference(preference: unknown): asserts preference is DevicePrefe
   }
 }
 
+export interface PlanOptions {
+  /**
+   * The adapter to run on, by name: a case-insensitive part of its vendor, architecture, device,
+   * description or graphics API as `doctor` lists them ('swiftshader', 'llvmpipe', 'nvidia', 'vulkan').
+   * A software adapter named here is used by `auto` too. Default: the FTCAL_ADAPTER environment variable
+   * where there is one (Node), else none. `cpu` ignores it.
+   */
+  adapter?: string;
+}
+
+type Plan = (found: FoundAdapter | null, why: PlanReason | null) => DevicePlan;
+
+/** The first adapter, on any route, that answers to `name`; `auto` without one runs on the CPU. */
+async function planNamed(
+  preference: DevicePreference,
+  name: string,
+  fromEnv: boolean,
+  reasons: string[],
+  plan: Plan,
+): Promise<DevicePlan> {
+  const option: OptionRef = { name: 'adapter', value: name };
+  const why = fromEnv ? 'named by FTCAL_ADAPTER' : 'named with {option}';
+  const others: string[] = [];
+  for (const route of platform.adapterRoutes) {
+    const found = await findAdapter(route.backend, route.featureLevel);
+    if (typeof found === 'string') reasons.push(found);
+    else if (adapterMatches(found.report, name)) return plan(found, { text: why, option });
+    else {
+      const r = found.report;
+      others.push(`${adapterName(r)} (${r.backend}, ${r.featureLevel}${r.software ? ', software' : ''})`);
+    }
+  }
+  const problem = `no WebGPU adapter answers to "${name}" (${others.length > 0 ? `there are: ${others.join('; ')}` : reasons.join('; ')})`;
+  if (preference === 'auto') return plan(null, { text: problem });
+  const fix =
+    others.length > 0
+      ? { fix: `${fromEnv ? 'FTCAL_ADAPTER' : '{option}'} names one of them`, option }
+      : { fix: '{option} runs on the CPU', option: device('cpu') };
+  throw new NoAdapterError({ code: 'device', problem, ...fix }, reasons);
+}
+
 /**
  * DESIGN.md §2: `auto` takes a hardware adapter at core feature level and otherwise the CPU path;
  * a software adapter (llvmpipe, lavapipe, SwiftShader) is used only with `gpu`, which also tries the
- * platform's fallback route when no core-level adapter is found: Dawn's OpenGL ES backend in
- * compatibility mode in Node (EGL_PLATFORM=surfaceless), navigator.gpu at compatibility level in a browser.
+ * platform's other routes, in order, when no core-level adapter is found: in Node, Dawn's OpenGL ES
+ * backend in compatibility mode (EGL_PLATFORM=surfaceless), then SwiftShader through Dawn's Vulkan
+ * backend; navigator.gpu at compatibility level in a browser. `options.adapter` picks one by name.
  */
-export async function planDevice(preference: DevicePreference): Promise<DevicePlan> {
+export async function planDevice(
+  preference: DevicePreference,
+  options: PlanOptions = {},
+): Promise<DevicePlan> {
   checkPreference(preference);
   const reasons: string[] = [];
-  const plan = (found: FoundAdapter | null, why: PlanReason | null): DevicePlan => {
+  const plan: Plan = (found, why) => {
     const parts: Omit<DevicePlan, 'summary'> = {
       preference,
       chosen: found ? 'webgpu' : 'cpu',
@@ -83,8 +134,12 @@ export async function planDevice(preference: DevicePreference): Promise<DevicePl
     return { ...parts, summary: planSummary(parts) };
   };
   if (preference === 'cpu') return plan(null, { text: 'asked for with {option}', option: device('cpu') });
+  const fromEnv = options.adapter === undefined;
+  const name = (options.adapter ?? platform.env('FTCAL_ADAPTER') ?? '').trim();
+  if (name !== '') return planNamed(preference, name, fromEnv, reasons, plan);
 
-  const hardware = await findAdapter('default', 'core');
+  const [first, ...rest] = platform.adapterRoutes;
+  const hardware = await findAdapter(first!.backend, first!.featureLevel);
   if (typeof hardware === 'string') reasons.push(hardware);
   else if (!hardware.report.software) return plan(hardware, null);
   else if (preference === 'gpu') {
@@ -97,12 +152,13 @@ export async function planDevice(preference: DevicePreference): Promise<DevicePl
       option: device('gpu'),
     });
   }
-  const route = platform.fallbackRoute;
-  const fallback = await findAdapter(route.backend, route.featureLevel);
-  if (typeof fallback !== 'string') {
-    return plan(fallback, { text: `${route.label}, asked for with {option}`, option: device('gpu') });
+  for (const route of rest) {
+    const fallback = await findAdapter(route.backend, route.featureLevel);
+    if (typeof fallback !== 'string') {
+      return plan(fallback, { text: `${route.label}, asked for with {option}`, option: device('gpu') });
+    }
+    reasons.push(fallback);
   }
-  reasons.push(fallback);
   throw new NoAdapterError(
     {
       code: 'device',
@@ -126,7 +182,7 @@ export async function openBackend(
   return withCpuFallback(new WebGpuBackend(await GpuContext.open(plan.found)), log);
 }
 
-export interface SelectOptions {
+export interface SelectOptions extends PlanOptions {
   /** Where the one line saying which backend runs goes (stderr in the CLI); nowhere by default. */
   log?: (line: string) => void;
   /** How that line words the option it names (`device: 'gpu'`), as `renderError` does for errors. */
@@ -147,13 +203,17 @@ export async function selectBackend(
   preference: DevicePreference | GPUDevice,
   options: SelectOptions | ((line: string) => void) = {},
 ): Promise<Backend> {
-  const { log = () => {}, wording } = typeof options === 'function' ? { log: options } : options;
+  const {
+    log = () => {},
+    wording,
+    ...planOptions
+  } = typeof options === 'function' ? { log: options } : options;
   if (isGpuDevice(preference)) {
     const ctx = GpuContext.fromDevice(preference);
     log(`ftcal: using WebGPU on ${adapterLine(ctx.report)} (the caller's device)`);
     return withCpuFallback(new WebGpuBackend(ctx), log);
   }
-  const plan = await planDevice(preference);
+  const plan = await planDevice(preference, planOptions);
   log(wording ? planSummary(plan, wording) : plan.summary);
   return openBackend(plan, log);
 }

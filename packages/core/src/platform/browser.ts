@@ -69,6 +69,9 @@ export const platform: Platform = {
   },
   noAdapter: (_backend, featureLevel) =>
     `navigator.gpu has no ${featureLevel}-level adapter (WebGPU may be turned off, or the GPU blocklisted)`,
-  fallbackRoute: { backend: 'default', featureLevel: 'compatibility', label: 'compatibility adapter' },
+  adapterRoutes: [
+    { backend: 'default', featureLevel: 'core', label: 'navigator.gpu (core)' },
+    { backend: 'default', featureLevel: 'compatibility', label: 'navigator.gpu (compatibility)' },
+  ],
   defaultGraphicsApi: 'unknown',
 };

@@ -25,24 +25,18 @@ export const platform: Platform = {
   hardwareThreads: availableParallelism,
   startRowPool: (size) => new WorkerPool(size),
   warn: (line) => process.emitWarning(line),
-  async gpu(backend) {
-    try {
-      return await createGpu(backend);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-        throw new Error('Dawn for Node is not installed (npm install webgpu@^0.6.2 beside @ftcal/core)');
-      }
-      throw new Error(`Dawn for Node could not load: ${e instanceof Error ? e.message : String(e)}`);
+  gpu: createGpu,
+  noAdapter(backend, featureLevel) {
+    if (backend === 'opengles') {
+      return 'no OpenGL ES adapter (install Mesa and EGL: mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libegl-dev)';
     }
+    if (backend === 'swiftshader') return `SwiftShader's Vulkan driver gave no ${featureLevel}-level adapter`;
+    return `no ${featureLevel}-level ${backend === 'default' ? 'Vulkan' : backend} adapter (no GPU driver found)`;
   },
-  noAdapter: (backend, featureLevel) =>
-    backend === 'opengles'
-      ? 'no OpenGL ES adapter (install Mesa and EGL: mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libegl-dev)'
-      : `no ${featureLevel}-level ${backend === 'default' ? 'Vulkan' : backend} adapter (no GPU driver found)`,
-  fallbackRoute: {
-    backend: 'opengles',
-    featureLevel: 'compatibility',
-    label: 'OpenGL ES compatibility adapter',
-  },
+  adapterRoutes: [
+    { backend: 'default', featureLevel: 'core', label: 'hardware adapter (Dawn default backend)' },
+    { backend: 'opengles', featureLevel: 'compatibility', label: 'OpenGL ES compatibility adapter' },
+    { backend: 'swiftshader', featureLevel: 'core', label: 'SwiftShader (Dawn Vulkan backend)' },
+  ],
   defaultGraphicsApi: process.platform === 'linux' ? 'vulkan' : 'unknown',
 };

@@ -38,17 +38,29 @@ export interface Platform {
   gpu(backend: GpuBackendName): Promise<GPU>;
   /** Why `backend` returned no adapter at `featureLevel`, with what to install or check. */
   noAdapter(backend: GpuBackendName, featureLevel: 'core' | 'compatibility'): string;
-  /** What `device: 'gpu'` tries when no core-level adapter is found. */
-  readonly fallbackRoute: { backend: GpuBackendName; featureLevel: 'compatibility'; label: string };
+  /**
+   * Where adapters are looked for, in order: the first is the hardware route `device: 'auto'` takes;
+   * `device: 'gpu'` tries the rest when it finds no adapter there, and `adapter` names pick among all.
+   */
+  readonly adapterRoutes: readonly AdapterRoute[];
   /** The graphics API an adapter probably runs on when its description does not say. */
   readonly defaultGraphicsApi: 'vulkan' | 'unknown';
 }
 
 /**
  * Where a WebGPU adapter is requested. In Node these are Dawn's backends: its default (Vulkan, Metal or
- * D3D12), Vulkan, or OpenGL ES (EGL surfaceless). In a browser only 'default' exists: navigator.gpu.
+ * D3D12), Vulkan, OpenGL ES (EGL surfaceless: Mesa's llvmpipe on a machine without a GPU), and
+ * 'swiftshader', Dawn's Vulkan backend on SwiftShader's Vulkan driver (the CPU one Chromium ships).
+ * In a browser only 'default' exists: navigator.gpu.
  */
-export type GpuBackendName = 'default' | 'vulkan' | 'opengles';
+export type GpuBackendName = 'default' | 'vulkan' | 'opengles' | 'swiftshader';
+
+/** One place to look for an adapter: a backend at a feature level, and what to call it in messages. */
+export interface AdapterRoute {
+  backend: GpuBackendName;
+  featureLevel: 'core' | 'compatibility';
+  label: string;
+}
 
 export interface ScratchFile {
   /** Writes `piece` at byte `at`. */

@@ -1,5 +1,6 @@
 import { CpuBackend, evaluate, makeGroups, openArray, readLabels } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ADAPTERS } from '../../../tools/gpu-tests.ts';
 import { jsonOf } from './expect-cli.ts';
 import { scratch, syntheticSet, writeLabels, writeMatrix } from './files.ts';
 import { expectClose, expectTable, type Golden, writeGolden } from './golden.ts';
@@ -123,7 +124,7 @@ describe('ftcal evaluate (built binary)', () => {
     expect(text.stdout).toMatch(/^ckpt2\.npy\s+200\s/m);
   });
 
-  it('--device gpu gives the counts --device cpu gives', async (ctx) => {
+  it.for(TEST_ADAPTERS)('--device gpu:%s gives the counts --device cpu gives', async (adapter, ctx) => {
     const rows = 3000;
     const cols = 37;
     const seen = Array.from({ length: 20 }, (_, c) => c);
@@ -147,7 +148,7 @@ describe('ftcal evaluate (built binary)', () => {
       '1000',
       '--json',
     ];
-    const gpu = ftcal([...args, '--device', 'gpu']);
+    const gpu = ftcal([...args, '--device', `gpu:${adapter}`]);
     if (gpu.code !== 0 && /no WebGPU adapter/.test(gpu.stderr) && process.env.FTCAL_REQUIRE_GPU !== '1') {
       ctx.skip();
     }
@@ -161,6 +162,8 @@ describe('ftcal evaluate (built binary)', () => {
     expect(g.curve).toEqual(c.curve);
     expect(g.data).toEqual(c.data);
     for (const key of ['nll', 'ece', 'brier']) expectClose(g.table[key], c.table[key], 1e-4, key);
-    expect(gpu.stderr).toMatch(/^ftcal: using WebGPU on /m);
+    expect(gpu.stderr).toMatch(
+      new RegExp(`^ftcal: using WebGPU on .*\\(named with --device gpu:${adapter}\\)$`, 'im'),
+    );
   });
 });

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { withCpuFallback } from '../src/backend/fallback.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
 import { GpuError } from '../src/errors.ts';
-import { openTestGpu } from './gpu-harness.ts';
+import { openTestGpu, TEST_ADAPTERS } from './gpu-harness.ts';
 
-describe('lost GPU device', () => {
+describe.each(TEST_ADAPTERS)('lost GPU device on %s', (adapter) => {
   it('re-runs the failed operation on the CPU twin and stays there', async (ctx) => {
-    const gpu = await openTestGpu();
+    const gpu = await openTestGpu(adapter);
     if (!gpu) return ctx.skip();
     const lines: string[] = [];
     const backend = withCpuFallback(gpu, (l) => lines.push(l));

@@ -1,31 +1,22 @@
+import { openOrSkip } from '../../../tools/gpu-tests.ts';
 import { WebGpuBackend } from '../src/backend/webgpu.ts';
-import { findAdapter } from '../src/device/adapter.ts';
+import { planDevice } from '../src/device/select.ts';
+import { NoAdapterError } from '../src/errors.ts';
 import { GpuContext } from '../src/gpu/context.ts';
 
+export { TEST_ADAPTERS } from '../../../tools/gpu-tests.ts';
+
 /**
- * Opens the GPU the tests run on: a hardware adapter if there is one, else the OpenGL ES compatibility
- * adapter (llvmpipe in CI). With FTCAL_REQUIRE_GPU=1 a missing adapter is a failure, not a skip.
+ * Opens the adapter a GPU suite runs on, by name as `device: 'gpu'` with `adapter` finds it (one of
+ * TEST_ADAPTERS: llvmpipe and SwiftShader in CI). Null skips the suite; under FTCAL_REQUIRE_GPU=1 a
+ * missing adapter throws instead.
  */
-export async function openTestGpu(): Promise<WebGpuBackend | null> {
-  const reasons: string[] = [];
-  for (const [backend, level] of [
-    ['default', 'core'],
-    ['opengles', 'compatibility'],
-  ] as const) {
-    const found = await findAdapter(backend, level);
-    if (typeof found === 'string') {
-      reasons.push(found);
-      continue;
-    }
-    const gpu = new WebGpuBackend(await GpuContext.open(found));
-    console.info(`[gpu tests] running on ${gpu.name}`);
-    return gpu;
-  }
-  if (process.env.FTCAL_REQUIRE_GPU === '1') {
-    throw new Error(`FTCAL_REQUIRE_GPU=1 but no WebGPU adapter: ${reasons.join('; ')}`);
-  }
-  console.warn(`[gpu tests] skipped: no WebGPU adapter (${reasons.join('; ')})`);
-  return null;
+export function openTestGpu(adapter: string): Promise<WebGpuBackend | null> {
+  return openOrSkip(
+    adapter,
+    async () => new WebGpuBackend(await GpuContext.open((await planDevice('gpu', { adapter })).found!)),
+    (e) => e instanceof NoAdapterError,
+  );
 }
 
 /** Seeded PRNG (mulberry32) so every shape and value in a test is reproducible. */

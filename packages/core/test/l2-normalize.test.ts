@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { l2NormalizeCpu } from '../src/cpu/l2-normalize.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 function features(rows: number, cols: number, seed: number, scale = 1): Float32Array {
   const next = rng(seed);
@@ -54,10 +54,10 @@ describe('l2Normalize: CPU twin', () => {
   });
 });
 
-describe('l2Normalize kernel vs CPU twin', () => {
+describe.each(TEST_ADAPTERS)('l2Normalize kernel vs CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

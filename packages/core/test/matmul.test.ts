@@ -12,7 +12,7 @@ import {
   recordMatmul,
   vec4Loadable,
 } from '../src/webgpu/matmul.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 function normals(count: number, seed: number): Float32Array {
   const next = rng(seed);
@@ -274,10 +274,10 @@ describe('matmul variant picker and chunk plan', () => {
   });
 });
 
-describe('matmul kernels vs CPU twin', () => {
+describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

@@ -3,7 +3,7 @@ import type { NllGradOptions, NllGradResult } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { nllGradCpu } from '../src/cpu/nll-grad.ts';
 import { InputError } from '../src/errors.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 function logits(rows: number, cols: number, seed: number, scale = 3): Float32Array {
   const next = rng(seed);
@@ -204,10 +204,10 @@ function candidatesFor(k: number, seed: number): Float64Array {
   return c;
 }
 
-describe('nllGrad kernel vs CPU twin', () => {
+describe.each(TEST_ADAPTERS)('nllGrad kernel vs CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

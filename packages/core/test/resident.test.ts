@@ -6,7 +6,7 @@ import { rowStatsCpu } from '../src/cpu/row-stats.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
 import { InputError } from '../src/errors.ts';
 import { readRowStats, recordRowStats, recordSoftmax, rowStatsBytes } from '../src/webgpu/resident-rows.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 function logits(rows: number, cols: number, seed: number): Float32Array {
   const next = rng(seed);
@@ -54,10 +54,10 @@ function expectSameStats(gpu: RowStats, cpu: RowStats, z: Float32Array, cols: nu
   }
 }
 
-describe('resident softmax and row statistics vs the CPU twins', () => {
+describe.each(TEST_ADAPTERS)('resident softmax and row statistics vs the CPU twins on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

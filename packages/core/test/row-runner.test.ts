@@ -3,7 +3,7 @@ import { expectBuffersFreed, trackBuffers } from '../../../tools/track-buffers.t
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { InputError } from '../src/errors.ts';
 import { planRowChunks } from '../src/webgpu/row-runner.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 describe('planRowChunks', () => {
   it('keeps one chunk when everything fits, whatever the alignment', () => {
@@ -51,10 +51,10 @@ function randomArray(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => 4 * randomNormal(next));
 }
 
-describe('host drivers share one row-chunk runner', () => {
+describe.each(TEST_ADAPTERS)('host drivers share one row-chunk runner on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowStats, RowStatsOptions } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { rowStatsCpu } from '../src/cpu/row-stats.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -151,10 +151,10 @@ describe('rowStats: CPU twin against an independent implementation', () => {
   });
 });
 
-describe('row-statistics kernel vs CPU twin', () => {
+describe.each(TEST_ADAPTERS)('row-statistics kernel vs CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -42,10 +42,10 @@ describe('softmax: CPU twin against an independent float64 formula', () => {
   });
 });
 
-describe('softmax kernel vs CPU twin', () => {
+describe.each(TEST_ADAPTERS)('softmax kernel vs CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { mergeSortedRuns, sortKeysCpu } from '../src/cpu/sort.ts';
 import { sortKeysGpu } from '../src/webgpu/sort.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 const fromBits = (bits: number[]) => new Float32Array(Uint32Array.from(bits).buffer);
@@ -121,62 +121,67 @@ describe('sortKeys: CPU twin against Array.prototype.sort with index tie-break',
   });
 });
 
-describe('sortKeys: radix sort kernels vs CPU twin (identical keys and order)', () => {
-  let gpu: WebGpuBackend | null = null;
-  beforeAll(async () => {
-    gpu = await openTestGpu();
-  });
-  afterAll(() => gpu?.dispose());
+describe.each(TEST_ADAPTERS)(
+  'sortKeys: radix sort kernels vs CPU twin (identical keys and order) on %s',
+  (adapter) => {
+    let gpu: WebGpuBackend | null = null;
+    beforeAll(async () => {
+      gpu = await openTestGpu(adapter);
+    });
+    afterAll(() => gpu?.dispose());
 
-  // 4096 keys make one tile (128 threads × 32 keys) by default.
-  const sizes = [0, 1, 2, 255, 256, 257, 1000, 1025, 4095, 4096, 4097, 100_003];
-  for (const n of sizes) {
-    it(`${n} awkward keys`, async (ctx) => {
+    // 4096 keys make one tile (128 threads × 32 keys) by default.
+    const sizes = [0, 1, 2, 255, 256, 257, 1000, 1025, 4095, 4096, 4097, 100_003];
+    for (const n of sizes) {
+      it(`${n} awkward keys`, async (ctx) => {
+        if (!gpu) return ctx.skip();
+        const keys = awkwardKeys(n, n * 31 + 7);
+        const want = sortKeysCpu(keys);
+        expectSameSort(await gpu.sortKeys(keys), { bits: bitsOf(want.keys), order: want.order });
+      });
+    }
+
+    it('gives the same answer with small tiles, so many tiles and partial threads are exercised', async (ctx) => {
       if (!gpu) return ctx.skip();
-      const keys = awkwardKeys(n, n * 31 + 7);
+      for (const n of [255, 257, 2049]) {
+        const keys = awkwardKeys(n, n + 5);
+        const want = sortKeysCpu(keys);
+        const got = await sortKeysGpu(gpu.ctx, keys, { wg: 32, items: 8 });
+        expectSameSort(got, { bits: bitsOf(want.keys), order: want.order });
+      }
+    });
+
+    it('is stable on an all-equal array and on NaNs of every payload', async (ctx) => {
+      if (!gpu) return ctx.skip();
+      const equal = new Float32Array(5000).fill(-1.5);
+      const nans = fromBits(
+        Array.from({ length: 3000 }, (_, i) => (i % 2 ? 0xff800000 : 0x7f800000) + 1 + i),
+      );
+      for (const keys of [equal, nans]) {
+        const got = await gpu.sortKeys(keys);
+        expect(got.order).toEqual(Uint32Array.from({ length: keys.length }, (_, i) => i));
+        expect(bitsOf(got.keys)).toEqual(bitsOf(keys));
+      }
+    });
+
+    it('sorts normal-distributed thresholds like the γ curve feeds it', async (ctx) => {
+      if (!gpu) return ctx.skip();
+      const next = rng(42);
+      const keys = Float32Array.from({ length: 30_000 }, () => Math.fround(randomNormal(next) * 3));
       const want = sortKeysCpu(keys);
       expectSameSort(await gpu.sortKeys(keys), { bits: bitsOf(want.keys), order: want.order });
     });
-  }
 
-  it('gives the same answer with small tiles, so many tiles and partial threads are exercised', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    for (const n of [255, 257, 2049]) {
-      const keys = awkwardKeys(n, n + 5);
-      const want = sortKeysCpu(keys);
-      const got = await sortKeysGpu(gpu.ctx, keys, { wg: 32, items: 8 });
-      expectSameSort(got, { bits: bitsOf(want.keys), order: want.order });
-    }
-  });
-
-  it('is stable on an all-equal array and on NaNs of every payload', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const equal = new Float32Array(5000).fill(-1.5);
-    const nans = fromBits(Array.from({ length: 3000 }, (_, i) => (i % 2 ? 0xff800000 : 0x7f800000) + 1 + i));
-    for (const keys of [equal, nans]) {
-      const got = await gpu.sortKeys(keys);
-      expect(got.order).toEqual(Uint32Array.from({ length: keys.length }, (_, i) => i));
-      expect(bitsOf(got.keys)).toEqual(bitsOf(keys));
-    }
-  });
-
-  it('sorts normal-distributed thresholds like the γ curve feeds it', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const next = rng(42);
-    const keys = Float32Array.from({ length: 30_000 }, () => Math.fround(randomNormal(next) * 3));
-    const want = sortKeysCpu(keys);
-    expectSameSort(await gpu.sortKeys(keys), { bits: bitsOf(want.keys), order: want.order });
-  });
-
-  it('sorts chunk by chunk and merges when the keys exceed one binding', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const keys = awkwardKeys(20_000, 77);
-    gpu.ctx.capBindingBytes(3001 * 4);
-    try {
-      const want = referenceSort(keys);
-      expectSameSort(await gpu.sortKeys(keys), want);
-    } finally {
-      gpu.ctx.capBindingBytes(undefined);
-    }
-  });
-});
+    it('sorts chunk by chunk and merges when the keys exceed one binding', async (ctx) => {
+      if (!gpu) return ctx.skip();
+      const keys = awkwardKeys(20_000, 77);
+      gpu.ctx.capBindingBytes(3001 * 4);
+      try {
+        const want = referenceSort(keys);
+        expectSameSort(await gpu.sortKeys(keys), want);
+      } finally {
+        gpu.ctx.capBindingBytes(undefined);
+      }
+    });
+  },
+);

@@ -3,7 +3,7 @@ import type { Backend } from '../src/backend/backend.ts';
 import { CpuBackend } from '../src/backend/cpu.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { type ErrorInfo, InputError } from '../src/errors.ts';
-import { openTestGpu } from './gpu-harness.ts';
+import { openTestGpu, TEST_ADAPTERS } from './gpu-harness.ts';
 
 const z = new Float32Array(12);
 const groups = new Uint32Array(4);
@@ -121,21 +121,23 @@ describe('argument checks at the Backend boundary', () => {
   const backends: [string, () => Backend | null][] = [];
   const cpu = new CpuBackend({ threads: 1 });
   const pooled = new CpuBackend({ threads: 2, minWork: 0 });
-  let gpu: WebGpuBackend | null = null;
-  backends.push(['cpu', () => cpu], ['cpu, 2 threads', () => pooled], ['webgpu', () => gpu]);
+  const gpus = new Map<string, WebGpuBackend | null>();
+  backends.push(['cpu', () => cpu], ['cpu, 2 threads', () => pooled]);
+  for (const adapter of TEST_ADAPTERS)
+    backends.push([`webgpu on ${adapter}`, () => gpus.get(adapter) ?? null]);
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    for (const adapter of TEST_ADAPTERS) gpus.set(adapter, await openTestGpu(adapter));
   });
   afterAll(() => {
     cpu.dispose();
     pooled.dispose();
-    gpu?.dispose();
+    for (const gpu of gpus.values()) gpu?.dispose();
   });
 
   for (const [name, backend] of backends) {
-    it.each(MISTAKES)(`${name}: %s is an InputError`, async (_, call, info) => {
+    it.for(MISTAKES)(`${name}: %s is an InputError`, async ([, call, info], ctx) => {
       const b = backend();
-      if (!b) return;
+      if (!b) return ctx.skip();
       const e = await errorOf(() => call(b));
       expect(e).toBeInstanceOf(InputError);
       expect((e as InputError).info).toEqual(info);

@@ -6,7 +6,7 @@ import { type DigitSet, loadMnist, onlyClasses, PIXELS, splitDigits } from '../s
 import { SeededRandom } from '../src/random.ts';
 import { train } from '../src/train.ts';
 import { type TrainingBackend, withTraining } from '../src/training.ts';
-import { openTestGpu } from './gpu.ts';
+import { openTestGpu, TEST_ADAPTERS } from './gpu.ts';
 
 const cpu = withTraining(new CpuBackend());
 const digits = loadMnist();
@@ -181,10 +181,10 @@ describe('MLP training', () => {
   });
 });
 
-describe('MLP training on the GPU vs the CPU twins', () => {
+describe.each(TEST_ADAPTERS)('MLP training on the GPU vs the CPU twins on %s', (adapter) => {
   let gpu: TrainingBackend | null = null;
   beforeAll(async () => {
-    const opened = await openTestGpu();
+    const opened = await openTestGpu(adapter);
     gpu = opened && withTraining(opened);
   });
   afterAll(() => gpu?.dispose());

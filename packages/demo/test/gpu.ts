@@ -1,20 +1,17 @@
 import { GpuContext, NoAdapterError, planDevice, WebGpuBackend } from '@ftcal/core';
+import { openOrSkip } from '../../../tools/gpu-tests.ts';
+
+export { TEST_ADAPTERS } from '../../../tools/gpu-tests.ts';
 
 /**
- * The GPU the demo's tests run on, as `--device gpu` picks it (a hardware adapter, else a software
- * one such as llvmpipe), without the CPU fallback: a GPU test must run on the GPU or fail. With
- * FTCAL_REQUIRE_GPU=1 a missing adapter is a failure, not a skip.
+ * The GPU a demo suite runs on, by name as `--device gpu:NAME` picks it (one of TEST_ADAPTERS), without
+ * the CPU fallback: a GPU test must run on the GPU or fail. Null skips the suite; under
+ * FTCAL_REQUIRE_GPU=1 a missing adapter throws instead.
  */
-export async function openTestGpu(): Promise<WebGpuBackend | null> {
-  try {
-    const plan = await planDevice('gpu');
-    const gpu = new WebGpuBackend(await GpuContext.open(plan.found!));
-    console.info(`[gpu tests] running on ${gpu.name}`);
-    return gpu;
-  } catch (e) {
-    if (!(e instanceof NoAdapterError)) throw e;
-    if (process.env.FTCAL_REQUIRE_GPU === '1') throw new Error(`FTCAL_REQUIRE_GPU=1 but ${e.message}`);
-    console.warn(`[gpu tests] skipped: ${e.message}`);
-    return null;
-  }
+export function openTestGpu(adapter: string): Promise<WebGpuBackend | null> {
+  return openOrSkip(
+    adapter,
+    async () => new WebGpuBackend(await GpuContext.open((await planDevice('gpu', { adapter })).found!)),
+    (e) => e instanceof NoAdapterError,
+  );
 }

@@ -8,7 +8,7 @@ import { sgdMomentumCpu } from '../src/cpu/sgd-momentum.ts';
 import { softmaxXentCpu } from '../src/cpu/softmax-xent.ts';
 import { SeededRandom } from '../src/random.ts';
 import { type TrainingOps, trainingOps } from '../src/training.ts';
-import { openTestGpu } from './gpu.ts';
+import { openTestGpu, TEST_ADAPTERS } from './gpu.ts';
 
 function normals(count: number, seed: number, scale = 1): Float32Array {
   const rand = new SeededRandom(seed);
@@ -109,11 +109,11 @@ describe('training twins against independent formulas', () => {
   });
 });
 
-describe('training kernels vs CPU twins', () => {
+describe.each(TEST_ADAPTERS)('training kernels vs CPU twins on %s', (adapter) => {
   let backend: WebGpuBackend | null = null;
   let gpu: TrainingOps | null = null;
   beforeAll(async () => {
-    backend = await openTestGpu();
+    backend = await openTestGpu(adapter);
     gpu = backend && trainingOps(backend);
   });
   afterAll(() => backend?.dispose());
@@ -276,11 +276,11 @@ describe('training kernels vs CPU twins', () => {
   }
 });
 
-describe('training ops check their arguments once, for both paths', () => {
+describe.each(TEST_ADAPTERS)('training ops check their arguments once, for both paths on %s', (adapter) => {
   const cpu = new CpuBackend({ threads: 1 });
   let backend: WebGpuBackend | null = null;
   beforeAll(async () => {
-    backend = await openTestGpu();
+    backend = await openTestGpu(adapter);
   });
   afterAll(() => {
     cpu.dispose();

@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_FLAGS, haveChromium } from '../../../tools/chromium.ts';
+import { TEST_ADAPTERS } from '../../../tools/gpu-tests.ts';
 
 /**
  * DESIGN.md §5: the library as a user installs it. The packed tarballs of @ftcal/kernels and @ftcal/core
@@ -21,6 +22,8 @@ const repo = join(here, '../../..');
 const toy = join(repo, 'examples/toy');
 const consumer = join(here, '../consumer');
 const requireGpu = process.env.FTCAL_REQUIRE_GPU === '1';
+/** SwiftShader's Vulkan driver as Debian's chromium package installs it (scripts/setup.sh). */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** The child's environment without the outer pnpm's npm_* settings, which would steer the inner npm. */
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
@@ -149,9 +152,15 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
     }
   });
 
-  const runNode = (mode: 'cpu' | 'gpu' | 'device') =>
+  const runNode = (mode: 'cpu' | 'gpu' | 'device', adapter = 'llvmpipe') =>
     JSON.parse(
-      sh(process.execPath, ['run.mjs', toy, mode], app, { ...cleanEnv, FTCAL_CPU_THREADS: '2' }),
+      sh(process.execPath, ['run.mjs', toy, mode, adapter], app, {
+        ...cleanEnv,
+        FTCAL_CPU_THREADS: '2',
+        FTCAL_ADAPTER: adapter,
+        // A program making its own device on SwiftShader points Vulkan at its driver (DEVELOPERS.md).
+        ...(mode === 'device' && adapter === 'swiftshader' && { VK_ICD_FILENAMES: SWIFTSHADER_ICD }),
+      }),
     ) as RunResult;
 
   it('a Node script evaluates and calibrates examples/toy on the CPU backend', () => {
@@ -177,16 +186,19 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
     expect(nodeMatmul.every(Number.isFinite)).toBe(true);
   });
 
-  describe.each(['gpu', 'device'] as const)('a Node script on llvmpipe (%s)', (mode) => {
+  describe.each(
+    TEST_ADAPTERS.flatMap((adapter) => (['gpu', 'device'] as const).map((mode) => [adapter, mode] as const)),
+  )('a Node script on %s (%s)', (adapter, mode) => {
     it('gives the CPU run’s tables', (ctx) => {
       let r: RunResult;
       try {
-        r = runNode(mode);
+        r = runNode(mode, adapter);
       } catch (e) {
-        if (!requireGpu && /no WebGPU adapter|no OpenGL ES adapter/.test(String(e))) return ctx.skip();
+        if (!requireGpu && /no WebGPU adapter|no (OpenGL ES|Vulkan) adapter/.test(String(e)))
+          return ctx.skip();
         throw e;
       }
-      expect(r.backend).toMatch(/^webgpu \(.*llvmpipe/);
+      expect(r.backend).toMatch(new RegExp(`^webgpu \\(.*${adapter}`, 'i'));
       expectSameResult(numbers(r), numbers(nodeCpu), 1e-4);
       if (mode === 'device') expect(r.deviceAliveAfterDispose).toBe(true);
     });

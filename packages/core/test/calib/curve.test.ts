@@ -6,7 +6,7 @@ import { accuracyAt, rowOutcomes } from '../../src/calib/accuracy.ts';
 import { ausuc, gammaCurve } from '../../src/calib/curve.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { accumulateStats, type DataStats } from '../../src/calib/stats.ts';
-import { openTestGpu, randomNormal, rng } from '../gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from '../gpu-harness.ts';
 import { expectTable, FIXTURES, type Fixture, loadFixture, sourceOf } from './fixtures.ts';
 
 const cpu = new CpuBackend();
@@ -128,10 +128,10 @@ describe('curve edge cases', () => {
   });
 });
 
-describe('γ curve: GPU backend against the CPU twin', () => {
+describe.each(TEST_ADAPTERS)('γ curve: GPU backend against the CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

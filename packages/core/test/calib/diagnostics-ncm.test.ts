@@ -8,7 +8,7 @@ import { makeGroups } from '../../src/calib/groups.ts';
 import { ncm } from '../../src/calib/ncm.ts';
 import { accumulateStats } from '../../src/calib/stats.ts';
 import { InputError } from '../../src/errors.ts';
-import { openTestGpu } from '../gpu-harness.ts';
+import { openTestGpu, TEST_ADAPTERS } from '../gpu-harness.ts';
 import type { Fixture } from './fixtures.ts';
 import { expectTable, expectValue, FIXTURES, type GoldenStat, loadFixture, sourceOf } from './fixtures.ts';
 
@@ -99,10 +99,10 @@ describe('diagnostics and NCM edge cases', () => {
   });
 });
 
-describe('NCM: GPU backend against the CPU twin', () => {
+describe.each(TEST_ADAPTERS)('NCM: GPU backend against the CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

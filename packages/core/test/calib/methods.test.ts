@@ -11,7 +11,7 @@ import { pcvMethod } from '../../src/calib/methods/pcv.ts';
 import { logitPasses } from '../../src/calib/passes.ts';
 import { accumulateStats } from '../../src/calib/stats.ts';
 import { InputError } from '../../src/errors.ts';
-import { openTestGpu } from '../gpu-harness.ts';
+import { openTestGpu, TEST_ADAPTERS } from '../gpu-harness.ts';
 import { FIXTURES, loadFixture, sourceOf } from './fixtures.ts';
 
 const cpu = new CpuBackend();
@@ -161,9 +161,9 @@ describe('method input errors', () => {
   });
 });
 
-describe('nll on the WebGPU backend (f32 partial sums)', () => {
+describe.each(TEST_ADAPTERS)('nll on the WebGPU backend (f32 partial sums) on %s', (adapter) => {
   it('converges to the CPU optimum within the WebGPU tolerance', async (ctx) => {
-    const gpu = await openTestGpu();
+    const gpu = await openTestGpu(adapter);
     if (!gpu) return ctx.skip();
     try {
       const fx = loadFixture(FIXTURES[0]!);

@@ -5,7 +5,7 @@ import { makeGroups } from '../../src/calib/groups.ts';
 import type { ReliabilityBin } from '../../src/calib/metrics.ts';
 import { confidenceMetrics, equalWidthBins } from '../../src/calib/metrics.ts';
 import { accumulateStats } from '../../src/calib/stats.ts';
-import { openTestGpu } from '../gpu-harness.ts';
+import { openTestGpu, TEST_ADAPTERS } from '../gpu-harness.ts';
 import { expectValue, FIXTURES, type GoldenBin, loadFixture, sourceOf } from './fixtures.ts';
 
 const cpu = new CpuBackend();
@@ -67,10 +67,10 @@ describe('equal-width binning convention', () => {
   });
 });
 
-describe('confidence metrics: GPU statistics against the CPU twin', () => {
+describe.each(TEST_ADAPTERS)('confidence metrics: GPU statistics against the CPU twin on %s', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => gpu?.dispose());
 

@@ -2,7 +2,8 @@
 // Each thread keeps an online (max, sum) over a strided slice of the row; the pairs are merged in
 // workgroup memory, so the row is read twice (stats, then output) whatever its length.
 // -inf entries contribute exp(-inf)=0 without producing NaN; a row of only -inf gives NaN,
-// like log(0)-log(0), and the CPU twin does the same.
+// like log(0)-log(0), and the CPU twin does the same. That NaN is written explicitly: WGSL lets an
+// implementation assume no infinities, so -inf - -inf need not give one (SwiftShader's does not).
 
 struct Params {
   rows: u32,
@@ -73,9 +74,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let rowMax = sm[0];
   let rowSum = ss[0];
   let lse = rowMax + log(rowSum);
+  var nanBits = 0x7fc00000u;
+  let nan = bitcast<f32>(nanBits);
   for (var c = t; c < p.cols; c += WG) {
     let v = scaled(c, z[base + c]);
-    if (p.logOut == 1u) {
+    if (rowSum == 0.0) {
+      outp[base + c] = nan;
+    } else if (p.logOut == 1u) {
       outp[base + c] = v - lse;
     } else {
       outp[base + c] = exp(v - rowMax) / rowSum;

@@ -7,7 +7,7 @@ import { columnsOf } from '../src/cpu/columns.ts';
 import { ParallelCpu } from '../src/cpu/parallel.ts';
 import { expNonPositive, groupRuns } from '../src/cpu/row-pass.ts';
 import { rowPassCpu } from '../src/cpu/row-stats.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -145,32 +145,35 @@ describe('rowPass on the worker pool: bit-identical to the twin', () => {
   }
 });
 
-describe('rowPass on WebGPU: device statistics, host marks and moments', () => {
-  let gpu: WebGpuBackend | null = null;
-  beforeAll(async () => {
-    gpu = await openTestGpu();
-  });
-  afterAll(() => gpu?.dispose());
+describe.each(TEST_ADAPTERS)(
+  'rowPass on WebGPU: device statistics, host marks and moments on %s',
+  (adapter) => {
+    let gpu: WebGpuBackend | null = null;
+    beforeAll(async () => {
+      gpu = await openTestGpu(adapter);
+    });
+    afterAll(() => gpu?.dispose());
 
-  it('marks the same rows, gives the same moments and accumulator states as the CPU', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const rows = 120;
-    const cols = 33;
-    const z = logits(rows, cols, 9);
-    const options: RowPassOptions = {
-      groups: groupsFor(cols, 10),
-      labels: labelsFor(rows, cols, 11),
-      accumulators: [{ name: 'test-label-counts', params: null }],
-    };
-    const g = await gpu.rowPass(z, rows, cols, options);
-    const c = rowPassCpu(z, rows, cols, options);
-    for (let r = 0; r < rows; r++) {
-      expect(Number.isNaN(g.stats.lseSO[r]!)).toBe(Number.isNaN(c.stats.lseSO[r]!));
-      if (Number.isNaN(c.stats.lseSO[r]!)) continue;
-      expect(g.stats.argSO[r]).toBe(c.stats.argSO[r]);
-      expect(g.stats.logSqU[r]).toBeCloseTo(c.stats.logSqU[r]!, 5);
-    }
-    expect(columnsOf(g.moments)).toEqual(columnsOf(c.moments));
-    expect(g.accumulated).toEqual(c.accumulated);
-  });
-});
+    it('marks the same rows, gives the same moments and accumulator states as the CPU', async (ctx) => {
+      if (!gpu) return ctx.skip();
+      const rows = 120;
+      const cols = 33;
+      const z = logits(rows, cols, 9);
+      const options: RowPassOptions = {
+        groups: groupsFor(cols, 10),
+        labels: labelsFor(rows, cols, 11),
+        accumulators: [{ name: 'test-label-counts', params: null }],
+      };
+      const g = await gpu.rowPass(z, rows, cols, options);
+      const c = rowPassCpu(z, rows, cols, options);
+      for (let r = 0; r < rows; r++) {
+        expect(Number.isNaN(g.stats.lseSO[r]!)).toBe(Number.isNaN(c.stats.lseSO[r]!));
+        if (Number.isNaN(c.stats.lseSO[r]!)) continue;
+        expect(g.stats.argSO[r]).toBe(c.stats.argSO[r]);
+        expect(g.stats.logSqU[r]).toBeCloseTo(c.stats.logSqU[r]!, 5);
+      }
+      expect(columnsOf(g.moments)).toEqual(columnsOf(c.moments));
+      expect(g.accumulated).toEqual(c.accumulated);
+    });
+  },
+);

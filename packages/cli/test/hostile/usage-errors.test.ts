@@ -24,7 +24,7 @@ describe('hostile: every usage mistake is one line with a fix', () => {
     ['--temperature -0', '--temperature', '-0', /> 0/],
     ['--bins abc', '--bins', 'abc', /whole number/],
     ['--nan-policy drop (a bad choice)', '--nan-policy', 'drop', /'drop' is not one of error, skip/],
-    ['--device tpu (a bad choice)', '--device', 'tpu', /'tpu' is not one of auto, gpu, cpu/],
+    ['--device tpu (a bad choice)', '--device', 'tpu', /'tpu' is not one of auto, gpu, gpu:NAME, cpu/],
     ['--device GPU (choices are exact)', '--device', 'GPU', /'GPU' is not one of/],
   ];
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatmulOptions } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { MATMUL_BLOCK_K, matmulCpu } from '../src/cpu/matmul.ts';
-import { MatmulKernel } from '../src/cpu/matmul-wasm.ts';
+import { KernelMemoryExhausted, MatmulKernel } from '../src/cpu/matmul-wasm.ts';
 import {
   type MatmulProblem,
   type MatmulVariant,
@@ -195,6 +195,29 @@ describe('matmul: the WebAssembly SIMD kernel against matmulCpu, bit for bit', (
     for (const kernel of kernels) {
       expectSameValues(await kernel.matmul(a, b, c.m, c.n, c.k, options, 2, null), want, 'edge values');
     }
+  });
+
+  it('says when its memory cannot hold a call, and serves the next call that fits', async () => {
+    const small = (await MatmulKernel.load(false, 5))!; // 320 KiB: one scratch slot (256 KiB) and a little more
+    const c: Case = {
+      m: 64,
+      n: 64,
+      k: 64,
+      batch: 1,
+      transA: false,
+      transB: false,
+      sharedB: false,
+      bias: false,
+    };
+    const { a, b, options } = inputs(c, 8000);
+    await expect(small.matmul(a, b, 64, 64, 64, options, 2, null)).rejects.toThrow(KernelMemoryExhausted);
+    const tiny: Case = { ...c, m: 5, n: 3, k: 7 };
+    const t = inputs(tiny, 8001);
+    expectSameValues(
+      await small.matmul(t.a, t.b, 5, 3, 7, t.options, 1, null),
+      matmulCpu(t.a, t.b, 5, 3, 7, t.options),
+      'after a refusal',
+    );
   });
 
   it('takes turns when called concurrently (the calls share the memory)', async () => {

@@ -98,20 +98,26 @@ export class MatmulKernel {
   private readonly exports: GemmExports;
   private turn: Promise<unknown> = Promise.resolve();
 
-  private constructor(module: WasmModule, memory: WasmMemory) {
+  private constructor(
+    module: WasmModule,
+    memory: WasmMemory,
+    private readonly maxPages: number,
+  ) {
     this.job = { module, memory, id: nextMemoryId++ };
     this.exports = instantiate(module, memory);
   }
 
   /**
-   * The kernel with a shared memory (for worker threads) or an ordinary one; null where this runtime has no
-   * WebAssembly SIMD (the caller then uses matmulCpu, which gives the same results).
+   * The kernel with a shared memory (for worker threads) or an ordinary one, of at most `maxPages` of 64 KiB
+   * (tests make it small); null where this runtime has no WebAssembly SIMD (the caller then uses
+   * matmulCpu, which gives the same results).
    */
-  static async load(shared: boolean): Promise<MatmulKernel | null> {
+  static async load(shared: boolean, maxPages = MAX_PAGES): Promise<MatmulKernel | null> {
     const code = shared ? bytes : unsharedBytes;
     if (!wasm || !code || !wasm.validate(code)) return null;
     const module = await wasm.compile(code);
-    return new MatmulKernel(module, new wasm.Memory({ initial: 1, maximum: MAX_PAGES, shared }));
+    const memory = new wasm.Memory({ initial: 1, maximum: Math.min(maxPages, MAX_PAGES), shared });
+    return new MatmulKernel(module, memory, Math.min(maxPages, MAX_PAGES));
   }
 
   /** The kernel's blocking constants, for the test that holds matmul.wat and this driver to each other. */
@@ -233,7 +239,7 @@ export class MatmulKernel {
     const have = this.job.memory.buffer.byteLength / PAGE;
     if (pages <= have) return;
     try {
-      if (pages > MAX_PAGES) throw new RangeError('more than the 4 GiB a 32-bit memory has');
+      if (pages > this.maxPages) throw new RangeError(`more than its ${this.maxPages} pages of 64 KiB`);
       this.job.memory.grow(pages - have);
     } catch (e) {
       throw new KernelMemoryExhausted(`matmul: ${size} bytes of kernel memory: ${(e as Error).message}`);

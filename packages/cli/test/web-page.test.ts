@@ -108,8 +108,9 @@ describe.skipIf(!haveChromium())('the web page in headless Chromium (WebGPU on S
   const problems: string[] = [];
   const requests: string[] = [];
 
-  async function open(url: string): Promise<Page> {
+  async function open(url: string, init?: () => void): Promise<Page> {
     const page = await context.newPage();
+    if (init) await page.addInitScript(init);
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
@@ -355,6 +356,19 @@ describe.skipIf(!haveChromium())('the web page in headless Chromium (WebGPU on S
       expect(await page.textContent('#device-line')).toMatch(
         /^using the CPU backend \(only a software adapter was found .*; Device “GPU \(any WebGPU adapter\)” runs on a software adapter if one exists\)$/,
       );
+    });
+
+    it('asked for the GPU in a browser without WebGPU, continues on the CPU and says why', async () => {
+      const bare = await open(pathToFileURL(s.path('page.html')).href, () => {
+        // A browser without WebGPU (an older one, or WebGPU turned off): no navigator.gpu.
+        delete (Navigator.prototype as { gpu?: unknown }).gpu;
+      });
+      await load(bare, 'gpu', TOY_FILES);
+      expect(await bare.textContent('#device-line')).toMatch(
+        /^using the CPU backend \(no WebGPU adapter found \(.*navigator\.gpu is missing.*\); Device “CPU” runs on the CPU\)$/,
+      );
+      expectSameTable(await settled(bare), cliTable(0), 'without WebGPU', CPU_TOLERANCE);
+      await bare.close();
     });
 
     it('picks the array inside an .npz and a .safetensors file, the logits and labels ones first', async () => {

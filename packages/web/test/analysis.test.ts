@@ -123,3 +123,19 @@ describe('Analysis refuses bad options with the page’s wording', () => {
     );
   });
 });
+
+describe('Analysis with class names', () => {
+  it('reads groups given by name, and the report lists the classes by name', async () => {
+    const names = readFileSync(toy('class-names.txt'), 'utf8').trim().split('\n');
+    const groups = new File([JSON.stringify({ seen: names.slice(0, 5) })], 'named-groups.json');
+    const a = await Analysis.load(
+      inputs({ groups, classNames: file('class-names.txt'), fit: undefined }),
+      hooks,
+    );
+    expect(a.groups.seen).toEqual([0, 1, 2, 3, 4]);
+    expect(a.groups.absent).toEqual([5, 6, 7, 8, 9]);
+    const html = pageReport(a, { method: 'manual', gamma: 0, temperature: 1 });
+    expect(html).toContain(`<strong>S (seen)</strong>, 5 classes: ${names.slice(0, 5).join(', ')}`);
+    await a.dispose();
+  });
+});

@@ -52,9 +52,11 @@ export {
 } from './calib/diagnostics.ts';
 export {
   type CalibrateInput,
+  type CalibrateOptions,
   type Calibration,
   type CurveSummary,
   calibrate,
+  calibrateStats,
   type DataSummary,
   type EngineOptions,
   EVALUATION_SCHEMA_VERSION,
@@ -66,6 +68,8 @@ export {
   type LabelledSet,
   type MethodRow,
   type MetricTable,
+  needsLogits,
+  type TrainingSet,
   thresholdsByLabelGroup,
 } from './calib/evaluate.ts';
 export {
@@ -117,6 +121,14 @@ export {
   type StatsOptions,
   statsOfArray,
 } from './calib/stats.ts';
+export {
+  mergeStats,
+  readStatsFile,
+  STATS_SCHEMA_VERSION,
+  type StatsFile,
+  type StatsFileHeader,
+  writeStatsFile,
+} from './calib/stats-file.ts';
 export { statsAtTemperature } from './calib/tempered.ts';
 export { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
 export { emptyRowMoments, emptyRowStats } from './cpu/row-stats.ts';

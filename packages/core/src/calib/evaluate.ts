@@ -2,7 +2,7 @@ import type { Backend } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import type { RowSource } from '../io/row-source.ts';
 import { type AccuracyTable, accuracyAt, missingLabels, thresholds } from './accuracy.ts';
-import { Calibrator, type CalibratorJson, fingerprint } from './calibrator.ts';
+import { Calibrator, type CalibratorJson, type Fingerprint, fingerprint } from './calibrator.ts';
 import { type GammaCurve, gammaCurve } from './curve.ts';
 import { type Diagnostics, diagnostics, type HeadWeights } from './diagnostics.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
@@ -245,15 +245,16 @@ export async function evaluateStats(
   const gamma = options.gamma ?? 0;
   checkGamma(gamma);
   const p = await fromStats(backend, data, options, () =>
-    Promise.reject(needsLogits('a table at another T')),
+    Promise.reject(needsLogits('a table at another T', data.source)),
   );
   return evaluation(p, gamma, options.weights);
 }
 
 /** What statistics alone cannot give: it iterates over the logits (DESIGN.md §1.3). */
-export function needsLogits(what: string): InputError {
+export function needsLogits(what: string, file?: string): InputError {
   return new InputError({
     code: 'unsupported',
+    ...(file !== undefined && { file }),
     problem: `${what} needs the logits, and only statistics were given`,
     fix: 'pass the logits instead of statistics files for it',
   });
@@ -271,9 +272,14 @@ export function thresholdsByLabelGroup(data: DataStats): { seen: Float64Array; u
   };
 }
 
+/** The fitting set of `alg`: the fine-tuning training logits and labels, or their statistics. */
+export type TrainingSet =
+  | { logits: RowSource; labels: Int32Array }
+  | { stats: DataStats; fingerprints?: Fingerprint[] };
+
 export interface CalibrateInput extends LabelledSet, EngineOptions {
-  /** The fine-tuning training logits and labels: the fitting set of `alg`. */
-  train?: { logits: RowSource; labels: Int32Array };
+  /** The fine-tuning training data: the fitting set of `alg`. */
+  train?: TrainingSet;
   /** Fold models for `pcv`. */
   folds?: readonly PcvFold[];
   /** Methods to run. Default: every method whose inputs were given. */
@@ -325,7 +331,7 @@ async function runMethod(
   name: MethodName,
   backend: Backend,
   p: Prepared,
-  input: CalibrateInput,
+  input: CalibrateOptions & { groups: ClassGroups },
   trainStats: () => Promise<DataStats>,
 ): Promise<MethodResult<unknown>> {
   const groups = input.groups;
@@ -354,15 +360,9 @@ async function runMethod(
   }
 }
 
-/**
- * Fits the calibration: runs the chosen methods on the labelled set (alg on `train`, pcv on `folds`),
- * reports every method's table in one list, and returns the selected (γ, T) with its tables before and
- * after and a Calibrator to save or apply.
- */
-export async function calibrate(backend: Backend, input: CalibrateInput): Promise<Calibration> {
-  const methods =
-    input.methods ??
-    METHOD_NAMES.filter((m) => (m !== 'alg' || input.train) && (m !== 'pcv' || input.folds?.length));
+/** The methods to run and the one selected, checked before any work. */
+function methodPlan(input: CalibrateOptions, available: (m: MethodName) => boolean) {
+  const methods = input.methods ?? METHOD_NAMES.filter(available);
   const badMethods = (problem: string, fix: string) =>
     new InputError({ code: 'option', problem: `calibrate: ${problem}`, fix, option: { name: 'methods' } });
   if (methods.length === 0) throw badMethods('no methods to run', 'name at least one in {option}');
@@ -378,16 +378,84 @@ export async function calibrate(backend: Backend, input: CalibrateInput): Promis
   if (!methods.includes(select)) {
     throw badMethods(`the selected method "${select}" is not among the methods run`, 'add it to {option}');
   }
+  return { methods, select };
+}
+
+/** Everything of a calibration but the labelled set itself. */
+export type CalibrateOptions = Omit<CalibrateInput, keyof LabelledSet>;
+
+/**
+ * Fits the calibration: runs the chosen methods on the labelled set (alg on `train`, pcv on `folds`),
+ * reports every method's table in one list, and returns the selected (γ, T) with its tables before and
+ * after and a Calibrator to save or apply.
+ */
+export async function calibrate(backend: Backend, input: CalibrateInput): Promise<Calibration> {
+  const plan = methodPlan(
+    input,
+    (m) => (m !== 'alg' || !!input.train) && (m !== 'pcv' || !!input.folds?.length),
+  );
   const p = await prepare(backend, input, input);
+  return fitCalibration(p, input, plan, [await fingerprint(input.logits)]);
+}
+
+/** Methods that iterate over the logits: statistics alone cannot run them (DESIGN.md §1.3). */
+const NEEDS_LOGITS: readonly MethodName[] = ['nll', 'temperature'];
+
+/**
+ * The calibration from statistics taken before (`ftcal stats`, merged shards), at T = 1: every method but
+ * those that iterate over the logits (nll, temperature), which are refused. `fingerprints` are those of
+ * the data behind the statistics, for the calibrator.
+ */
+export async function calibrateStats(
+  backend: Backend,
+  data: DataStats,
+  options: CalibrateOptions & { fingerprints?: Fingerprint[] },
+): Promise<Calibration> {
+  for (const m of options.methods ?? [])
+    if (NEEDS_LOGITS.includes(m)) throw needsLogits(`calibrate's ${m}`, data.source);
+  if (data.temperature !== 1) {
+    throw new InputError({
+      code: 'option',
+      file: data.source,
+      problem: `statistics taken at T = ${data.temperature}; the methods that choose γ keep T = 1`,
+      fix: 'take the statistics at T = 1 for calibrate',
+      option: { name: 'temperature', value: 1 },
+    });
+  }
+  const plan = methodPlan(
+    options,
+    (m) =>
+      !NEEDS_LOGITS.includes(m) &&
+      (m !== 'alg' || !!options.train) &&
+      (m !== 'pcv' || !!options.folds?.length),
+  );
+  const p = await fromStats(backend, data, options, () =>
+    Promise.reject(needsLogits('a table at another T', data.source)),
+  );
+  return fitCalibration(p, { ...options, groups: data.groups }, plan, options.fingerprints ?? []);
+}
+
+async function fitCalibration(
+  p: Prepared,
+  input: CalibrateOptions & { groups: ClassGroups },
+  plan: { methods: readonly MethodName[]; select: MethodName },
+  fingerprints: Fingerprint[],
+): Promise<Calibration> {
+  const { backend } = p;
+  const { methods, select } = plan;
   let train: DataStats | null = null;
   const trainStats = async () => {
-    train ??= await accumulateStats(backend, input.train!.logits, {
-      groups: input.groups,
-      labels: input.train!.labels,
-      chunkRows: input.chunkRows,
-      nanPolicy: input.nanPolicy,
-      allowOtherLabels: input.allowOtherLabels,
-    });
+    const set = input.train!;
+    train ??=
+      'stats' in set
+        ? set.stats
+        : await accumulateStats(backend, set.logits, {
+            groups: input.groups,
+            labels: set.labels,
+            chunkRows: input.chunkRows,
+            nanPolicy: input.nanPolicy,
+            allowOtherLabels: input.allowOtherLabels,
+          });
     return train;
   };
   const rows: MethodRow[] = [];
@@ -400,8 +468,10 @@ export async function calibrate(backend: Backend, input: CalibrateInput): Promis
   }
   const chosen = rows.find((r) => r.method === select)!;
   const before = await tableAt(p, 0, 1);
-  const fingerprints = [await fingerprint(input.logits)];
-  if (input.train && methods.includes('alg')) fingerprints.push(await fingerprint(input.train.logits));
+  if (input.train && methods.includes('alg')) {
+    const set = input.train;
+    fingerprints.push(...('stats' in set ? (set.fingerprints ?? []) : [await fingerprint(set.logits)]));
+  }
   const calibrator = new Calibrator({
     groups: input.groups,
     gamma: chosen.gamma,

@@ -27,6 +27,7 @@ export {
   writeNpy,
 } from './npy.ts';
 export { listNpz, type NpzOptions, npzFromBytes, openNpz } from './npz.ts';
+export { type NpzMember, writeNpz } from './npz-writer.ts';
 export {
   type ArrayFormat,
   type ArraySpec,
@@ -41,4 +42,5 @@ export {
   type SafetensorsOptions,
   safetensorsFromBytes,
 } from './safetensors.ts';
+export { concatSources, expandInputs } from './shards.ts';
 export type { TensorSource } from './tensor-source.ts';

@@ -43,6 +43,10 @@ export const platform: Platform = {
       'keep the result in memory (a Blob of its bytes, say) and offer it as a download',
     ),
   joinPath: (dir, file) => `${dir.replace(/\/+$/, '')}/${file}`,
+  resolvePath: (_from, path) => path,
+  dirName: (path) => path.replace(/\/[^/]*$/, '') || '.',
+  listDirectory: (path) =>
+    noPaths(path, 'a directory cannot be listed in a browser (paths need Node)', BLOB_FIX),
   scratchFile: null,
   crc32(bytes, crc) {
     let c = ~crc;

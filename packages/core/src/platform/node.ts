@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { openAtomicWriter } from './node/atomic.ts';
 import { createGpu } from './node/dawn.ts';
-import { fileBytes, isFile, scratchFile } from './node/files.ts';
+import { fileBytes, isFile, listDirectory, scratchFile } from './node/files.ts';
 import { WorkerPool } from './node/worker-pool.ts';
 import type { Platform } from './platform.ts';
 
@@ -15,6 +15,9 @@ export const platform: Platform = {
   isFile,
   openAtomicWriter,
   joinPath: join,
+  resolvePath: resolve,
+  dirName: dirname,
+  listDirectory,
   scratchFile,
   crc32: (bytes, crc) => crc32(bytes, crc),
   sha256() {

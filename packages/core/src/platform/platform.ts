@@ -18,6 +18,12 @@ export interface Platform {
   /** A writer whose bytes appear at `path` whole, or not at all (io/atomic.ts). */
   openAtomicWriter(path: string): Promise<AtomicWriter>;
   joinPath(dir: string, file: string): string;
+  /** `path` resolved against the directory `from` (Node's path.resolve); a browser returns `path`. */
+  resolvePath(from: string, path: string): string;
+  /** The directory part of a path ('.' for a bare name). */
+  dirName(path: string): string;
+  /** The entries of a directory, for glob patterns; in a browser, an InputError (paths are Node-only). */
+  listDirectory(path: string): Promise<DirectoryEntry[]>;
   /** A scratch file that disappears when closed, for data too large for memory; null: none here. */
   readonly scratchFile: ((dir: string | undefined, name: string) => Promise<ScratchFile>) | null;
 
@@ -60,6 +66,11 @@ export interface AdapterRoute {
   backend: GpuBackendName;
   featureLevel: 'core' | 'compatibility';
   label: string;
+}
+
+export interface DirectoryEntry {
+  name: string;
+  directory: boolean;
 }
 
 export interface ScratchFile {

@@ -1,9 +1,9 @@
-import { type FileHandle, mkdtemp, open, rmdir, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdtemp, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ByteSource, checkRange } from '../../io/bytes.ts';
 import { fileKind, fsError, inputError } from '../../io/fail.ts';
-import type { ScratchFile } from '../platform.ts';
+import type { DirectoryEntry, ScratchFile } from '../platform.ts';
 
 /**
  * A file read by positional reads through its handle: no reader ever holds a whole file. Only regular
@@ -79,6 +79,24 @@ function handleBytes(
     },
   };
   return source;
+}
+
+/** A directory's entries; a symbolic link counts as what it points to. */
+export async function listDirectory(path: string): Promise<DirectoryEntry[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(path, { withFileTypes: true });
+  } catch (err) {
+    throw fsError(path, err);
+  }
+  return Promise.all(
+    entries.map(async (e) => ({
+      name: e.name,
+      directory:
+        e.isDirectory() ||
+        (e.isSymbolicLink() && (await stat(join(path, e.name)).catch(() => null))?.isDirectory() === true),
+    })),
+  );
 }
 
 export async function isFile(path: string): Promise<boolean> {

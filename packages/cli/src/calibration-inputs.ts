@@ -1,11 +1,13 @@
 import {
   type CalibrateInput,
+  type CalibrateOptions,
   type ClassGroups,
   InputError,
   METHOD_NAMES,
   type MethodName,
   type PcvFold,
   type TensorSource,
+  type TrainingSet,
 } from '@ftcal/core';
 import { type Command, Option } from 'commander';
 import { labelsFor, type OpenFiles, openLogitsFor } from './datasets.ts';
@@ -19,6 +21,7 @@ import {
   quoted,
   usageError,
 } from './options.ts';
+import { loadStats } from './stats-inputs.ts';
 
 /** The options `calibrate` and `report` share: the labelled set, the fitting set, pcv folds, the method. */
 export interface CalibrationArgs extends GroupArgs {
@@ -28,6 +31,8 @@ export interface CalibrationArgs extends GroupArgs {
   methods?: MethodName[];
   fitLogits?: string;
   fitLabels?: string;
+  /** Statistics files of the fitting set (calibrate only). */
+  fitStats?: string[];
   maxSeenDrop: number;
   foldLogits?: string[];
   foldSeen?: string[];
@@ -101,10 +106,16 @@ function methodList(text: string): MethodName[] {
   return [...new Set(names)] as MethodName[];
 }
 
+/** Methods that iterate over the logits: statistics files cannot run them. */
+const NEEDS_LOGITS: readonly MethodName[] = ['nll', 'temperature'];
+
 /** Why a method cannot run with the inputs given (null: it can). */
-function missingInput(method: MethodName, args: CalibrationArgs): string | null {
-  if (method === 'alg' && !args.fitLogits)
-    return 'needs the fine-tuning training logits: --fit-logits F --fit-labels FY';
+function missingInput(method: MethodName, args: CalibrationArgs, statsOnly: boolean): string | null {
+  if (method === 'alg' && !args.fitLogits && !args.fitStats?.length)
+    return 'needs the fine-tuning training logits: --fit-logits F --fit-labels FY (or --fit-stats)';
+  if (statsOnly && NEEDS_LOGITS.includes(method)) {
+    return 'needs the logits (it iterates over them), and only --stats files were given';
+  }
   if (method === 'pcv' && !args.foldLogits?.length) {
     return 'needs fold models: --fold-logits F --fold-seen LIST (per fold) and --pretrained-logits P';
   }
@@ -175,28 +186,44 @@ export interface OpenedCalibration {
   logits: TensorSource;
 }
 
-/**
- * Opens and checks every input of a calibration before any device work: shapes, labels, groups, folds.
- * Methods whose inputs are missing are skipped (and reported), unless --method names one of them.
- */
-export async function openCalibration(files: OpenFiles, args: CalibrationArgs): Promise<OpenedCalibration> {
-  const logits = await openLogitsFor(files, args.logits, null);
-  const groups = await loadGroups(args, logits.cols);
-  const allowOther = args.allowOtherLabels === true;
-  const labels = await labelsFor(args.labels, logits, groups, allowOther);
+/** The fitting set of alg: its logits and labels, or its statistics files (merged). */
+async function openTraining(
+  files: OpenFiles,
+  args: CalibrationArgs,
+  groups: ClassGroups,
+  against: string,
+): Promise<TrainingSet | undefined> {
+  if (args.fitStats?.length) {
+    if (args.fitLogits || args.fitLabels) {
+      throw new InputError(
+        '--fit-stats was given with --fit-logits/--fit-labels; pass the fitting set one way, its logits or its statistics',
+      );
+    }
+    const { data, fingerprints } = await loadStats(args.fitStats, {});
+    if (data.groups.codes.join() !== groups.codes.join()) {
+      throw new InputError(
+        `${data.source}: the fitting set's statistics were taken with other class groups than the labelled set's; take them with the same groups`,
+      );
+    }
+    return { stats: data, fingerprints };
+  }
   if (Boolean(args.fitLogits) !== Boolean(args.fitLabels)) {
     throw new InputError(
       `${args.fitLogits ? '--fit-logits' : '--fit-labels'} without ${args.fitLogits ? '--fit-labels' : '--fit-logits'}; pass the fitting set's logits and labels together`,
     );
   }
-  let train: CalibrateInput['train'];
-  if (args.fitLogits && args.fitLabels) {
-    const fit = await openLogitsFor(files, args.fitLogits, groups, args.logits);
-    train = { logits: fit, labels: await labelsFor(args.fitLabels, fit, groups, allowOther) };
-  }
-  const folds = await openFolds(files, args, groups, allowOther);
+  if (!args.fitLogits || !args.fitLabels) return undefined;
+  const fit = await openLogitsFor(files, args.fitLogits, groups, against);
+  return {
+    logits: fit,
+    labels: await labelsFor(args.fitLabels, fit, groups, args.allowOtherLabels === true),
+  };
+}
+
+/** The methods to run, checked against the inputs given: named ones must be runnable, others are skipped. */
+function planMethods(args: CalibrationArgs, statsOnly: boolean) {
   if (args.method) {
-    const missing = missingInput(args.method, args);
+    const missing = missingInput(args.method, args, statsOnly);
     if (missing)
       throw new InputError(`--method ${args.method} ${missing}; pass them or choose another method`);
     if (args.methods && !args.methods.includes(args.method)) {
@@ -206,20 +233,32 @@ export async function openCalibration(files: OpenFiles, args: CalibrationArgs): 
     }
   }
   for (const m of args.methods ?? []) {
-    const missing = missingInput(m, args);
+    const missing = missingInput(m, args, statsOnly);
     if (missing) throw new InputError(`--methods names ${m}, which ${missing}; pass them or drop ${m}`);
   }
   const skipped: OpenedCalibration['skipped'] = [];
   const methods: MethodName[] = [];
   for (const m of args.methods ? METHOD_NAMES.filter((n) => args.methods!.includes(n)) : METHOD_NAMES) {
-    const missing = missingInput(m, args);
+    const missing = missingInput(m, args, statsOnly);
     if (missing) skipped.push({ method: m, reason: missing });
     else methods.push(m);
   }
-  const input: CalibrateInput = {
-    logits,
-    labels,
-    groups,
+  return { methods, skipped };
+}
+
+/** Everything of a calibration but its labelled set, from the options. */
+async function calibrationOptions(
+  files: OpenFiles,
+  args: CalibrationArgs,
+  groups: ClassGroups,
+  against: string,
+  statsOnly: boolean,
+) {
+  const allowOther = args.allowOtherLabels === true;
+  const train = await openTraining(files, args, groups, against);
+  const folds = await openFolds(files, args, groups, allowOther);
+  const { methods, skipped } = planMethods(args, statsOnly);
+  const options: CalibrateOptions = {
     methods,
     maxSeenDrop: args.maxSeenDrop,
     nanPolicy: nanPolicyOf(args.nanPolicy),
@@ -229,5 +268,24 @@ export async function openCalibration(files: OpenFiles, args: CalibrationArgs): 
     allowOtherLabels: allowOther,
     chunkRows: args.chunkRows,
   };
-  return { input, skipped, logits };
+  return { options, skipped };
+}
+
+/**
+ * Opens and checks every input of a calibration before any device work: shapes, labels, groups, folds.
+ * Methods whose inputs are missing are skipped (and reported), unless --method names one of them.
+ */
+export async function openCalibration(files: OpenFiles, args: CalibrationArgs): Promise<OpenedCalibration> {
+  const logits = await openLogitsFor(files, args.logits, null);
+  const groups = await loadGroups(args, logits.cols);
+  const labels = await labelsFor(args.labels, logits, groups, args.allowOtherLabels === true);
+  const { options, skipped } = await calibrationOptions(files, args, groups, args.logits, false);
+  return { input: { logits, labels, groups, ...options }, skipped, logits };
+}
+
+/** The same from merged statistics files (--stats): nll and temperature cannot run on them. */
+export async function openStatsCalibration(files: OpenFiles, args: CalibrationArgs & { stats: string[] }) {
+  const { data, fingerprints } = await loadStats(args.stats, args);
+  const { options, skipped } = await calibrationOptions(files, args, data.groups, data.source, true);
+  return { data, fingerprints, options, skipped };
 }

@@ -1,12 +1,17 @@
 import {
   type ClassGroups,
   checkLabels,
+  concatSources,
+  expandInputs,
   fileBytes,
   InputError,
   openArray,
   type TensorSource,
 } from '@ftcal/core';
 import { loadLabels, openLogits } from './inputs.ts';
+
+/** The shards behind a logits source opened from a glob or list, for matching its labels shard by shard. */
+const shardsOf = new WeakMap<TensorSource, TensorSource[]>();
 
 /**
  * Every file a command opens, closed together when it ends (success or not), so a failure half-way
@@ -34,14 +39,21 @@ export async function withOpenFiles<T>(work: (files: OpenFiles) => Promise<T>): 
   }
 }
 
-/** Logits whose width must match the head the groups describe (checked before any work starts). */
+/**
+ * Logits whose width must match the head the groups describe (checked before any work starts). A quoted
+ * glob or @list.txt opens every shard, read as one data set in name (or list) order.
+ */
 export async function openLogitsFor(
   files: OpenFiles,
   spec: string,
   groups: ClassGroups | null,
   againstName?: string,
 ): Promise<TensorSource> {
-  const source = files.track(await openLogits(spec));
+  const paths = await expandInputs(spec);
+  const parts: TensorSource[] = [];
+  for (const path of paths) parts.push(files.track(await openLogits(path)));
+  const source = parts.length === 1 ? parts[0]! : concatSources(parts, `${spec} (${parts.length} files)`);
+  if (parts.length > 1) shardsOf.set(source, parts);
   if (groups && source.cols !== groups.numClasses) {
     throw new InputError(
       `${spec}: ${source.cols} logits per row but ${againstName ?? 'the class groups'} ${againstName ? 'has' : 'have'} ${groups.numClasses} classes; use logits of the same model head`,
@@ -52,7 +64,8 @@ export async function openLogitsFor(
 
 /**
  * Labels of a logit file's rows, checked against the groups here so that a bad label is reported against
- * the labels file (out of range: always an error; in O: an error unless --allow-other-labels).
+ * the labels file (out of range: always an error; in O: an error unless --allow-other-labels). Sharded
+ * logits take one labels file for all their rows, or one per shard in the same order.
  */
 export async function labelsFor(
   spec: string,
@@ -60,7 +73,27 @@ export async function labelsFor(
   groups: ClassGroups,
   allowOtherLabels: boolean,
 ): Promise<Int32Array> {
-  const labels = await loadLabels(spec, rowsOf.rows, rowsOf.name);
+  const paths = await expandInputs(spec);
+  let labels: Int32Array;
+  if (paths.length === 1) {
+    labels = await loadLabels(paths[0]!, rowsOf.rows, rowsOf.name);
+  } else {
+    const shards = shardsOf.get(rowsOf);
+    if (!shards || shards.length !== paths.length) {
+      throw new InputError(
+        `${spec}: ${paths.length} labels files for ${shards?.length ?? 1} logits file${shards?.length === 1 || !shards ? '' : 's'} (${rowsOf.name}); give one labels file for all rows or one per logits shard, in the same order`,
+      );
+    }
+    const parts: Int32Array[] = [];
+    for (const [i, path] of paths.entries())
+      parts.push(await loadLabels(path, shards[i]!.rows, shards[i]!.name));
+    labels = new Int32Array(rowsOf.rows);
+    let at = 0;
+    for (const part of parts) {
+      labels.set(part, at);
+      at += part.length;
+    }
+  }
   checkLabels(labels, groups, { allowOtherLabels, what: spec });
   return labels;
 }

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileKind, fsError, InputError, parseArraySpec } from '@ftcal/core';
+import { expandInputs, fileKind, fsError, InputError, parseArraySpec } from '@ftcal/core';
 import { quoted, usageError } from './options.ts';
 
 /** A stat that says "missing" (null) for a path that does not exist and one line for anything else. */
@@ -41,9 +41,13 @@ async function inputFiles(options: Record<string, unknown>, outputs: object): Pr
     if (key in outputs) continue;
     for (const value of [given].flat()) {
       if (typeof value !== 'string' || value === '') continue;
-      const { path } = await parseArraySpec(value);
-      const s = await stat(path).catch(() => null);
-      if (s?.isFile()) files.set(fileId(s), `${flagOf(key)} ${value}`);
+      // A glob or @list names every shard it expands to.
+      const paths = await expandInputs(value).catch(() => [value]);
+      for (const p of paths) {
+        const { path } = await parseArraySpec(p);
+        const s = await stat(path).catch(() => null);
+        if (s?.isFile()) files.set(fileId(s), `${flagOf(key)} ${value}`);
+      }
     }
   }
   return files;

@@ -1,11 +1,19 @@
 import { basename } from 'node:path';
-import { type Backend, type Calibration, calibrate, methodNote, writeFileAtomic } from '@ftcal/core';
+import {
+  type Backend,
+  type Calibration,
+  calibrate,
+  calibrateStats,
+  methodNote,
+  writeFileAtomic,
+} from '@ftcal/core';
 import type { Command } from 'commander';
 import {
   addCalibrationOptions,
   type CalibrationArgs,
   type OpenedCalibration,
   openCalibration,
+  openStatsCalibration,
 } from '../calibration-inputs.ts';
 import { withOpenFiles } from '../datasets.ts';
 import { deviceOption, jsonOption, nanPolicyOption, withBackend } from '../inputs.ts';
@@ -19,6 +27,7 @@ import {
 import { print, printJson, table } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
+import { inputKind, statsOption } from '../stats-inputs.ts';
 import {
   accuracyCells,
   accuracyHeader,
@@ -30,6 +39,7 @@ import {
 } from '../tables.ts';
 
 interface CalibrateOptions extends CalibrationArgs {
+  stats?: string[];
   out: string;
   bins: number;
   equalMass?: boolean;
@@ -63,6 +73,24 @@ export async function runCalibration<T = undefined>(
       bar.done();
       return { calibration, skipped: opened.skipped, more: await more?.(backend, calibration, opened) };
     });
+  });
+}
+
+/** The reduce step: the calibration from merged statistics files (nll and temperature cannot run). */
+async function calibrationFromStats(
+  opts: CalibrateOptions & { stats: string[] },
+): Promise<{ calibration: Calibration; skipped: Skipped[] }> {
+  return withOpenFiles(async (files) => {
+    const opened = await openStatsCalibration(files, opts);
+    const calibration = await withBackend(opts.device, (backend) =>
+      calibrateStats(backend, opened.data, {
+        ...opened.options,
+        bins: opts.bins,
+        ...(opts.equalMass ? { equalMass: true } : {}),
+        fingerprints: opened.fingerprints,
+      }),
+    );
+    return { calibration, skipped: opened.skipped };
   });
 }
 
@@ -111,8 +139,16 @@ export function registerCalibrate(program: Command): void {
     .description(
       'fit γ (and T) by every method whose inputs are given, print the tables before and after and all methods side by side, and write the calibrator',
     )
-    .requiredOption('--logits <file>', 'logits of a labelled set covering seen and absent classes')
-    .requiredOption('--labels <file>', 'class index of each row')
+    .option(
+      '--logits <file>',
+      'logits of a labelled set covering seen and absent classes (a quoted glob or @list.txt reads shards as one)',
+    )
+    .option('--labels <file>', 'class index of each row (one file, or one per logits shard)')
+    .addOption(statsOption())
+    .option(
+      '--fit-stats <files...>',
+      'statistics files of the fitting set of alg, instead of --fit-logits/--fit-labels',
+    )
     .requiredOption('--out <file>', 'where to write the calibrator JSON (for ftcal apply and the library)');
   addCalibrationOptions(addGroupOptions(cmd))
     .addOption(binsOption())
@@ -124,7 +160,10 @@ export function registerCalibrate(program: Command): void {
     .addOption(jsonOption())
     .action(async (opts: CalibrateOptions) => {
       await checkOutputPaths(opts, { out: '--out' });
-      const { calibration, skipped } = await runCalibration(opts);
+      const { calibration, skipped } =
+        inputKind('calibrate', opts) === 'stats'
+          ? await calibrationFromStats(opts as CalibrateOptions & { stats: string[] })
+          : await runCalibration(opts);
       await writeFileAtomic(opts.out, `${JSON.stringify(calibration.calibrator, null, 2)}\n`);
       if (opts.json) {
         printJson({ ...calibrationJson(calibration, skipped), out: opts.out });

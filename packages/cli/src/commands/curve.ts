@@ -13,6 +13,7 @@ import {
   markOf,
   openAtomicWriter,
   oracleMethod,
+  type TensorSource,
   writeFileAtomic,
 } from '@ftcal/core';
 import type { Command } from 'commander';
@@ -31,11 +32,13 @@ import { addGroupOptions, allowOtherLabelsOption, chunkRowsOption } from '../opt
 import { print, printJson } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
+import { inputKind, loadStats, statsOption } from '../stats-inputs.ts';
 import { fixed, scalar } from '../tables.ts';
 
 interface CurveOptions extends GroupArgs {
-  logits: string;
-  labels: string;
+  logits?: string;
+  labels?: string;
+  stats?: string[];
   out: string;
   plot?: string;
   calibrator?: string;
@@ -92,8 +95,9 @@ export function registerCurve(program: Command): void {
     .description(
       'the exact γ curve (seen, unseen and overall accuracy at every distinct operating point) as CSV, and optionally its plot',
     )
-    .requiredOption('--logits <file>', 'logits (rows × classes)')
-    .requiredOption('--labels <file>', 'class index of each row')
+    .option('--logits <file>', 'logits (rows × classes); a quoted glob or @list.txt reads shards as one')
+    .option('--labels <file>', 'class index of each row (one file, or one per logits shard)')
+    .addOption(statsOption())
     .requiredOption('--out <file>', 'CSV: gamma,seen,unseen,overall (accuracies in %), ascending γ');
   addGroupOptions(cmd)
     .option('--plot <file>', 'also draw the curve as SVG, with γ = 0 and the oracle point marked')
@@ -105,32 +109,41 @@ export function registerCurve(program: Command): void {
     .addOption(jsonOption())
     .action(async (opts: CurveOptions) => {
       await checkOutputPaths(opts, { out: '--out', plot: '--plot' });
+      const fromStats = inputKind('curve', opts) === 'stats' ? await loadStats(opts.stats!, opts) : null;
       const { curve, marks } = await withOpenFiles(async (files) => {
-        const logits = await openLogitsFor(files, opts.logits, null);
-        const groups = await loadGroups(opts, logits.cols);
-        const allowOther = opts.allowOtherLabels === true;
-        const labels = await labelsFor(opts.labels, logits, groups, allowOther);
+        // Every input is opened and checked before any work: the labelled set, then the calibrator.
+        let input: { logits: TensorSource; labels: Int32Array; groups: ClassGroups } | null = null;
+        if (!fromStats) {
+          const logits = await openLogitsFor(files, opts.logits!, null);
+          const groups = await loadGroups(opts, logits.cols);
+          const labels = await labelsFor(opts.labels!, logits, groups, opts.allowOtherLabels === true);
+          input = { logits, labels, groups };
+        }
+        const groups = fromStats?.data.groups ?? input!.groups;
         const fromCalibrator = opts.calibrator ? await calibratorMark(opts.calibrator, groups) : null;
         return withBackend(opts.device, async (backend) => {
-          const bar = progress(`statistics of ${basename(logits.name)}`);
-          const data = await accumulateStats(backend, logits, {
-            groups,
-            labels,
-            nanPolicy: nanPolicyOf(opts.nanPolicy),
-            ...(allowOther ? { allowOtherLabels: true } : {}),
-            ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
-            onProgress: (done, total) => bar.update(done, total),
-          });
-          bar.done();
-          const curve = await gammaCurve(backend, data);
-          const marks: CurveMark[] = [markOf('γ = 0', 0, accuracyAt(data, 0))];
+          let data = fromStats?.data;
+          if (input) {
+            const bar = progress(`statistics of ${basename(input.logits.name)}`);
+            data = await accumulateStats(backend, input.logits, {
+              ...input,
+              nanPolicy: nanPolicyOf(opts.nanPolicy),
+              ...(opts.allowOtherLabels ? { allowOtherLabels: true } : {}),
+              ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+              onProgress: (done, total) => bar.update(done, total),
+            });
+            bar.done();
+          }
+          const stats = data!;
+          const curve = await gammaCurve(backend, stats);
+          const marks: CurveMark[] = [markOf('γ = 0', 0, accuracyAt(stats, 0))];
           if (curve.seenRows > 0 && curve.absentRows > 0) {
             const oracle = oracleMethod(curve);
-            marks.push(markOf('oracle', oracle.gamma, accuracyAt(data, oracle.gamma)));
+            marks.push(markOf('oracle', oracle.gamma, accuracyAt(stats, oracle.gamma)));
           }
           if (fromCalibrator) {
             marks.push(
-              markOf(fromCalibrator.label, fromCalibrator.gamma, accuracyAt(data, fromCalibrator.gamma)),
+              markOf(fromCalibrator.label, fromCalibrator.gamma, accuracyAt(stats, fromCalibrator.gamma)),
             );
           }
           return { curve, marks };
@@ -145,7 +158,8 @@ export function registerCurve(program: Command): void {
         printJson({
           schemaVersion: 1,
           command: 'curve',
-          logits: opts.logits,
+          logits: opts.logits ?? null,
+          ...(opts.stats && { stats: opts.stats }),
           out: opts.out,
           plot: opts.plot ?? null,
           points: curve.points.length,

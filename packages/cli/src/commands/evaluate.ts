@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { type Evaluation, evaluate, type HeadWeights, InputError } from '@ftcal/core';
+import { type Evaluation, evaluate, evaluateStats, type HeadWeights, InputError } from '@ftcal/core';
 import type { Command } from 'commander';
 import { labelsFor, openLogitsFor, readMatrix, withOpenFiles } from '../datasets.ts';
 import {
@@ -22,11 +22,13 @@ import {
 } from '../options.ts';
 import { info, print, printJson, table } from '../output.ts';
 import { progress } from '../progress.ts';
+import { inputKind, loadStats, statsOption } from '../stats-inputs.ts';
 import { curveJson, diagnosticsLines, fixed, metricCells, metricHeader, scalar } from '../tables.ts';
 
 interface EvaluateOptions extends GroupArgs {
-  logits: string[];
-  labels: string;
+  logits?: string[];
+  labels?: string;
+  stats?: string[];
   gamma: number;
   temperature: number;
   weights?: string;
@@ -87,6 +89,71 @@ function printEvaluations(evaluations: Evaluation[]): void {
   }
 }
 
+async function evaluateLogits(
+  opts: EvaluateOptions & { logits: string[]; labels: string },
+): Promise<Evaluation[]> {
+  return withOpenFiles(async (files) => {
+    const first = await openLogitsFor(files, opts.logits[0]!, null);
+    const groups = await loadGroups(opts, first.cols);
+    const allowOther = opts.allowOtherLabels === true;
+    const labels = await labelsFor(opts.labels, first, groups, allowOther);
+    const sets = [first];
+    for (const spec of opts.logits.slice(1)) {
+      const s = await openLogitsFor(files, spec, groups, opts.logits[0]);
+      if (s.rows !== labels.length) {
+        throw new InputError(
+          `${spec}: ${s.rows} rows but ${opts.labels} holds ${labels.length} labels; every --logits must score the same labelled rows`,
+        );
+      }
+      sets.push(s);
+    }
+    const weights = opts.weights ? await loadHeadWeights(opts.weights, groups.numClasses) : undefined;
+    return withBackend(opts.device, async (backend) => {
+      const out: Evaluation[] = [];
+      for (const logits of sets) {
+        const bar = progress(`evaluating ${basename(logits.name)}`);
+        out.push(
+          await evaluate(backend, {
+            logits,
+            labels,
+            groups,
+            gamma: opts.gamma,
+            temperature: opts.temperature,
+            bins: opts.bins,
+            nanPolicy: nanPolicyOf(opts.nanPolicy),
+            ...(opts.equalMass ? { equalMass: true } : {}),
+            ...(allowOther ? { allowOtherLabels: true } : {}),
+            ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
+            ...(weights ? { weights } : {}),
+            onProgress: (_stage, done, total) => bar.update(done, total),
+          }),
+        );
+        bar.done();
+      }
+      return out;
+    });
+  });
+}
+
+/** The reduce step: merged statistics files, evaluated at their own T. */
+async function evaluateFromStats(opts: EvaluateOptions, temperatureGiven: boolean): Promise<Evaluation> {
+  const { data } = await loadStats(opts.stats!, opts);
+  if (temperatureGiven && opts.temperature !== data.temperature) {
+    throw new InputError(
+      `${data.source}: the statistics were taken at T = ${data.temperature}, not ${opts.temperature}; evaluate at another T needs the logits (or statistics taken at that T)`,
+    );
+  }
+  const weights = opts.weights ? await loadHeadWeights(opts.weights, data.groups.numClasses) : undefined;
+  return withBackend(opts.device, (backend) =>
+    evaluateStats(backend, data, {
+      gamma: opts.gamma,
+      bins: opts.bins,
+      ...(opts.equalMass ? { equalMass: true } : {}),
+      ...(weights ? { weights } : {}),
+    }),
+  );
+}
+
 export function registerEvaluate(program: Command): void {
   const cmd = program
     .command('evaluate')
@@ -96,10 +163,11 @@ export function registerEvaluate(program: Command): void {
     .addOption(
       listOption(
         '--logits <file>',
-        'logits (rows × classes): .npy, .npz[:name], .safetensors[:name], .csv; repeat for checkpoints',
-      ).makeOptionMandatory(),
+        'logits (rows × classes): .npy, .npz[:name], .safetensors[:name], .csv, or a quoted glob or @list.txt of shards read as one; repeat for checkpoints',
+      ),
     )
-    .requiredOption('--labels <file>', 'class index of each row');
+    .option('--labels <file>', 'class index of each row (one file, or one per logits shard)')
+    .addOption(statsOption());
   addGroupOptions(cmd)
     .addOption(numberOption('--gamma <g>', 'bias added to absent-class logits', 'gamma').default(0))
     .addOption(numberOption('--temperature <T>', 'temperature dividing the scores', 'temperature').default(1))
@@ -114,54 +182,22 @@ export function registerEvaluate(program: Command): void {
     .addOption(chunkRowsOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
-    .action(async (opts: EvaluateOptions) => {
-      const evaluations = await withOpenFiles(async (files) => {
-        const first = await openLogitsFor(files, opts.logits[0]!, null);
-        const groups = await loadGroups(opts, first.cols);
-        const allowOther = opts.allowOtherLabels === true;
-        const labels = await labelsFor(opts.labels, first, groups, allowOther);
-        const sets = [first];
-        for (const spec of opts.logits.slice(1)) {
-          const s = await openLogitsFor(files, spec, groups, opts.logits[0]);
-          if (s.rows !== labels.length) {
-            throw new InputError(
-              `${spec}: ${s.rows} rows but ${opts.labels} holds ${labels.length} labels; every --logits must score the same labelled rows`,
-            );
-          }
-          sets.push(s);
-        }
-        const weights = opts.weights ? await loadHeadWeights(opts.weights, groups.numClasses) : undefined;
-        return withBackend(opts.device, async (backend) => {
-          const out: Evaluation[] = [];
-          for (const logits of sets) {
-            const bar = progress(`evaluating ${basename(logits.name)}`);
-            out.push(
-              await evaluate(backend, {
-                logits,
-                labels,
-                groups,
-                gamma: opts.gamma,
-                temperature: opts.temperature,
-                bins: opts.bins,
-                nanPolicy: nanPolicyOf(opts.nanPolicy),
-                ...(opts.equalMass ? { equalMass: true } : {}),
-                ...(allowOther ? { allowOtherLabels: true } : {}),
-                ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
-                ...(weights ? { weights } : {}),
-                onProgress: (_stage, done, total) => bar.update(done, total),
-              }),
-            );
-            bar.done();
-          }
-          return out;
-        });
-      });
+    .action(async (opts: EvaluateOptions, command: Command) => {
+      const evaluations =
+        inputKind('evaluate', opts) === 'stats'
+          ? [await evaluateFromStats(opts, command.getOptionValueSource('temperature') === 'cli')]
+          : await evaluateLogits(opts as EvaluateOptions & { logits: string[]; labels: string });
       if (opts.json) {
         for (const e of evaluations) {
           const dropped = droppedText(e);
           if (dropped) info(`ftcal: ${dropped}`);
         }
-        const docs = evaluations.map((e) => ({ ...e, labels: opts.labels, curve: curveJson(e.curve) }));
+        const docs = evaluations.map((e) => ({
+          ...e,
+          labels: opts.labels ?? null,
+          ...(opts.stats && { stats: opts.stats }),
+          curve: curveJson(e.curve),
+        }));
         printJson(docs.length === 1 ? docs[0] : docs);
         return;
       }

@@ -2,11 +2,13 @@
 # Installs everything ftcal's build, demo and tests need on a Debian machine: system libraries for
 # WebGPU without a GPU (Mesa llvmpipe through EGL for Dawn's OpenGL ES backend), Chromium (the report
 # and browser tests, and SwiftShader: the CPU Vulkan driver it ships, which Dawn's Vulkan backend runs
-# on), pnpm, and the workspace's packages. Safe to run again; skips what is already there.
+# on), Dask for the distributed map/reduce test (examples/dask), pnpm, and the workspace's packages. Safe
+# to run again; skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libegl-dev chromium)
+APT_PACKAGES=(mesa-vulkan-drivers libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri libegl-dev chromium
+  python3-dask python3-distributed)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,6 +8,7 @@ import {
 } from '@ftcal/core';
 import { Option } from 'commander';
 import { type GroupArgs, loadGroups } from './inputs.ts';
+import { usageError } from './options.ts';
 
 /** `--stats FILES…` on evaluate, curve and calibrate: the reduce step over `ftcal stats` files. */
 export const statsOption = () =>
@@ -22,17 +23,24 @@ export function inputKind(
   opts: { logits?: string | string[]; labels?: string; stats?: string[] },
 ): 'logits' | 'stats' {
   const logits = opts.logits !== undefined && [opts.logits].flat().length > 0;
+  const labels = opts.labels !== undefined;
   if (opts.stats?.length) {
-    if (logits || opts.labels !== undefined) {
-      throw new InputError(
-        `${command}: --stats was given with ${logits ? '--logits' : '--labels'}; the statistics files already hold the rows, so pass one or the other`,
+    if (logits || labels) {
+      throw usageError(
+        '--stats',
+        `given with ${logits ? '--logits' : '--labels'}, but the statistics files already hold the rows`,
+        'pass the statistics files or the logits and labels, not both',
       );
     }
     return 'stats';
   }
-  if (!logits || opts.labels === undefined) {
-    throw new InputError(
-      `${command}: no labelled set; pass --logits FILE --labels FILE, or --stats FILES from ftcal stats`,
+  if (logits && !labels)
+    throw usageError('--labels', `required by ${command}, not given`, 'pass --labels <file>');
+  if (!logits) {
+    throw usageError(
+      '--logits',
+      `required by ${command}, not given`,
+      `pass --logits <file>${labels ? '' : ' --labels <file>'}, or --stats FILES from ftcal stats`,
     );
   }
   return 'logits';

@@ -140,8 +140,8 @@ describe('ftcal stats and --stats (built binary): sharded data gives the single-
     );
     expectInputError(
       ftcal(['evaluate', ...stats, '--logits', s.path('all.npy')]),
-      'evaluate',
-      /--stats was given with --logits/,
+      '--stats',
+      /given with --logits, but the statistics files already hold the rows/,
     );
     expectInputError(ftcal(['evaluate', '--stats', s.path('all.npy'), ...dev]), 'all.npy', /./);
     expectInputError(

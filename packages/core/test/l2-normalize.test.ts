@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { l2NormalizeCpu } from '../src/cpu/l2-normalize.ts';
-import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
+import { pickRowKernel } from '../src/webgpu/kernel-variants.ts';
+import { L2_NORMALIZE_KERNELS } from '../src/webgpu/l2-normalize.ts';
+import { randomNormal, rng } from './gpu-harness.ts';
+import { GPU_RUNS, openGpuRun } from './gpu-variants.ts';
 
 function features(rows: number, cols: number, seed: number, scale = 1): Float32Array {
   const next = rng(seed);
@@ -54,10 +57,10 @@ describe('l2Normalize: CPU twin', () => {
   });
 });
 
-describe.each(TEST_ADAPTERS)('l2Normalize kernel vs CPU twin on %s', (adapter) => {
+describe.each(GPU_RUNS)('l2Normalize kernel vs CPU twin on $title', (run) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu(adapter);
+    gpu = await openGpuRun(run);
   });
   afterAll(() => gpu?.dispose());
 
@@ -70,7 +73,18 @@ describe.each(TEST_ADAPTERS)('l2Normalize kernel vs CPU twin on %s', (adapter) =
     [37, 1000],
     [2, 3001],
     [300, 10],
+    [65, 17],
+    [100, 20],
+    [33, 1024],
   ];
+  it('runs the subgroup variant exactly when the device has subgroups (rows of 17+ columns)', (ctx) => {
+    if (!gpu) return ctx.skip();
+    const sub = gpu.ctx.features.subgroups;
+    expect(pickRowKernel(gpu.ctx, L2_NORMALIZE_KERNELS, 768).kernel).toBe(
+      sub ? L2_NORMALIZE_KERNELS.vec4 : L2_NORMALIZE_KERNELS.fallback,
+    );
+  });
+
   for (const [rows, cols] of shapes) {
     it(`${rows}×${cols}`, async (ctx) => {
       if (!gpu) return ctx.skip();
@@ -81,26 +95,28 @@ describe.each(TEST_ADAPTERS)('l2Normalize kernel vs CPU twin on %s', (adapter) =
     });
   }
 
-  it('scales rows whose squares would overflow or underflow f32, and keeps zero and non-finite rows', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const cols = 300;
-    const rows = [
-      features(1, cols, 1, 1e30),
-      features(1, cols, 2, 1e-30),
-      features(1, cols, 3, 3e38 / 4),
-      new Float32Array(cols),
-      features(1, cols, 4).fill(Number.NEGATIVE_INFINITY, 7, 8),
-      features(1, cols, 5).fill(Number.NaN, 299),
-    ];
-    const x = new Float32Array(rows.length * cols);
-    rows.forEach((r, i) => {
-      x.set(r, i * cols);
-    });
-    const got = await gpu.l2Normalize(x, rows.length, cols);
-    expectClose(got, l2NormalizeCpu(x, rows.length, cols));
-    expectUnitRows(got.subarray(0, 4 * cols), 4, cols, [3]);
-    expect(got.subarray(4 * cols).every(Number.isNaN)).toBe(true);
-  });
+  it.for([40, 300])(
+    'scales rows whose squares would overflow or underflow f32, and keeps zero and non-finite rows (%i columns)',
+    async (cols, ctx) => {
+      if (!gpu) return ctx.skip();
+      const rows = [
+        features(1, cols, 1, 1e30),
+        features(1, cols, 2, 1e-30),
+        features(1, cols, 3, 3e38 / 4),
+        new Float32Array(cols),
+        features(1, cols, 4).fill(Number.NEGATIVE_INFINITY, 7, 8),
+        features(1, cols, 5).fill(Number.NaN, cols - 1),
+      ];
+      const x = new Float32Array(rows.length * cols);
+      rows.forEach((r, i) => {
+        x.set(r, i * cols);
+      });
+      const got = await gpu.l2Normalize(x, rows.length, cols);
+      expectClose(got, l2NormalizeCpu(x, rows.length, cols));
+      expectUnitRows(got.subarray(0, 4 * cols), 4, cols, [3]);
+      expect(got.subarray(4 * cols).every(Number.isNaN)).toBe(true);
+    },
+  );
 
   it('spreads more than 65535 rows over a 2-D grid', async (ctx) => {
     if (!gpu) return ctx.skip();

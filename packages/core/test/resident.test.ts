@@ -6,7 +6,8 @@ import { rowStatsCpu } from '../src/cpu/row-stats.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
 import { InputError } from '../src/errors.ts';
 import { readRowStats, recordRowStats, recordSoftmax, rowStatsBytes } from '../src/webgpu/resident-rows.ts';
-import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
+import { randomNormal, rng } from './gpu-harness.ts';
+import { GPU_RUNS, openGpuRun } from './gpu-variants.ts';
 
 function logits(rows: number, cols: number, seed: number): Float32Array {
   const next = rng(seed);
@@ -54,10 +55,10 @@ function expectSameStats(gpu: RowStats, cpu: RowStats, z: Float32Array, cols: nu
   }
 }
 
-describe.each(TEST_ADAPTERS)('resident softmax and row statistics vs the CPU twins on %s', (adapter) => {
+describe.each(GPU_RUNS)('resident softmax and row statistics vs the CPU twins on $title', (run) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu(adapter);
+    gpu = await openGpuRun(run);
   });
   afterAll(() => gpu?.dispose());
 

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowStats, RowStatsOptions } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { rowStatsCpu } from '../src/cpu/row-stats.ts';
-import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
+import { pickRowKernel } from '../src/webgpu/kernel-variants.ts';
+import { ROW_STATS_KERNELS } from '../src/webgpu/resident-rows.ts';
+import { randomNormal, rng } from './gpu-harness.ts';
+import { GPU_RUNS, openGpuRun } from './gpu-variants.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -151,13 +154,28 @@ describe('rowStats: CPU twin against an independent implementation', () => {
   });
 });
 
-describe.each(TEST_ADAPTERS)('row-statistics kernel vs CPU twin on %s', (adapter) => {
+describe.each(GPU_RUNS)('row-statistics kernel vs CPU twin on $title', (run) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu(adapter);
+    gpu = await openGpuRun(run);
   });
   afterAll(() => gpu?.dispose());
 
+  it('runs the subgroup variant exactly when the device has subgroups (rows of 17+ columns)', (ctx) => {
+    if (!gpu) return ctx.skip();
+    const sub = gpu.ctx.features.subgroups;
+    expect(pickRowKernel(gpu.ctx, ROW_STATS_KERNELS, 1000).kernel).toBe(
+      sub ? ROW_STATS_KERNELS.vec4 : ROW_STATS_KERNELS.fallback,
+    );
+    expect(pickRowKernel(gpu.ctx, ROW_STATS_KERNELS, 33).kernel).toBe(
+      sub ? ROW_STATS_KERNELS.scalar : ROW_STATS_KERNELS.fallback,
+    );
+    expect(pickRowKernel(gpu.ctx, ROW_STATS_KERNELS, 16).kernel).toBe(ROW_STATS_KERNELS.fallback);
+  });
+
+  // Columns around the subgroup variant's limits: 17 (its shortest row), multiples of 4 (vec4 loads) or
+  // not, rows held in registers or not (128 and 1024 columns fill them with subgroups of 4 and 32), and
+  // row counts that are not a multiple of a workgroup's rows.
   const shapes: [number, number, number[]][] = [
     [1, 1, [0, 1, 2]],
     [1, 7, [0, 1, 2]],
@@ -168,6 +186,9 @@ describe.each(TEST_ADAPTERS)('row-statistics kernel vs CPU twin on %s', (adapter
     [300, 10, [0, 1, 2]],
     [1000, 3, [0, 2]],
     [70, 33, [0]],
+    [65, 17, [0, 1, 2]],
+    [100, 20, [1, 2]],
+    [33, 1024, [0, 1, 2]],
   ];
   for (const [rows, cols, codes] of shapes) {
     it(`${rows}×${cols}, groups ${codes.join('')}${codes.includes(1) ? '' : ' (U empty)'}`, async (ctx) => {
@@ -187,35 +208,38 @@ describe.each(TEST_ADAPTERS)('row-statistics kernel vs CPU twin on %s', (adapter
     });
   }
 
-  it('gives identical maxima on exact ties within and across groups, -inf, ±3e38 and -0', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const rows = 64;
-    const cols = 300;
-    const next = rng(4242);
-    // Small integers make ties everywhere; sprinkled specials test the edge rules at every lane offset.
-    const z = logits(rows, cols, 17, 2).map(Math.round);
-    for (let i = 0; i < z.length; i++) {
-      const u = next();
-      if (u < 0.05) z[i] = NEG_INF;
-      else if (u < 0.06) z[i] = -0;
-    }
-    // At most one +3e38 and one -3e38 per row, so no order of f32 additions overflows the sums.
-    for (let r = 0; r < rows; r += 3) {
-      z[r * cols + Math.floor(next() * cols)] = 3e38;
-      z[r * cols + Math.floor(next() * cols)] = -3e38;
-    }
-    z.fill(NEG_INF, 5 * cols, 6 * cols);
-    const groups = groupsFor(cols, 5);
-    const labels = labelsFor(rows, cols, 6);
-    labels[3] = -1;
-    labels[4] = cols;
-    for (const temperature of [1, 3]) {
-      const options = { groups, labels, temperature };
-      const cpu = rowStatsCpu(z, rows, cols, options);
-      expectSameStats(await gpu.rowStats(z, rows, cols, options), cpu, z, cols);
-      expect([cpu.argSO[5], cpu.lseSO[5], Number.isNaN(cpu.label[3]!)]).toEqual([0, NEG_INF, true]);
-    }
-  });
+  // 40 columns fit a lane's registers on any subgroup size; 300 need the loop past them on small ones.
+  it.for([40, 300])(
+    'gives identical maxima on exact ties within and across groups, -inf, ±3e38 and -0 (%i columns)',
+    async (cols, ctx) => {
+      if (!gpu) return ctx.skip();
+      const rows = 64;
+      const next = rng(4242);
+      // Small integers make ties everywhere; sprinkled specials test the edge rules at every lane offset.
+      const z = logits(rows, cols, 17, 2).map(Math.round);
+      for (let i = 0; i < z.length; i++) {
+        const u = next();
+        if (u < 0.05) z[i] = NEG_INF;
+        else if (u < 0.06) z[i] = -0;
+      }
+      // At most one +3e38 and one -3e38 per row, so no order of f32 additions overflows the sums.
+      for (let r = 0; r < rows; r += 3) {
+        z[r * cols + Math.floor(next() * cols)] = 3e38;
+        z[r * cols + Math.floor(next() * cols)] = -3e38;
+      }
+      z.fill(NEG_INF, 5 * cols, 6 * cols);
+      const groups = groupsFor(cols, 5);
+      const labels = labelsFor(rows, cols, 6);
+      labels[3] = -1;
+      labels[4] = cols;
+      for (const temperature of [1, 3]) {
+        const options = { groups, labels, temperature };
+        const cpu = rowStatsCpu(z, rows, cols, options);
+        expectSameStats(await gpu.rowStats(z, rows, cols, options), cpu, z, cols);
+        expect([cpu.argSO[5], cpu.lseSO[5], Number.isNaN(cpu.label[3]!)]).toEqual([0, NEG_INF, true]);
+      }
+    },
+  );
 
   it('returns NaN labels without labels and keeps an empty group at -inf / -1', async (ctx) => {
     if (!gpu) return ctx.skip();

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { softmaxCpu } from '../src/cpu/softmax.ts';
-import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
+import { pickRowKernel } from '../src/webgpu/kernel-variants.ts';
+import { SOFTMAX_KERNELS } from '../src/webgpu/resident-rows.ts';
+import { randomNormal, rng } from './gpu-harness.ts';
+import { GPU_RUNS, openGpuRun } from './gpu-variants.ts';
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -42,13 +45,26 @@ describe('softmax: CPU twin against an independent float64 formula', () => {
   });
 });
 
-describe.each(TEST_ADAPTERS)('softmax kernel vs CPU twin on %s', (adapter) => {
+describe.each(GPU_RUNS)('softmax kernel vs CPU twin on $title', (run) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu(adapter);
+    gpu = await openGpuRun(run);
   });
   afterAll(() => gpu?.dispose());
 
+  it('runs the subgroup variant exactly when the device has subgroups (rows of 17+ columns)', (ctx) => {
+    if (!gpu) return ctx.skip();
+    const sub = gpu.ctx.features.subgroups;
+    expect(pickRowKernel(gpu.ctx, SOFTMAX_KERNELS, 1000).kernel).toBe(
+      sub ? SOFTMAX_KERNELS.vec4 : SOFTMAX_KERNELS.fallback,
+    );
+    expect(pickRowKernel(gpu.ctx, SOFTMAX_KERNELS, 129).kernel).toBe(
+      sub ? SOFTMAX_KERNELS.scalar : SOFTMAX_KERNELS.fallback,
+    );
+  });
+
+  // As in row-stats.test.ts: both sides of the subgroup variant's 17-column start, vec4 and scalar
+  // loads, rows in registers (up to 128 / 1024 columns with subgroups of 4 / 32) or not.
   const shapes: [number, number][] = [
     [1, 1],
     [1, 7],
@@ -57,6 +73,9 @@ describe.each(TEST_ADAPTERS)('softmax kernel vs CPU twin on %s', (adapter) => {
     [37, 1000],
     [2, 3001],
     [300, 10],
+    [65, 17],
+    [100, 20],
+    [33, 1024],
   ];
   for (const [rows, cols] of shapes) {
     for (const log of [false, true]) {
@@ -69,23 +88,28 @@ describe.each(TEST_ADAPTERS)('softmax kernel vs CPU twin on %s', (adapter) => {
     }
   }
 
-  it('handles -inf, very large logits, exact ties and an all -inf row', async (ctx) => {
-    if (!gpu) return ctx.skip();
-    const cols = 6;
-    const z = Float32Array.from([
-      ...[NEG_INF, 1, 2, NEG_INF, 0, 2],
-      ...[3e38, -3e38, 1e30, 0, 0, 3e38],
-      ...[5, 5, 5, 5, 5, 5],
-      ...[NEG_INF, NEG_INF, NEG_INF, NEG_INF, NEG_INF, NEG_INF],
-    ]);
-    for (const log of [false, true]) {
-      const cpu = softmaxCpu(z, 4, cols, { log });
-      const got = await gpu.softmax(z, 4, cols, { log });
-      expectClose(got, cpu);
-      expect(log ? got[0] : got[0]).toBe(log ? NEG_INF : 0);
-      expect(Number.isNaN(got[18]!)).toBe(true);
-    }
-  });
+  // 6 columns run the fallback everywhere; 6 repeated 5 times (30) the subgroup variant where there is one.
+  it.for([1, 5])(
+    'handles -inf, very large logits, exact ties and an all -inf row (row ×%i)',
+    async (repeat, ctx) => {
+      if (!gpu) return ctx.skip();
+      const rows = [
+        [NEG_INF, 1, 2, NEG_INF, 0, 2],
+        [3e38, -3e38, 1e30, 0, 0, 3e38],
+        [5, 5, 5, 5, 5, 5],
+        [NEG_INF, NEG_INF, NEG_INF, NEG_INF, NEG_INF, NEG_INF],
+      ];
+      const cols = 6 * repeat;
+      const z = Float32Array.from(rows.flatMap((r) => Array.from({ length: repeat }, () => r).flat()));
+      for (const log of [false, true]) {
+        const cpu = softmaxCpu(z, 4, cols, { log });
+        const got = await gpu.softmax(z, 4, cols, { log });
+        expectClose(got, cpu);
+        expect(got[0]).toBe(log ? NEG_INF : 0);
+        expect(got.subarray(3 * cols).every(Number.isNaN)).toBe(true);
+      }
+    },
+  );
 
   it('splits rows into chunks when a binding is smaller than the input', async (ctx) => {
     if (!gpu) return ctx.skip();

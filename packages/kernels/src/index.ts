@@ -1,5 +1,9 @@
 export * from './descriptor.ts';
-export { l2NormalizeKernel } from './l2-normalize.ts';
+export {
+  l2NormalizeKernel,
+  l2NormalizeSubgroupKernel,
+  l2NormalizeSubgroupVec4Kernel,
+} from './l2-normalize.ts';
 export { MATMUL_TILE, matmulSmallKernel, matmulTiledKernel, matmulTiledVec4Kernel } from './matmul.ts';
 export { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from './nll-grad.ts';
 export {
@@ -9,8 +13,13 @@ export {
   radixSortScanKernel,
   radixSortScatterKernel,
 } from './radix-sort.ts';
-export { ROW_STATS_FIELDS, rowStatsKernel } from './row-stats.ts';
-export { softmaxKernel } from './softmax.ts';
+export {
+  ROW_STATS_FIELDS,
+  rowStatsKernel,
+  rowStatsSubgroupKernel,
+  rowStatsSubgroupVec4Kernel,
+} from './row-stats.ts';
+export { softmaxKernel, softmaxSubgroupKernel, softmaxSubgroupVec4Kernel } from './softmax.ts';
 export {
   biasReluKernel,
   colSumKernel,

@@ -29,6 +29,13 @@ describe.each(all.map((k) => [k.name, k] as const))('%s descriptor', (_name, k) 
     for (const name of Object.keys(k.overrides)) expect(k.code).toMatch(new RegExp(`override ${name}\\b`));
   });
 
+  it('requires exactly the features its enable directives name, so the host can pick a fallback', () => {
+    const enabled = [...k.code.matchAll(/^enable\s+([\w, ]+);/gm)].flatMap((m) =>
+      m[1]!.split(',').map((f) => f.trim().replaceAll('_', '-')),
+    );
+    expect([...(k.requires ?? [])].sort()).toEqual(enabled.sort());
+  });
+
   it('declares the uniform struct fields in order', () => {
     if (k.uniforms.length === 0) return;
     const struct = k.code.match(/struct Params\s*{([^}]*)}/)?.[1] ?? '';

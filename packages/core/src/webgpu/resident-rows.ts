@@ -1,10 +1,31 @@
-import { ROW_STATS_FIELDS, rowStatsKernel, softmaxKernel } from '@ftcal/kernels';
+import {
+  ROW_STATS_FIELDS,
+  rowStatsKernel,
+  rowStatsSubgroupKernel,
+  rowStatsSubgroupVec4Kernel,
+  softmaxKernel,
+  softmaxSubgroupKernel,
+  softmaxSubgroupVec4Kernel,
+} from '@ftcal/kernels';
 import type { RowStats } from '../backend/backend.ts';
 import { checkScoreOptions } from '../backend/validate.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import { InputError } from '../errors.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { pickRowKernel, type RowKernelFamily } from './kernel-variants.ts';
 import { GpuBuffers, planRowChunks, type RowChunk } from './row-runner.ts';
+
+export const SOFTMAX_KERNELS: RowKernelFamily = {
+  vec4: softmaxSubgroupVec4Kernel,
+  scalar: softmaxSubgroupKernel,
+  fallback: softmaxKernel,
+};
+
+export const ROW_STATS_KERNELS: RowKernelFamily = {
+  vec4: rowStatsSubgroupVec4Kernel,
+  scalar: rowStatsSubgroupKernel,
+  fallback: rowStatsKernel,
+};
 
 /**
  * Row-wise logits already on the device: `rows`×`cols` f32 row-major in `logits` (from byte 0), one
@@ -89,11 +110,14 @@ export interface ResidentSoftmaxOptions {
   log?: boolean;
   /** Where to write rows×cols f32 (row-major); default a fresh buffer the caller then owns. */
   out?: GPUBuffer;
+  /** Run the no-subgroup variant even where the device has subgroups (benchmarks compare the two). */
+  fallback?: boolean;
 }
 
 /**
  * Records the softmax of resident logits into `encoder`, chunked over rows with binding offsets so
- * inputs larger than one storage binding (up to maxBufferSize) need no copies. Run it inside
+ * inputs larger than one storage binding (up to maxBufferSize) need no copies; one subgroup per row
+ * where the device has subgroups, else one workgroup per row (pickRowKernel). Run it inside
  * ctx.checked; call `release()` after submitting. The output buffer is the caller's to destroy.
  */
 export function recordSoftmax(
@@ -118,10 +142,13 @@ export function recordSoftmax(
     ctx.limits.minStorageBufferOffsetAlignment,
     'softmax',
   );
+  // The fallback runs one workgroup per row, a subgroup variant `rowsPerWorkgroup` rows per workgroup.
+  const { kernel, rowsPerWorkgroup, constants } = pickRowKernel(ctx, SOFTMAX_KERNELS, cols, options.fallback);
   return recordChunks(ctx, chunks, options.out, bytes, 'softmax-out', (out, temps) => {
     for (const { r0, rows: n } of chunks) {
-      const grid = rowGrid(n, ctx.limits.maxComputeWorkgroupsPerDimension);
-      const uniforms = temps.uniforms(softmaxKernel, {
+      const groupsNeeded = rowsPerWorkgroup ? Math.ceil(n / rowsPerWorkgroup) : n;
+      const grid = rowGrid(groupsNeeded, ctx.limits.maxComputeWorkgroupsPerDimension);
+      const uniforms = temps.uniforms(kernel, {
         rows: n,
         cols,
         gamma: options.gamma ?? 0,
@@ -130,7 +157,7 @@ export function recordSoftmax(
         gridX: grid.x,
       });
       ctx.dispatch(
-        softmaxKernel,
+        kernel,
         [
           binding(input.logits, r0 * rowBytes, n * rowBytes),
           input.groups,
@@ -138,7 +165,7 @@ export function recordSoftmax(
           uniforms,
         ],
         [grid.x, grid.y],
-        {},
+        constants,
         encoder,
       );
     }
@@ -149,8 +176,8 @@ const WG = 128;
 const FIELDS = ROW_STATS_FIELDS.length;
 
 /**
- * Threads per row: about 16 columns per thread, a power of two from 1 (many short rows per workgroup)
- * up to the whole workgroup (one long row per workgroup).
+ * Threads per row of the fallback: about 16 columns per thread, a power of two from 1 (many short rows
+ * per workgroup) up to the whole workgroup (one long row per workgroup).
  */
 export function rowStatsLanes(cols: number): number {
   let lanes = 1;
@@ -165,18 +192,21 @@ export interface ResidentRowStatsOptions {
   temperature?: number;
   /** Where to write the statistics (rowStatsBytes(rows) bytes); default a fresh buffer the caller owns. */
   out?: GPUBuffer;
+  /** Run the no-subgroup variant even where the device has subgroups (benchmarks compare the two). */
+  fallback?: boolean;
 }
 
-/** Bytes of a resident rowStats output: eleven 4-byte words per row. */
+/** Bytes of a resident rowStats output: one 4-byte word per ROW_STATS_FIELDS entry per row. */
 export function rowStatsBytes(rows: number): number {
   return rows * FIELDS * 4;
 }
 
 /**
- * Records DESIGN.md §1's row statistics of resident logits into `encoder`. The output holds, per
- * chunk in row order, the kernel's field-major block: field f of row r0 + i is word r0·11 + f·n + i
- * for a chunk of n rows starting at r0 (decode with readRowStats). Run it inside ctx.checked; call
- * `release()` after submitting.
+ * Records DESIGN.md §1's row statistics of resident logits into `encoder`, one subgroup per row where
+ * the device has subgroups, else the fallback's 1–128 threads per row (pickRowKernel). The output
+ * holds, per chunk in row order, the kernel's field-major block: field f of row r0 + i is word
+ * r0·11 + f·n + i for a chunk of n rows starting at r0 (decode with readRowStats). Run it inside
+ * ctx.checked; call `release()` after submitting.
  */
 export function recordRowStats(
   ctx: GpuContext,
@@ -195,8 +225,11 @@ export function recordRowStats(
   if (options.out && options.out.size < outBytes) {
     throw shapeError(`rowStats: out buffer holds ${options.out.size} bytes, ${rows} rows need ${outBytes}`);
   }
+  const choice = pickRowKernel(ctx, ROW_STATS_KERNELS, cols, options.fallback);
+  const { kernel } = choice;
   const lanes = rowStatsLanes(cols);
-  const rowsPerGroup = WG / lanes;
+  const rowsPerGroup = choice.rowsPerWorkgroup || WG / lanes;
+  const constants = choice.rowsPerWorkgroup ? choice.constants : { WG, LANES: lanes };
   const rowBytes = cols * 4;
   const chunks = planRowChunks(
     rows,
@@ -210,7 +243,7 @@ export function recordRowStats(
     const noLabels = labels ? null : temps.storage(4, 'no-labels');
     for (const { r0, rows: n } of chunks) {
       const grid = rowGrid(Math.ceil(n / rowsPerGroup), ctx.limits.maxComputeWorkgroupsPerDimension);
-      const uniforms = temps.uniforms(rowStatsKernel, {
+      const uniforms = temps.uniforms(kernel, {
         rows: n,
         cols,
         invT: Math.fround(1 / t),
@@ -218,7 +251,7 @@ export function recordRowStats(
         gridX: grid.x,
       });
       ctx.dispatch(
-        rowStatsKernel,
+        kernel,
         [
           binding(input.logits, r0 * rowBytes, n * rowBytes),
           input.groups,
@@ -227,7 +260,7 @@ export function recordRowStats(
           uniforms,
         ],
         [grid.x, grid.y],
-        { WG, LANES: lanes },
+        constants,
         encoder,
       );
     }

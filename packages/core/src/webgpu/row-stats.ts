@@ -21,7 +21,7 @@ export async function rowStatsGpu(
   await runRowChunks(ctx, {
     op: 'rowStats',
     rows,
-    // Logits in, eleven statistics out, and a label per row when there are labels.
+    // Logits in, the statistics out, and a label per row when there are labels.
     rowBytes: labels ? [cols * 4, ROW_STATS_FIELDS.length * 4, 4] : [cols * 4, ROW_STATS_FIELDS.length * 4],
     setup: (job) => job.upload(groups, 'groups'),
     record: ({ r0, rows: n }, buffers, encoder, groupsBuf) => {

@@ -188,6 +188,7 @@ export {
   type RecordedMatmul,
   type RecordOptions,
   recordMatmul,
+  runsTiled128,
   vec4Loadable,
 } from './webgpu/matmul.ts';
 export {

@@ -3,6 +3,7 @@ import type { MatmulOptions } from '../src/backend/backend.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { MATMUL_BLOCK_K, matmulCpu } from '../src/cpu/matmul.ts';
 import { KernelMemoryExhausted, MatmulKernel } from '../src/cpu/matmul-wasm.ts';
+import type { DeviceTraits } from '../src/webgpu/kernel-variants.ts';
 import {
   type MatmulProblem,
   type MatmulVariant,
@@ -12,7 +13,8 @@ import {
   recordMatmul,
   vec4Loadable,
 } from '../src/webgpu/matmul.ts';
-import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
+import { randomNormal, rng } from './gpu-harness.ts';
+import { GPU_RUNS, openGpuRun } from './gpu-variants.ts';
 
 function normals(count: number, seed: number): Float32Array {
   const next = rng(seed);
@@ -264,6 +266,28 @@ describe('matmul variant picker and chunk plan', () => {
     expect(pickMatmulVariant(p(65, 64, 64, { transA: true }))).toBe('tiled');
   });
 
+  it('takes the 128×128 kernel from 64 whole tiles of C, on devices with 32 KiB of workgroup memory', () => {
+    const device = (workgroupBytes: number): DeviceTraits => ({
+      device: { features: new Set<string>() as unknown as GPUSupportedFeatures },
+      limits: {
+        maxComputeWorkgroupStorageSize: workgroupBytes,
+        maxComputeInvocationsPerWorkgroup: 256,
+        maxComputeWorkgroupSizeX: 256,
+      } as GPUSupportedLimits,
+      report: { subgroupSizes: null },
+    });
+    const big = device(32768);
+    expect(pickMatmulVariant(p(1024, 1024, 1024), big)).toBe('tiled128');
+    expect(pickMatmulVariant(p(1100, 1032, 1024), big)).toBe('tiled128');
+    expect(pickMatmulVariant(p(512, 512, 512, { batch: 4 }), big)).toBe('tiled128');
+    // 16 tiles, unaligned rows, a device with WebGPU's default 16 KiB, no device: today's kernels.
+    expect(pickMatmulVariant(p(512, 512, 512), big)).toBe('tiled-vec4');
+    expect(pickMatmulVariant(p(1024, 1024, 1023), big)).toBe('tiled');
+    expect(pickMatmulVariant(p(1024, 1024, 1024), device(16384))).toBe('tiled-vec4');
+    expect(pickMatmulVariant(p(1024, 1024, 1024))).toBe('tiled-vec4');
+    expect(pickMatmulVariant(p(8, 4096, 4096), big)).toBe('small');
+  });
+
   it('cuts pieces whose A, B and C each fit the binding', () => {
     const next = rng(5);
     for (let t = 0; t < 300; t++) {
@@ -297,10 +321,10 @@ describe('matmul variant picker and chunk plan', () => {
   });
 });
 
-describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
+describe.each(GPU_RUNS)('matmul kernels vs CPU twin on $title', (run) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu(adapter);
+    gpu = await openGpuRun(run);
   });
   afterAll(() => gpu?.dispose());
 
@@ -324,8 +348,11 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
     }
   }
 
+  // Only the small kernel has a subgroup variant: on the device without subgroups the tiled kernels
+  // would run exactly what they run on the first.
   function variantsFor(c: Case): MatmulVariant[] {
-    return vec4Loadable(c) ? ['small', 'tiled', 'tiled-vec4'] : ['small', 'tiled'];
+    if (run.withoutSubgroups) return ['small'];
+    return vec4Loadable(c) ? ['small', 'tiled', 'tiled-vec4', 'tiled128'] : ['small', 'tiled'];
   }
 
   const shapes: [number, number, number][] = [
@@ -340,6 +367,13 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
     [17, 64, 64],
     [64, 257, 64],
     [257, 64, 3],
+    // The 128×128 kernel: whole tiles only, edge strips below, right or both, K not a multiple of 16,
+    // K shorter than one k-tile.
+    [256, 128, 32],
+    [260, 132, 36],
+    [129, 384, 20],
+    [384, 200, 8],
+    [132, 128, 3],
   ];
   const single: Case[] = [];
   shapes.forEach(([m, n, k], s) => {
@@ -359,6 +393,7 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
     [3, 130, 17],
     [65, 17, 64],
     [64, 64, 64],
+    [256, 132, 20],
   ] as const) {
     for (const [transA, transB] of TRANS) {
       for (const sharedB of [false, true])
@@ -392,10 +427,11 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
   it('recordMatmul runs on resident buffers, several dispatches over the batch', async (ctx) => {
     if (!gpu) return ctx.skip();
     const g = gpu.ctx;
-    for (const variant of ['small', 'tiled', 'tiled-vec4'] as const) {
+    const all = ['small', 'tiled', 'tiled-vec4', 'tiled128'] as const;
+    for (const v of run.withoutSubgroups ? (['small'] as const) : all) {
       const c: Case = {
-        m: 12,
-        n: 20,
+        m: 132,
+        n: 136,
         k: 8,
         batch: 5,
         transA: true,
@@ -409,13 +445,13 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
           a: g.upload(a),
           b: g.upload(b),
           bias: g.upload(options.bias!),
-          c: g.storage(5 * 12 * 20 * 4),
+          c: g.storage(5 * 132 * 136 * 4),
         };
         const encoder = g.device.createCommandEncoder();
         // 5 entries, 2 per dispatch: three dispatches, the last one partial.
-        const recorded = recordMatmul(g, encoder, buffers, c, { variant, batchPerDispatch: 2 });
+        const recorded = recordMatmul(g, encoder, buffers, c, { variant: v, batchPerDispatch: 2 });
         g.device.queue.submit([encoder.finish()]);
-        const out = await g.readF32(buffers.c, 5 * 12 * 20);
+        const out = await g.readF32(buffers.c, 5 * 132 * 136);
         recorded.release();
         for (const buf of Object.values(buffers)) buf.destroy();
         return out;
@@ -425,7 +461,7 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
   });
 
   it('rejects bad shapes and a vec4 variant on unaligned rows', async (ctx) => {
-    if (!gpu) return ctx.skip();
+    if (!gpu || run.withoutSubgroups) return ctx.skip();
     await expect(gpu.matmul(new Float32Array(6), new Float32Array(5), 2, 2, 3)).rejects.toThrow(
       /B has 5 values/,
     );
@@ -470,7 +506,8 @@ describe.each(TEST_ADAPTERS)('matmul kernels vs CPU twin on %s', (adapter) => {
     ];
     for (const [name, c, cap] of chunked) {
       it(`splits over ${name}`, async (ctx) => {
-        if (!gpu) return ctx.skip();
+        // Chunking is the host's; the device without subgroups would repeat it on the same tiled kernels.
+        if (!gpu || run.withoutSubgroups) return ctx.skip();
         const plan = planMatmulChunks(c, cap, gpu.ctx.limits.maxComputeWorkgroupsPerDimension);
         expect(plan.batch < c.batch || plan.rows < c.m || plan.cols < c.n).toBe(true);
         const { a, b, options } = inputs(c, cap);

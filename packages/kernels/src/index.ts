@@ -4,7 +4,15 @@ export {
   l2NormalizeSubgroupKernel,
   l2NormalizeSubgroupVec4Kernel,
 } from './l2-normalize.ts';
-export { MATMUL_TILE, matmulSmallKernel, matmulTiledKernel, matmulTiledVec4Kernel } from './matmul.ts';
+export {
+  MATMUL_TILE,
+  MATMUL_TILE_128,
+  matmulSmallKernel,
+  matmulSmallSubgroupKernel,
+  matmulTiled128Kernel,
+  matmulTiledKernel,
+  matmulTiledVec4Kernel,
+} from './matmul.ts';
 export { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from './nll-grad.ts';
 export {
   RADIX_SORT_DIGIT_BITS,

@@ -1,7 +1,10 @@
 import {
   type KernelDescriptor,
   MATMUL_TILE,
+  MATMUL_TILE_128,
   matmulSmallKernel,
+  matmulSmallSubgroupKernel,
+  matmulTiled128Kernel,
   matmulTiledKernel,
   matmulTiledVec4Kernel,
 } from '@ftcal/kernels';
@@ -9,9 +12,15 @@ import type { MatmulOptions } from '../backend/backend.ts';
 import { sharesB } from '../backend/validate.ts';
 import { InputError } from '../errors.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
+import { canRun, type DeviceTraits, subgroupWorkgroup } from './kernel-variants.ts';
 import { GpuBuffers, rowTooWide } from './row-runner.ts';
 
-export type MatmulVariant = 'small' | 'tiled' | 'tiled-vec4';
+/**
+ * The matmul algorithms: `small` (GEMV-like, K split over a workgroup or, with subgroups, a subgroup),
+ * `tiled` (64×64 tiles, scalar loads), `tiled-vec4` (the same with vec4 loads) and `tiled128` (128×128
+ * tiles on the whole tiles of C, `tiled-vec4` on the edge strips).
+ */
+export type MatmulVariant = 'small' | 'tiled' | 'tiled-vec4' | 'tiled128';
 
 /** One matmul as the kernels see it: C[b] = op(A[b])·op(B[b]) (+ bias) for b < batch. */
 export interface MatmulProblem {
@@ -42,6 +51,12 @@ const SMALL_SIDE = 8;
 const SMALL_SLOTS = 8;
 
 /**
+ * The 128×128 kernel needs this many whole tiles of C (over all batch entries): with fewer, its few
+ * 256-thread workgroups leave a large GPU's cores idle where the 64×64 kernel has four times as many.
+ */
+const TILED128_MIN_TILES = 64;
+
+/**
  * vec4 global loads need every stored row of A and B to be a multiple of 4 floats long, so that each
  * 4-run a thread loads is 16-byte aligned and lies wholly inside or outside the matrix.
  */
@@ -51,15 +66,27 @@ export function vec4Loadable(p: MatmulProblem): boolean {
   return aRow % 4 === 0 && bRow % 4 === 0;
 }
 
-/** The kernel a matmul of this shape runs on. No variant depends on optional features yet. */
-export function pickMatmulVariant(p: MatmulProblem): MatmulVariant {
-  if (Math.min(p.m, p.n) <= SMALL_SIDE) return 'small';
-  return vec4Loadable(p) ? 'tiled-vec4' : 'tiled';
+/** Whether a device can run the 128×128 kernel: 256-invocation workgroups and 32 KiB of workgroup memory. */
+export function runsTiled128(device: DeviceTraits): boolean {
+  return (
+    device.limits.maxComputeWorkgroupStorageSize >= MATMUL_TILE_128.workgroupBytes &&
+    device.limits.maxComputeInvocationsPerWorkgroup >= 256 &&
+    device.limits.maxComputeWorkgroupSizeX >= 256
+  );
 }
 
-function kernelOf(variant: MatmulVariant): KernelDescriptor {
-  if (variant === 'small') return matmulSmallKernel;
-  return variant === 'tiled' ? matmulTiledKernel : matmulTiledVec4Kernel;
+/**
+ * The kernel a matmul of this shape runs on: `small` when M or N is at most 8, then, when vec4 loads are
+ * valid, `tiled128` where the device allows it and C has at least 64 whole 128×128 tiles, else
+ * `tiled-vec4`; `tiled` for the rest. Without a device, `tiled128` is never picked.
+ */
+export function pickMatmulVariant(p: MatmulProblem, device?: DeviceTraits): MatmulVariant {
+  if (Math.min(p.m, p.n) <= SMALL_SIDE) return 'small';
+  if (!vec4Loadable(p)) return 'tiled';
+  const tiles =
+    Math.floor(p.m / MATMUL_TILE_128.rows) * Math.floor(p.n / MATMUL_TILE_128.cols) * (p.batch ?? 1);
+  if (device && runsTiled128(device) && tiles >= TILED128_MIN_TILES) return 'tiled128';
+  return 'tiled-vec4';
 }
 
 function pow2AtLeast(x: number): number {
@@ -110,6 +137,61 @@ function bindingBytes(p: Required<MatmulProblem>): { a: number; b: number; c: nu
   };
 }
 
+/** One dispatch of a variant, repeated over the batch: kernel, constants, grid and extra uniforms. */
+interface MatmulDispatch {
+  kernel: KernelDescriptor;
+  constants: Record<string, number>;
+  grid: { x: number; y: number };
+  uniforms: Record<string, number>;
+}
+
+/** The dispatches that compute all of C with `variant`. */
+function planDispatches(
+  ctx: GpuContext,
+  variant: MatmulVariant,
+  p: Required<MatmulProblem>,
+): MatmulDispatch[] {
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const trans = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0 };
+  if (variant === 'small') {
+    const block = smallBlock(p.m, p.n);
+    const blocks = Math.ceil(p.m / block.rows) * Math.ceil(p.n / block.cols);
+    const shape = { ...trans, BR: block.rows, BC: block.cols };
+    if (canRun(ctx, matmulSmallSubgroupKernel)) {
+      const { WG, items } = subgroupWorkgroup(ctx);
+      const grid = rowGrid(Math.ceil(blocks / items), maxDim);
+      const constants = { ...shape, WG, BLOCKS: items };
+      return [{ kernel: matmulSmallSubgroupKernel, constants, grid, uniforms: { gridX: grid.x } }];
+    }
+    const grid = rowGrid(blocks, maxDim);
+    return [{ kernel: matmulSmallKernel, constants: shape, grid, uniforms: { gridX: grid.x } }];
+  }
+  const tiled = (kernel: KernelDescriptor, rowOff: number, colOff: number, rows: number, cols: number) => ({
+    kernel,
+    constants: trans,
+    grid: { x: Math.ceil(cols / MATMUL_TILE.cols), y: Math.ceil(rows / MATMUL_TILE.rows) },
+    uniforms: { rowOff, colOff },
+  });
+  if (variant !== 'tiled128') {
+    const kernel = variant === 'tiled' ? matmulTiledKernel : matmulTiledVec4Kernel;
+    return [tiled(kernel, 0, 0, p.m, p.n)];
+  }
+  const tilesM = Math.floor(p.m / MATMUL_TILE_128.rows);
+  const tilesN = Math.floor(p.n / MATMUL_TILE_128.cols);
+  const rows = tilesM * MATMUL_TILE_128.rows;
+  const cols = tilesN * MATMUL_TILE_128.cols;
+  const plan: MatmulDispatch[] = [];
+  if (tilesM * tilesN > 0) {
+    const grid = rowGrid(tilesM * tilesN, maxDim);
+    const uniforms = { tilesM, tilesN, gridX: grid.x };
+    plan.push({ kernel: matmulTiled128Kernel, constants: trans, grid, uniforms });
+  }
+  // The strips below and right of the whole tiles, on the 64×64 kernel.
+  if (rows < p.m) plan.push(tiled(matmulTiledVec4Kernel, rows, 0, p.m - rows, p.n));
+  if (cols < p.n && rows > 0) plan.push(tiled(matmulTiledVec4Kernel, 0, cols, rows, p.n - cols));
+  return plan;
+}
+
 /** Temporaries of a recorded matmul, to release once the encoder's work has been submitted. */
 export interface RecordedMatmul {
   variant: MatmulVariant;
@@ -128,8 +210,9 @@ export interface RecordOptions {
 
 /**
  * Records C = op(A)·op(B) (+ bias) on resident buffers into `encoder`, without chunking: every operand
- * must fit one storage binding (matmulGpu splits larger ones). Run it inside ctx.checked so a bad
- * dispatch throws; call `release()` after submitting.
+ * must fit one storage binding (matmulGpu splits larger ones). The variant is the picker's for this
+ * shape on this device unless `options.variant` names one. Run it inside ctx.checked so a bad dispatch
+ * throws; call `release()` after submitting.
  */
 export function recordMatmul(
   ctx: GpuContext,
@@ -138,11 +221,16 @@ export function recordMatmul(
   problem: MatmulProblem,
   options: RecordOptions = {},
 ): RecordedMatmul {
-  const variant = options.variant ?? pickMatmulVariant(problem);
+  const variant = options.variant ?? pickMatmulVariant(problem, ctx);
   const p = completeProblem(problem);
-  if (variant === 'tiled-vec4' && !vec4Loadable(p)) {
+  if ((variant === 'tiled-vec4' || variant === 'tiled128') && !vec4Loadable(p)) {
     throw new RangeError(
-      `matmul: tiled-vec4 needs the stored rows of A and B to be multiples of 4 floats (m=${p.m}, n=${p.n}, k=${p.k})`,
+      `matmul: ${variant} needs the stored rows of A and B to be multiples of 4 floats (m=${p.m}, n=${p.n}, k=${p.k})`,
+    );
+  }
+  if (variant === 'tiled128' && !runsTiled128(ctx)) {
+    throw new RangeError(
+      `matmul: tiled128 needs 256-invocation workgroups and ${MATMUL_TILE_128.workgroupBytes} bytes of workgroup memory; the device allows ${ctx.limits.maxComputeInvocationsPerWorkgroup} and ${ctx.limits.maxComputeWorkgroupStorageSize}`,
     );
   }
   const bytes = bindingBytes(p);
@@ -154,21 +242,13 @@ export function recordMatmul(
     }
   }
   const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const kernel = kernelOf(variant);
-  const constants: Record<string, number> = { TRANS_A: p.transA ? 1 : 0, TRANS_B: p.transB ? 1 : 0 };
-  let grid: { x: number; y: number };
-  if (variant === 'small') {
-    const block = smallBlock(p.m, p.n);
-    constants.BR = block.rows;
-    constants.BC = block.cols;
-    grid = rowGrid(Math.ceil(p.m / block.rows) * Math.ceil(p.n / block.cols), maxDim);
-  } else {
-    grid = { x: Math.ceil(p.n / MATMUL_TILE.cols), y: Math.ceil(p.m / MATMUL_TILE.rows) };
-  }
-  if (grid.x > maxDim || grid.y > maxDim) {
-    throw new RangeError(
-      `matmul: ${p.m}×${p.n} needs a ${grid.x}×${grid.y} grid, over ${maxDim} per dimension`,
-    );
+  const plan = planDispatches(ctx, variant, p);
+  for (const { grid } of plan) {
+    if (grid.x > maxDim || grid.y > maxDim) {
+      throw new RangeError(
+        `matmul: ${p.m}×${p.n} needs a ${grid.x}×${grid.y} grid, over ${maxDim} per dimension`,
+      );
+    }
   }
   const temps = new GpuBuffers(ctx);
   try {
@@ -181,24 +261,26 @@ export function recordMatmul(
     ];
     const perDispatch = Math.min(maxDim, options.batchPerDispatch ?? maxDim);
     for (let z0 = 0; z0 < p.batch; z0 += perDispatch) {
-      const uniforms = temps.uniforms(kernel, {
-        M: p.m,
-        N: p.n,
-        K: p.k,
-        aStride: p.m * p.k,
-        bStride: p.sharedB ? 0 : p.k * p.n,
-        cStride: p.m * p.n,
-        hasBias: buffers.bias ? 1 : 0,
-        batch0: z0,
-        gridX: grid.x,
-      });
-      ctx.dispatch(
-        kernel,
-        [...bound, uniforms],
-        [grid.x, grid.y, Math.min(perDispatch, p.batch - z0)],
-        constants,
-        encoder,
-      );
+      for (const { kernel, constants, grid, uniforms } of plan) {
+        const params = temps.uniforms(kernel, {
+          M: p.m,
+          N: p.n,
+          K: p.k,
+          aStride: p.m * p.k,
+          bStride: p.sharedB ? 0 : p.k * p.n,
+          cStride: p.m * p.n,
+          hasBias: buffers.bias ? 1 : 0,
+          batch0: z0,
+          ...uniforms,
+        });
+        ctx.dispatch(
+          kernel,
+          [...bound, params],
+          [grid.x, grid.y, Math.min(perDispatch, p.batch - z0)],
+          constants,
+          encoder,
+        );
+      }
     }
   } catch (e) {
     temps.free();

@@ -7,6 +7,8 @@
 // on llvmpipe, which reads workgroup memory lane by lane). op(A) and op(B) are staged through workgroup
 // memory in 16-deep slices along K, stored k-major as vec4s along M and N.
 // Edges: loads outside the matrices give 0 (so partial K slices add nothing) and stores are bounds-checked.
+// The grid starts at row rowOff and column colOff of C, so that the edge strips the 128×128 kernel
+// leaves (matmul_tiled128.wgsl) run here with the same bounds.
 
 const BM: u32 = 64u;
 const BN: u32 = 64u;
@@ -74,8 +76,8 @@ fn main(
   @builtin(local_invocation_index) li: u32,
 ) {
   let bi = wid.z + p.batch0;
-  let row0 = wid.y * BM;
-  let col0 = wid.x * BN;
+  let row0 = p.rowOff + wid.y * BM;
+  let col0 = p.colOff + wid.x * BN;
   // acc[2·i + h]: row i of the thread's block, columns 4h..4h+3.
   var acc: array<vec4<f32>, 16>;
   for (var k0 = 0u; k0 < p.K; k0 += BK) {

@@ -10,6 +10,10 @@ struct Params {
   cStride: u32,
   hasBias: u32,
   batch0: u32,
+  rowOff: u32,
+  colOff: u32,
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;

@@ -130,8 +130,9 @@ describe.each(TEST_ADAPTERS)(
     });
     afterAll(() => gpu?.dispose());
 
-    // 4096 keys make one tile (128 threads × 32 keys) by default.
-    const sizes = [0, 1, 2, 255, 256, 257, 1000, 1025, 4095, 4096, 4097, 100_003];
+    // A tile is 2048 or 4096 keys (128 or 256 threads × 16 keys) by default; 100,003 keys make tens of
+    // tiles and thousands of counts, so several scan blocks.
+    const sizes = [0, 1, 2, 255, 256, 257, 1000, 1025, 2047, 2048, 2049, 4095, 4096, 4097, 100_003];
     for (const n of sizes) {
       it(`${n} awkward keys`, async (ctx) => {
         if (!gpu) return ctx.skip();
@@ -143,10 +144,10 @@ describe.each(TEST_ADAPTERS)(
 
     it('gives the same answer with small tiles, so many tiles and partial threads are exercised', async (ctx) => {
       if (!gpu) return ctx.skip();
-      for (const n of [255, 257, 2049]) {
+      for (const n of [255, 257, 2049, 20_000]) {
         const keys = awkwardKeys(n, n + 5);
         const want = sortKeysCpu(keys);
-        const got = await sortKeysGpu(gpu.ctx, keys, { wg: 32, items: 8 });
+        const got = await sortKeysGpu(gpu.ctx, keys, { wg: 32 });
         expectSameSort(got, { bits: bitsOf(want.keys), order: want.order });
       }
     });
@@ -162,6 +163,13 @@ describe.each(TEST_ADAPTERS)(
         expect(got.order).toEqual(Uint32Array.from({ length: keys.length }, (_, i) => i));
         expect(bitsOf(got.keys)).toEqual(bitsOf(keys));
       }
+    });
+
+    it('sorts 10⁶ keys with duplicates, NaNs, ±0 and infinities like the twin', async (ctx) => {
+      if (!gpu) return ctx.skip();
+      const keys = awkwardKeys(1_000_000, 1234);
+      const want = sortKeysCpu(keys);
+      expectSameSort(await gpu.sortKeys(keys), { bits: bitsOf(want.keys), order: want.order });
     });
 
     it('sorts normal-distributed thresholds like the γ curve feeds it', async (ctx) => {

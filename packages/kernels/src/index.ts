@@ -16,8 +16,12 @@ export {
 export { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from './nll-grad.ts';
 export {
   RADIX_SORT_DIGIT_BITS,
+  RADIX_SORT_ITEMS,
   RADIX_SORT_MODE,
+  RADIX_SORT_SCAN_BLOCK,
+  radixSortDownsweepKernel,
   radixSortHistogramKernel,
+  radixSortReduceKernel,
   radixSortScanKernel,
   radixSortScatterKernel,
 } from './radix-sort.ts';

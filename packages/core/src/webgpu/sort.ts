@@ -1,7 +1,11 @@
 import {
   RADIX_SORT_DIGIT_BITS,
+  RADIX_SORT_ITEMS,
   RADIX_SORT_MODE,
+  RADIX_SORT_SCAN_BLOCK,
+  radixSortDownsweepKernel,
   radixSortHistogramKernel,
+  radixSortReduceKernel,
   radixSortScanKernel,
   radixSortScatterKernel,
 } from '@ftcal/kernels';
@@ -13,16 +17,22 @@ import { GpuBuffers } from './row-runner.ts';
 const PASSES = 32 / RADIX_SORT_DIGIT_BITS;
 const RADIX = 1 << RADIX_SORT_DIGIT_BITS;
 
-/** Workgroup size and keys per thread of the histogram and scatter kernels (a tile is wg·items keys). */
+/** Threads per workgroup of the histogram and scatter kernels; a tile is wg · 16 keys. */
 export interface RadixSortTuning {
   wg: number;
-  items: number;
 }
 
-const DEFAULT_TUNING: RadixSortTuning = {
-  wg: radixSortScatterKernel.overrides.WG!,
-  items: radixSortScatterKernel.overrides.ITEMS!,
-};
+/** Workgroup memory of the scatter at `wg` threads: the packed tile (padded), the counters, the starts. */
+export function radixSortWorkgroupBytes(wg: number): number {
+  const tile = wg * RADIX_SORT_ITEMS;
+  return (tile + tile / 32 + 8 * wg + 8 + RADIX) * 4;
+}
+
+/** 256 threads (tiles of 4,096 keys) where the device has the workgroup memory for them, else 128. */
+export function radixSortTuning(ctx: GpuContext): RadixSortTuning {
+  const roomy = ctx.limits.maxComputeWorkgroupStorageSize >= radixSortWorkgroupBytes(256);
+  return { wg: roomy && ctx.limits.maxComputeInvocationsPerWorkgroup >= 256 ? 256 : 128 };
+}
 
 /**
  * Keys one device sort takes: the input, two key and two value ping-pong buffers are each bound
@@ -33,23 +43,22 @@ export function maxKeysPerSort(ctx: GpuContext): number {
 }
 
 /**
- * GPU twin of `sortKeysCpu`: eight 4-bit LSD radix passes (histogram, scan, scatter) recorded in one
- * command encoder, one submit and one read-back. Past one binding (33M keys on llvmpipe's 128 MiB),
- * each chunk is sorted on the device and the sorted runs are merged stably on the host, O(N log chunks).
+ * GPU twin of `sortKeysCpu`: four 8-bit LSD radix passes (histogram, a three-step multi-workgroup scan,
+ * scatter through a local sort) recorded in one command encoder, one submit and one read-back. Past one
+ * binding (33M keys on llvmpipe's 128 MiB), each chunk is sorted on the device and the sorted runs are
+ * merged stably on the host, O(N log chunks). `tuning` overrides the workgroup size (tests).
  */
 export async function sortKeysGpu(
   ctx: GpuContext,
   keys: Float32Array,
-  tuning: RadixSortTuning = DEFAULT_TUNING,
+  tuning: RadixSortTuning = radixSortTuning(ctx),
 ): Promise<SortedKeys> {
   const n = keys.length;
   if (n === 0) return { keys: new Float32Array(0), order: new Uint32Array(0) };
-  // 16-bit packed counters bound the tile; 32 prefix bytes per thread stay within the keys' own
-  // 4 bytes per key (so within one binding) when each thread takes at least 8 keys.
-  if (tuning.wg * tuning.items >= 65536 || tuning.items < 8) {
-    throw new RangeError(
-      `sortKeys: tuning ${tuning.wg}×${tuning.items} needs wg·items < 65536 and items ≥ 8`,
-    );
+  // A key's index in its tile is packed in 16 bits; the tile's counts scan serially over the threads.
+  const { wg } = tuning;
+  if (!Number.isInteger(wg) || wg < 8 || wg * RADIX_SORT_ITEMS > 65536 || (wg & (wg - 1)) !== 0) {
+    throw new RangeError(`sortKeys: tuning wg ${wg} must be a power of two from 8 to 4096`);
   }
   const chunk = maxKeysPerSort(ctx);
   if (n <= chunk) return ctx.checked('sortKeys', () => sortOnDevice(ctx, keys, tuning));
@@ -69,17 +78,22 @@ async function sortOnDevice(
   tuning: RadixSortTuning,
 ): Promise<SortedKeys> {
   const n = keys.length;
-  const numTiles = Math.ceil(n / (tuning.wg * tuning.items));
-  const grid = rowGrid(numTiles, ctx.limits.maxComputeWorkgroupsPerDimension);
-  const constants = { WG: tuning.wg, ITEMS: tuning.items };
+  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const numTiles = Math.ceil(n / (tuning.wg * RADIX_SORT_ITEMS));
+  const m = RADIX * numTiles;
+  const blocks = Math.ceil(m / RADIX_SORT_SCAN_BLOCK);
+  const grid = rowGrid(numTiles, maxDim);
+  const blockGrid = rowGrid(blocks, maxDim);
+  const constants = { WG: tuning.wg };
   const owned = new GpuBuffers(ctx);
   try {
     const original = owned.upload(keys, 'sort-keys');
     const keyBufs = [owned.storage(n * 4, 'sort-keys-a'), owned.storage(n * 4, 'sort-keys-b')];
     const valBufs = [owned.storage(n * 4, 'sort-order-a'), owned.storage(n * 4, 'sort-order-b')];
-    const counts = owned.storage(RADIX * numTiles * 4, 'sort-counts');
-    const prefix = owned.storage(numTiles * tuning.wg * 32, 'sort-prefix');
-    const scanParams = owned.uniforms(radixSortScanKernel, { m: RADIX * numTiles });
+    const counts = owned.storage(m * 4, 'sort-counts');
+    const sums = owned.storage(blocks * 4, 'sort-block-sums');
+    const blockParams = owned.uniforms(radixSortReduceKernel, { m, blocks, gridX: blockGrid.x });
+    const scanParams = owned.uniforms(radixSortScanKernel, { m: blocks });
     const encoder = ctx.device.createCommandEncoder({ label: 'sortKeys' });
     for (let pass = 0; pass < PASSES; pass++) {
       const mode =
@@ -89,8 +103,6 @@ async function sortOnDevice(
             ? RADIX_SORT_MODE.last
             : RADIX_SORT_MODE.middle;
       const out = pass % 2;
-      // The first and last passes read keys from the original bits (directly, or through the order).
-      const keysIn = mode === RADIX_SORT_MODE.middle ? keyBufs[1 - out]! : original;
       const params = owned.uniforms(radixSortHistogramKernel, {
         n,
         shift: pass * RADIX_SORT_DIGIT_BITS,
@@ -98,9 +110,25 @@ async function sortOnDevice(
         numTiles,
         gridX: grid.x,
       });
-      const bindings = [keysIn, valBufs[1 - out]!, counts, prefix, keyBufs[out]!, valBufs[out]!, params];
+      // The first pass reads the original bits (bound twice); later ones the previous pass's output.
+      const keysIn = pass === 0 ? original : keyBufs[1 - out]!;
+      const bindings = [original, keysIn, valBufs[1 - out]!, counts, keyBufs[out]!, valBufs[out]!, params];
       ctx.dispatch(radixSortHistogramKernel, bindings, [grid.x, grid.y], constants, encoder);
-      ctx.dispatch(radixSortScanKernel, [counts, scanParams], [1], {}, encoder);
+      ctx.dispatch(
+        radixSortReduceKernel,
+        [counts, sums, blockParams],
+        [blockGrid.x, blockGrid.y],
+        {},
+        encoder,
+      );
+      ctx.dispatch(radixSortScanKernel, [sums, scanParams], [1], {}, encoder);
+      ctx.dispatch(
+        radixSortDownsweepKernel,
+        [counts, sums, blockParams],
+        [blockGrid.x, blockGrid.y],
+        {},
+        encoder,
+      );
       ctx.dispatch(radixSortScatterKernel, bindings, [grid.x, grid.y], constants, encoder);
     }
     const last = (PASSES - 1) % 2;

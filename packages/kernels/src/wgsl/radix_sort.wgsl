@@ -1,16 +1,16 @@
-// One pass of a stable LSD radix sort on 4-bit digits. A tile is WG*ITEMS consecutive keys, ITEMS per
-// thread. `histogram` counts each thread's digits, scans them over the tile's threads, and stores each
-// thread's exclusive per-digit prefix (`prefix`) and the tile's totals (counts[d*numTiles + tile]);
-// the scan kernel turns the totals, digit-major and tile-minor, into global start offsets; `scatter`
-// moves each key and its value to offset + prefix + its rank among the thread's earlier equal digits.
-// So every key lands after all equal keys of lower index: the pass is stable. The scatter re-reads
-// nothing it can be handed and has no barrier, which matters on llvmpipe, where every divergent
-// memory access is a per-lane loop and every barrier a coroutine switch.
-// Keys are f32 bits read as u32 and mapped to a u32 whose unsigned order is the float total order
-// (-inf < finite, -0 < +0 < +inf < NaN); every NaN maps to 0xffffffff so all NaNs tie and stay in
-// input order. The first pass applies that map and sets value = index; the last pass recomputes the
-// mapped key from the original bits through the value and writes the original bits, so the sorted
-// keys are an exact bitwise permutation of the input (NaN payloads and -0 included).
+// One pass of a stable LSD radix sort on 8-bit digits. A tile is WG·ITEMS consecutive keys.
+// `histogram` counts each tile's digits (counts[d·numTiles + tile], digit-major); the scan kernels
+// turn the counts into global start offsets; `scatter` sorts its tile by digit in workgroup memory (a
+// local shuffle: two stable counting sorts on the digit's low and high 4 bits), then writes it out in
+// that order, so keys of one digit go to consecutive addresses (coalesced), each at its digit's offset
+// for this tile plus its rank in the tile. Equal digits keep their input order at every step, so the
+// pass is stable.
+//
+// Keys are f32 bits mapped to a u32 whose unsigned order is the float total order (-inf < finite,
+// -0 < +0 < +inf < NaN); every NaN maps to 0xffffffff, so all NaNs tie and stay in input order. The
+// first pass reads the original bits and sets value = index; the last pass writes the original bits
+// back (the map is inverted; a NaN's bits are re-read from `original` through its value), so the sorted
+// keys are an exact bitwise permutation of the input, NaN payloads and -0 included.
 
 struct Params {
   n: u32,
@@ -23,25 +23,35 @@ struct Params {
   _pad2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> keysIn: array<u32>;
-@group(0) @binding(1) var<storage, read> valsIn: array<u32>;
-@group(0) @binding(2) var<storage, read_write> counts: array<u32>;
-@group(0) @binding(3) var<storage, read_write> prefix: array<vec4<u32>>;
+@group(0) @binding(0) var<storage, read> original: array<u32>;
+@group(0) @binding(1) var<storage, read> keysIn: array<u32>;
+@group(0) @binding(2) var<storage, read> valsIn: array<u32>;
+@group(0) @binding(3) var<storage, read_write> counts: array<u32>;
 @group(0) @binding(4) var<storage, read_write> keysOut: array<u32>;
 @group(0) @binding(5) var<storage, read_write> valsOut: array<u32>;
 @group(0) @binding(6) var<uniform> p: Params;
 
 override WG: u32 = 128u;
-override ITEMS: u32 = 32u;
 
+// Keys per thread. A tile stays below 65536 keys: a key's index in its tile is packed in 16 bits.
+const ITEMS: u32 = 16u;
+const RADIX: u32 = 256u;
 const MODE_FIRST: u32 = 0u;
 const MODE_LAST: u32 = 2u;
+// Packed tile entry: digit << 16 | index in the tile. Entries past the input's end get digit 0xff and
+// sort after every real key of the tile (they come last and the sort is stable), so they are never
+// written.
+const PAST_END: u32 = 0xff0000u;
 
-// Per-thread digit counts, two 16-bit counters per u32 (digit d in lane d/2, half d%2), as
-// cnt[thread*8 + lane]. A tile holds at most WG*ITEMS < 65536 keys, so no counter, even after the
-// scan over the tile's threads, carries into its neighbour. In registers the 8 lanes are two vec4s.
+var<workgroup> hist: array<atomic<u32>, RADIX>;
+// The tile's packed entries, one padding word per 32 so that a thread's run of ITEMS consecutive
+// entries falls in distinct banks.
+var<workgroup> entries: array<u32, WG * ITEMS + WG * ITEMS / 32u>;
+// Per-thread 4-bit digit counts, two 16-bit counters per u32 (digit d in word d/2, half d%2), as
+// cnt[thread*8 + word]; a tile holds fewer than 65536 keys, so no counter carries into its neighbour.
 var<workgroup> cnt: array<u32, 8u * WG>;
 var<workgroup> totals: array<u32, 8>;
+var<workgroup> starts: array<u32, RADIX>;
 
 fn sortable(bits: u32) -> u32 {
   if ((bits & 0x7fffffffu) > 0x7f800000u) { return 0xffffffffu; }
@@ -49,17 +59,37 @@ fn sortable(bits: u32) -> u32 {
   return bits | 0x80000000u;
 }
 
-fn valueAt(i: u32) -> u32 {
-  if (p.mode == MODE_FIRST) { return i; }
-  return valsIn[i];
-}
-
-fn keyAt(i: u32, value: u32) -> u32 {
+// The mapped key of input position i: the first pass maps the original bits, later ones read mapped keys.
+fn keyAt(i: u32) -> u32 {
   if (p.mode == MODE_FIRST) { return sortable(keysIn[i]); }
-  if (p.mode == MODE_LAST) { return sortable(keysIn[value]); }
   return keysIn[i];
 }
 
+fn digitOf(key: u32) -> u32 {
+  return (key >> p.shift) & 0xffu;
+}
+
+fn pad(i: u32) -> u32 {
+  return i + (i >> 5u);
+}
+
+@compute @workgroup_size(WG)
+fn histogram(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tile = wid.y * p.gridX + wid.x;
+  if (tile >= p.numTiles) { return; }
+  let t = lid.x;
+  let start = tile * WG * ITEMS;
+  for (var j = 0u; j < ITEMS; j++) {
+    let i = start + j * WG + t;
+    if (i < p.n) { atomicAdd(&hist[digitOf(keyAt(i))], 1u); }
+  }
+  workgroupBarrier();
+  for (var d = t; d < RADIX; d += WG) {
+    counts[d * p.numTiles + tile] = atomicLoad(&hist[d]);
+  }
+}
+
+// The 16 four-bit counters as two vec4s of packed pairs: +1 at digit d.
 fn unitLo(d: u32) -> vec4<u32> {
   let inc = 1u << ((d & 1u) * 16u);
   let lane = (d >> 1u) & 3u;
@@ -79,14 +109,21 @@ fn field(l: vec4<u32>, h: vec4<u32>, d: u32) -> u32 {
   return (v >> ((d & 1u) * 16u)) & 0xffffu;
 }
 
-fn digitOf(key: u32) -> u32 {
-  return (key >> p.shift) & 15u;
-}
-
-// Exclusive scan of cnt over the tile's threads, in place, with the tile totals in `totals`. Eight
-// threads each walk one lane serially: two barriers in all, where a log-step scan needs two per step
-// (on llvmpipe each step's divergent workgroup-memory accesses cost more than the whole serial walk).
-fn scanTile(t: u32, l: vec4<u32>, h: vec4<u32>) {
+// Stable counting sort of the tile's entries on the 4 bits at `bit`, in place. Thread t owns entries
+// t·ITEMS … t·ITEMS + ITEMS − 1 (their input order is thread-major), counts its digits, and the counts
+// are scanned over the threads by eight threads walking one counter word each: two barriers, where a
+// log-step scan needs two per step (on llvmpipe each step costs more than the whole serial walk).
+fn split(t: u32, bit: u32) {
+  var mine: array<u32, ITEMS>;
+  var l = vec4<u32>(0u);
+  var h = vec4<u32>(0u);
+  for (var j = 0u; j < ITEMS; j++) {
+    let e = entries[pad(t * ITEMS + j)];
+    mine[j] = e;
+    let d = (e >> bit) & 15u;
+    l += unitLo(d);
+    h += unitHi(d);
+  }
   let at = t * 8u;
   cnt[at] = l.x;
   cnt[at + 1u] = l.y;
@@ -107,31 +144,34 @@ fn scanTile(t: u32, l: vec4<u32>, h: vec4<u32>) {
     totals[t] = run;
   }
   workgroupBarrier();
+  // Where each digit starts in the sorted tile (exclusive sum of the totals), packed like the counters,
+  // added to this thread's exclusive prefix: every packed field stays below 65536.
+  var baseL = vec4<u32>(0u);
+  var baseH = vec4<u32>(0u);
+  var run = 0u;
+  for (var d = 0u; d < 16u; d++) {
+    let total = (totals[d >> 1u] >> ((d & 1u) * 16u)) & 0xffffu;
+    baseL += unitLo(d) * run;
+    baseH += unitHi(d) * run;
+    run += total;
+  }
+  var rl = baseL + vec4<u32>(cnt[at], cnt[at + 1u], cnt[at + 2u], cnt[at + 3u]);
+  var rh = baseH + vec4<u32>(cnt[at + 4u], cnt[at + 5u], cnt[at + 6u], cnt[at + 7u]);
+  for (var j = 0u; j < ITEMS; j++) {
+    let d = (mine[j] >> bit) & 15u;
+    entries[pad(field(rl, rh, d))] = mine[j];
+    rl += unitLo(d);
+    rh += unitHi(d);
+  }
+  workgroupBarrier();
 }
 
-@compute @workgroup_size(WG)
-fn histogram(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let tile = wid.y * p.gridX + wid.x;
-  if (tile >= p.numTiles) { return; }
-  let t = lid.x;
-  let start = tile * WG * ITEMS + t * ITEMS;
-  var l = vec4<u32>(0u);
-  var h = vec4<u32>(0u);
-  for (var j = 0u; j < ITEMS; j++) {
-    let i = start + j;
-    if (i >= p.n) { break; }
-    let d = digitOf(keyAt(i, valueAt(i)));
-    l += unitLo(d);
-    h += unitHi(d);
-  }
-  scanTile(t, l, h);
-  let thread = tile * WG + t;
-  let at = t * 8u;
-  prefix[2u * thread] = vec4<u32>(cnt[at], cnt[at + 1u], cnt[at + 2u], cnt[at + 3u]);
-  prefix[2u * thread + 1u] = vec4<u32>(cnt[at + 4u], cnt[at + 5u], cnt[at + 6u], cnt[at + 7u]);
-  if (t < 16u) {
-    counts[t * p.numTiles + tile] = (totals[t >> 1u] >> ((t & 1u) * 16u)) & 0xffffu;
-  }
+// The original bits of a mapped key: the map inverted, or for a NaN (all NaNs map to 0xffffffff) the
+// input's own bits, so that the payload survives.
+fn originalBits(key: u32, value: u32) -> u32 {
+  if (key == 0xffffffffu) { return original[value]; }
+  if ((key & 0x80000000u) != 0u) { return key & 0x7fffffffu; }
+  return ~key;
 }
 
 @compute @workgroup_size(WG)
@@ -139,31 +179,36 @@ fn scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
   let tile = wid.y * p.gridX + wid.x;
   if (tile >= p.numTiles) { return; }
   let t = lid.x;
-  let start = tile * WG * ITEMS + t * ITEMS;
-  let thread = tile * WG + t;
-  var rl = prefix[2u * thread];
-  var rh = prefix[2u * thread + 1u];
+  let size = WG * ITEMS;
+  let start = tile * size;
+  let here = min(size, p.n - start);
+  // Coalesced loads: thread t takes keys t, t + WG, …
   for (var j = 0u; j < ITEMS; j++) {
-    let i = start + j;
-    if (i >= p.n) { break; }
-    let value = valueAt(i);
-    var key: u32;
-    var raw: u32;
-    if (p.mode == MODE_FIRST) {
-      raw = keysIn[i];
-      key = sortable(raw);
-    } else if (p.mode == MODE_LAST) {
-      raw = keysIn[value];
-      key = sortable(raw);
-    } else {
-      key = keysIn[i];
-      raw = key;
-    }
-    let d = digitOf(key);
-    let dst = counts[d * p.numTiles + tile] + field(rl, rh, d);
-    rl += unitLo(d);
-    rh += unitHi(d);
-    keysOut[dst] = select(key, raw, p.mode == MODE_LAST);
+    let q = j * WG + t;
+    var e = PAST_END | q;
+    if (q < here) { e = (digitOf(keyAt(start + q)) << 16u) | q; }
+    entries[pad(q)] = e;
+  }
+  workgroupBarrier();
+  split(t, 16u);
+  split(t, 20u);
+  for (var j = 0u; j < ITEMS; j++) {
+    let q = j * WG + t;
+    let d = entries[pad(q)] >> 16u;
+    if (q < here && (q == 0u || (entries[pad(q - 1u)] >> 16u) != d)) { starts[d] = q; }
+  }
+  workgroupBarrier();
+  for (var j = 0u; j < ITEMS; j++) {
+    let q = j * WG + t;
+    if (q >= here) { break; }
+    let e = entries[pad(q)];
+    let d = e >> 16u;
+    let i = start + (e & 0xffffu);
+    let key = keyAt(i);
+    var value = i;
+    if (p.mode != MODE_FIRST) { value = valsIn[i]; }
+    let dst = counts[d * p.numTiles + tile] + q - starts[d];
+    keysOut[dst] = select(key, originalBits(key, value), p.mode == MODE_LAST);
     valsOut[dst] = value;
   }
 }

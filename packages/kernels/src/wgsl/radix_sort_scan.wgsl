@@ -1,6 +1,6 @@
-// In-place exclusive scan of the radix sort's tile counts, by one workgroup: each thread sums a
-// contiguous segment, the segment sums are scanned in workgroup memory, and each thread then rewrites
-// its segment as running offsets. Two reads and one write per count whatever the tile count.
+// In-place exclusive scan of the radix sort's block sums (radix_sort_blocks.wgsl), by one workgroup:
+// each thread sums a contiguous segment, the segment sums are scanned in workgroup memory, and each
+// thread then rewrites its segment as running offsets. Two reads and one write per value.
 
 struct Params {
   m: u32,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Backend, MatmulOptions, RowStats } from '@ftcal/core';
+import { type Backend, type MatmulOptions, type RowStats, rowStatsBytes } from '@ftcal/core';
 import {
   type BenchContext,
   maxRelDiff,
@@ -197,8 +197,10 @@ async function rowCases(ctx: BenchContext, rows: number, cols: number): Promise<
   const cells = rows * cols;
   const shape = { rows, cols };
   const softmax = newCase(ctx, 'kernels', 'softmax', label, shape, { bytes: cells * 8 });
-  // One read of the logits and the labels, eleven 4-byte statistics written per row.
-  const stats = newCase(ctx, 'kernels', 'row statistics', label, shape, { bytes: cells * 4 + rows * 48 });
+  // One read of the logits and the labels, the statistics (rowStatsBytes) written.
+  const stats = newCase(ctx, 'kernels', 'row statistics', label, shape, {
+    bytes: cells * 4 + rows * 4 + rowStatsBytes(rows),
+  });
   const grad = newCase(ctx, 'kernels', 'nll gradient (K=3)', label, shape, { bytes: cells * 4 + rows * 4 });
   const cases = [softmax, stats, grad];
   if (cells > ctx.opts.maxCells) {

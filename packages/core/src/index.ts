@@ -6,6 +6,7 @@ export type {
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  NllPassOptions,
   RowMoments,
   RowPass,
   RowPassOptions,
@@ -17,6 +18,12 @@ export type {
 } from './backend/backend.ts';
 export { CpuBackend } from './backend/cpu.ts';
 export { withCpuFallback } from './backend/fallback.ts';
+export {
+  type LogitChunk,
+  type Releasable,
+  ResidentLogits,
+  type ResidentLogitsOptions,
+} from './backend/resident-logits.ts';
 export { checkLabelIndices, checkShape } from './backend/validate.ts';
 export { WebGpuBackend } from './backend/webgpu.ts';
 export {
@@ -112,7 +119,6 @@ export {
 export { type NcmInput, type NcmResult, ncm } from './calib/ncm.ts';
 export { type OperatingPoints, operatingPoints, type StatsPoint } from './calib/operating-point.ts';
 export { F32_MAX, MAX_BINS, MAX_CLASSES, OPTION_KINDS, type OptionKind } from './calib/option-checks.ts';
-export { type LogitChunk, type LogitPasses, logitPasses } from './calib/passes.ts';
 export {
   type AccumulatedState,
   accumulateStats,
@@ -177,6 +183,12 @@ export * from './io/index.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
 export type { AdapterRoute, GpuBackendName } from './platform/platform.ts';
 export * from './report/index.ts';
+export {
+  type DeviceLogitChunk,
+  DeviceLogits,
+  type DeviceLogitsOptions,
+  deviceLogits,
+} from './webgpu/device-logits.ts';
 export {
   type MatmulBuffers,
   type MatmulChunks,

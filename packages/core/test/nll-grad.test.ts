@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trackBuffers } from '../../../tools/track-buffers.ts';
 import type { NllGradOptions, NllGradResult } from '../src/backend/backend.ts';
+import { ResidentLogits } from '../src/backend/resident-logits.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { nllGradCpu } from '../src/cpu/nll-grad.ts';
 import { InputError } from '../src/errors.ts';
+import { arraySource, type RowSource } from '../src/io/row-source.ts';
+import { deviceLogits } from '../src/webgpu/device-logits.ts';
 import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 function logits(rows: number, cols: number, seed: number, scale = 3): Float32Array {
@@ -291,5 +295,98 @@ describe.each(TEST_ADAPTERS)('nllGrad kernel vs CPU twin on %s', (adapter) => {
       candidates: Float64Array.of(0, 0),
     };
     await expect(gpu.nllGrad(new Float32Array(4), 2, 2, o)).rejects.toThrow(InputError);
+  });
+});
+
+/** Rows read from an array source, to see which passes go back to the source. */
+function countedSource(z: Float32Array, rows: number, cols: number): RowSource & { reads: number } {
+  const inner = arraySource(z, rows, cols, 'counted');
+  const counted = {
+    ...inner,
+    reads: 0,
+    readRows(start: number, count: number) {
+      counted.reads += count;
+      return inner.readRows(start, count);
+    },
+  };
+  return counted;
+}
+
+describe.each(TEST_ADAPTERS)('nllGradResident on %s', (adapter) => {
+  let gpu: WebGpuBackend | null = null;
+  beforeAll(async () => {
+    gpu = await openTestGpu(adapter);
+  });
+  afterAll(() => gpu?.dispose());
+
+  const rows = 517;
+  const cols = 45;
+  const z = logits(rows, cols, 5);
+  const groups = groupsFor(cols, 6);
+  const labels = labelsFor(rows, groups, 7);
+  const o = { groups, labels, candidates: candidatesFor(10, 8) };
+
+  it('gives the twin’s sums over many device chunks, reading the source only for the upload', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const source = countedSource(z, rows, cols);
+    // The host holds nothing (every host pass would re-read the source); the device holds everything.
+    const held = ResidentLogits.of(source, { labels, chunkRows: 100, residentBytes: 0 });
+    gpu.ctx.capBindingBytes(cols * 4 * 37);
+    try {
+      const first = await gpu.nllGradResident(held, o);
+      expectCloseToTwin(first, z, rows, cols, o);
+      expect(first.residentRows).toBe(rows);
+      expect(source.reads).toBe(rows);
+      const copy = await deviceLogits(gpu.ctx, held);
+      // Host chunks of 100 rows split into device chunks of at most 37 rows: 3 per full chunk, 1 for 17.
+      expect([copy.chunks, copy.residentRows]).toEqual([16, rows]);
+      const again = await gpu.nllGradResident(held, { ...o, candidates: o.candidates.slice(0, 4) });
+      expect(source.reads).toBe(rows);
+      expect(Array.from(again.nll)).toEqual(Array.from(first.nll.subarray(0, 2)));
+    } finally {
+      gpu.ctx.capBindingBytes(undefined);
+      held.release();
+    }
+  });
+
+  it('streams what does not fit the device budget, with the same sums', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const source = countedSource(z, rows, cols);
+    const held = ResidentLogits.of(source, { labels, chunkRows: 100, residentBytes: 0 });
+    try {
+      // Room for two host chunks of 100 rows: the other 317 rows are uploaded again on every pass.
+      const copy = await deviceLogits(gpu.ctx, held, { deviceBytes: 200 * cols * 4 });
+      expect(copy.residentRows).toBe(200);
+      const first = await gpu.nllGradResident(held, o);
+      expect(first.residentRows).toBe(200);
+      expectCloseToTwin(first, z, rows, cols, o);
+      const before = source.reads;
+      const again = await gpu.nllGradResident(held, o);
+      expect(source.reads - before).toBe(rows - 200);
+      expect(Array.from(again.grad)).toEqual(Array.from(first.grad));
+    } finally {
+      held.release();
+    }
+  });
+
+  it('frees its device copy when the logits are released', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const tracked = trackBuffers(gpu.ctx.device);
+    try {
+      const held = ResidentLogits.of(arraySource(z, rows, cols), { labels, chunkRows: 100 });
+      await gpu.nllGradResident(held, o);
+      expect(tracked.live.size).toBeGreaterThan(0);
+      held.release();
+      await new Promise((r) => setTimeout(r, 0));
+      expect(tracked.live.size).toBe(0);
+    } finally {
+      tracked.stop();
+    }
+  });
+
+  it('refuses unlabelled logits before any device work', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const held = ResidentLogits.of(arraySource(z, rows, cols));
+    await expect(gpu.nllGradResident(held, o)).rejects.toThrow(/came without labels/);
   });
 });

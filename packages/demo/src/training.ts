@@ -178,6 +178,7 @@ export function withTraining(backend: Backend): TrainingBackend {
     rowStats: (...a) => backend.rowStats(...a),
     rowPass: (...a) => backend.rowPass(...a),
     nllGrad: (...a) => backend.nllGrad(...a),
+    nllGradResident: (...a) => backend.nllGradResident(...a),
     sortKeys: (...a) => backend.sortKeys(...a),
     l2Normalize: (...a) => backend.l2Normalize(...a),
     dispose: () => backend.dispose(),

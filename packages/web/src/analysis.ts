@@ -16,7 +16,6 @@ import {
   gammaCurve,
   hmeanMethod,
   InputError,
-  logitPasses,
   type MethodName,
   type MethodResult,
   type MetricTable,
@@ -27,6 +26,7 @@ import {
   openArray,
   operatingPoints,
   oracleMethod,
+  ResidentLogits,
   readClassNames,
   readGroupsFile,
   readLabels,
@@ -270,13 +270,13 @@ export class Analysis {
     if (state?.status === 'picked') return state.result;
     const name = this.logits.name;
     hooks.progress(`Fitting nll: Newton steps over ${name}`, 0, 0);
-    const passes = await logitPasses(this.logits, {
+    const passes = ResidentLogits.of(this.logits, {
       labels: this.labels,
       keep: this.data.keep,
       residentBytes: RESIDENT_BYTES,
       chunkRows: chunkRows(this.logits.cols),
     });
-    const result = await nllMethod(this.backend, passes, this.groups);
+    const result = await nllMethod(this.backend, passes, this.groups).finally(() => passes.release());
     await this.pointsAt(result.temperature, hooks);
     this.methods.set('nll', { status: 'picked', result });
     return result;

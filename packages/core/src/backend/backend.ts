@@ -1,4 +1,5 @@
 import type { AdapterReport } from '../device/adapter.ts';
+import type { ResidentLogits } from './resident-logits.ts';
 
 /** Options shared by the ops that read calibrated scores s_c = (z_c + γ·[c∈U]) / T. */
 export interface ScoreOptions {
@@ -105,13 +106,17 @@ export interface RowPass {
   accumulated: Float64Array[];
 }
 
-export interface NllGradOptions {
+/** The calibration gradient pass over resident logits, whose labels come with them. */
+export interface NllPassOptions {
   /** One group code per class (0 seen, 1 absent, 2 other). */
   groups: Uint32Array;
-  /** One label per row, in [0, cols). */
-  labels: Int32Array;
   /** K candidate pairs interleaved: (γ_0, logT_0, γ_1, logT_1, …). */
   candidates: Float64Array;
+}
+
+export interface NllGradOptions extends NllPassOptions {
+  /** One label per row, in [0, cols). */
+  labels: Int32Array;
 }
 
 /**
@@ -127,6 +132,11 @@ export interface NllGradResult {
   grad: Float64Array;
   /** 3K: (∂²/∂γ², ∂²/∂γ∂τ, ∂²/∂τ²) of the sums, interleaved. */
   hess: Float64Array;
+  /**
+   * For a pass over ResidentLogits: rows read from where they were kept (device memory on WebGPU, host
+   * memory on the CPU) rather than streamed for this pass.
+   */
+  residentRows?: number;
 }
 
 /** `sortKeys` result: the keys' bits in ascending order, and the input index of each. */
@@ -165,6 +175,12 @@ export interface Backend {
   rowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): Promise<RowPass>;
   /** NLL, gradient and Hessian in (γ, log T) summed over rows, for K candidates at once. */
   nllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): Promise<NllGradResult>;
+  /**
+   * nllGrad summed over every kept row of labelled resident logits, in one pass. The WebGPU backend
+   * keeps a copy on its device (uploaded by the first pass, reused by every later one until
+   * `logits.release()`); the CPU backend reads the host chunks.
+   */
+  nllGradResident(logits: ResidentLogits, options: NllPassOptions): Promise<NllGradResult>;
   /** Ascending, stable sort of f32 keys: returns the sorted keys and, for each position, the original index.
    *  Total order: -Infinity < finite (with -0 < +0) < +Infinity < NaN (all NaNs last, in input order). */
   sortKeys(keys: Float32Array): Promise<SortedKeys>;

@@ -1,4 +1,5 @@
 import { l2NormalizeCpu } from '../cpu/l2-normalize.ts';
+import { nllGradResidentCpu } from '../cpu/nll-grad.ts';
 import { ParallelCpu, type ParallelCpuOptions } from '../cpu/parallel.ts';
 import { sortKeysCpu } from '../cpu/sort.ts';
 import type {
@@ -6,6 +7,7 @@ import type {
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  NllPassOptions,
   RowPass,
   RowPassOptions,
   RowStats,
@@ -13,9 +15,11 @@ import type {
   SoftmaxOptions,
   SortedKeys,
 } from './backend.ts';
+import type { ResidentLogits } from './resident-logits.ts';
 import {
   checkMatmul,
   checkNllGrad,
+  checkNllResident,
   checkRowPass,
   checkRowStats,
   checkShape,
@@ -82,6 +86,11 @@ export class CpuBackend implements Backend {
   ): Promise<NllGradResult> {
     checkNllGrad(z, rows, cols, options);
     return this.parallel.nllGrad(z, rows, cols, options);
+  }
+
+  async nllGradResident(logits: ResidentLogits, options: NllPassOptions): Promise<NllGradResult> {
+    checkNllResident(logits, options);
+    return nllGradResidentCpu(logits, options, (z, rows, cols, o) => this.parallel.nllGrad(z, rows, cols, o));
   }
 
   async sortKeys(keys: Float32Array): Promise<SortedKeys> {

@@ -4,10 +4,12 @@ import { InputError } from '../errors.ts';
 import type {
   MatmulOptions,
   NllGradOptions,
+  NllPassOptions,
   RowPassOptions,
   RowStatsOptions,
   SoftmaxOptions,
 } from './backend.ts';
+import type { ResidentLogits } from './resident-logits.ts';
 
 /**
  * The argument checks of the Backend boundary (DESIGN.md §4). Both backends run them before any work,
@@ -110,8 +112,25 @@ export function checkRowPass(z: Float32Array, rows: number, cols: number, option
 /** Checks nllGrad's inputs and returns K, the number of candidates. */
 export function checkNllGrad(z: Float32Array, rows: number, cols: number, options: NllGradOptions): number {
   checkShape('nllGrad', z, rows, cols);
-  checkGroups('nllGrad', options.groups, cols);
   checkLabelIndices('nllGrad', options.labels, rows, cols);
+  return checkNllPass(cols, options);
+}
+
+/** Checks nllGradResident's inputs (its labels were checked when the logits were made). */
+export function checkNllResident(logits: ResidentLogits, options: NllPassOptions): number {
+  if (!logits.labelled) {
+    throw new InputError({
+      code: 'labels',
+      file: logits.name,
+      problem: 'nllGrad needs a label per row, and these logits came without labels',
+      fix: 'pass the labels with the logits',
+    });
+  }
+  return checkNllPass(logits.cols, options);
+}
+
+function checkNllPass(cols: number, options: NllPassOptions): number {
+  checkGroups('nllGrad', options.groups, cols);
   const { candidates } = options;
   if (candidates.length < 2 || candidates.length % 2 !== 0) {
     throw new InputError({

@@ -2,7 +2,7 @@ import { rowPassCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { l2NormalizeGpu } from '../webgpu/l2-normalize.ts';
 import { matmulGpu } from '../webgpu/matmul.ts';
-import { nllGradGpu } from '../webgpu/nll-grad.ts';
+import { nllGradGpu, nllGradResidentGpu } from '../webgpu/nll-grad.ts';
 import { rowStatsGpu } from '../webgpu/row-stats.ts';
 import { softmaxGpu } from '../webgpu/softmax.ts';
 import { sortKeysGpu } from '../webgpu/sort.ts';
@@ -11,6 +11,7 @@ import type {
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
+  NllPassOptions,
   RowPass,
   RowPassOptions,
   RowStats,
@@ -18,9 +19,11 @@ import type {
   SoftmaxOptions,
   SortedKeys,
 } from './backend.ts';
+import type { ResidentLogits } from './resident-logits.ts';
 import {
   checkMatmul,
   checkNllGrad,
+  checkNllResident,
   checkRowPass,
   checkRowStats,
   checkShape,
@@ -90,6 +93,11 @@ export class WebGpuBackend implements Backend {
   ): Promise<NllGradResult> {
     checkNllGrad(z, rows, cols, options);
     return nllGradGpu(this.ctx, z, rows, cols, options);
+  }
+
+  async nllGradResident(logits: ResidentLogits, options: NllPassOptions): Promise<NllGradResult> {
+    checkNllResident(logits, options);
+    return nllGradResidentGpu(this.ctx, logits, options);
   }
 
   sortKeys(keys: Float32Array): Promise<SortedKeys> {

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend/backend.ts';
+import { ResidentLogits } from '../backend/resident-logits.ts';
 import { InputError } from '../errors.ts';
 import type { RowSource } from '../io/row-source.ts';
 import { type AccuracyTable, accuracyAt, missingLabels, thresholds } from './accuracy.ts';
@@ -14,7 +15,6 @@ import { type PcvFold, pcvMethod } from './methods/pcv.ts';
 import { METHOD_NAMES, type MethodName, type MethodResult, methodNeeds } from './methods/result.ts';
 import { type ConfidenceMetrics, confidenceMetrics } from './metrics.ts';
 import { checkGamma, checkTemperature } from './option-checks.ts';
-import { type LogitPasses, logitPasses } from './passes.ts';
 import { accumulateStats, type DataStats, type NanPolicy } from './stats.ts';
 import { statsAtTemperature } from './tempered.ts';
 
@@ -101,7 +101,9 @@ interface Prepared {
   data: DataStats;
   curve: GammaCurve;
   options: EngineOptions;
-  passes(): Promise<LogitPasses>;
+  passes(): Promise<ResidentLogits>;
+  /** Frees what the passes keep (host chunks, a GPU device's copy), if they were opened. */
+  release(): void;
   /** Statistics at other temperatures, computed once each. */
   tempered: Map<number, DataStats>;
 }
@@ -126,18 +128,20 @@ async function prepare(
     allowOtherLabels: options.allowOtherLabels,
     onProgress: options.onProgress && ((d, t) => options.onProgress!('stats', d, t)),
   });
-  let passes: Promise<LogitPasses> | null = null;
-  const open = () =>
-    logitPasses(set.logits, {
+  let passes: Promise<ResidentLogits> | null = null;
+  const open = async () =>
+    ResidentLogits.of(set.logits, {
       labels: set.labels,
       keep: data.keep,
       residentBytes: options.residentBytes ?? 2 ** 30,
       chunkRows: options.chunkRows,
     });
-  return fromStats(backend, data, options, () => {
+  const p = await fromStats(backend, data, options, () => {
     passes ??= open();
     return passes;
   });
+  p.release = () => void passes?.then((opened) => opened.release());
+  return p;
 }
 
 /** Prepared statistics without logits behind them (a statistics file): nothing may read the logits. */
@@ -145,10 +149,11 @@ async function fromStats(
   backend: Backend,
   data: DataStats,
   options: EngineOptions,
-  passes: () => Promise<LogitPasses>,
+  passes: () => Promise<ResidentLogits>,
 ): Promise<Prepared> {
   const curve = await gammaCurve(backend, data);
-  return { backend, data, curve, options, passes, tempered: new Map([[data.temperature, data]]) };
+  const tempered = new Map([[data.temperature, data]]);
+  return { backend, data, curve, options, passes, release: () => {}, tempered };
 }
 
 /** The metric table at (γ, T): from the statistics at T (the prepared ones, or one more pass for another T). */
@@ -468,6 +473,8 @@ async function fitCalibration(
   }
   const chosen = rows.find((r) => r.method === select)!;
   const before = await tableAt(p, 0, 1);
+  // The methods and tables are done with the logits: free what the passes kept.
+  p.release();
   if (input.train && methods.includes('alg')) {
     const set = input.train;
     fingerprints.push(...('stats' in set ? (set.fingerprints ?? []) : [await fingerprint(set.logits)]));

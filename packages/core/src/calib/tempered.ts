@@ -1,7 +1,7 @@
 import type { Backend } from '../backend/backend.ts';
+import type { ResidentLogits } from '../backend/resident-logits.ts';
 import { copyColumns } from '../cpu/columns.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
-import type { LogitPasses } from './passes.ts';
 import type { DataStats } from './stats.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { DataStats } from './stats.ts';
 export async function statsAtTemperature(
   backend: Backend,
   data: DataStats,
-  passes: LogitPasses,
+  passes: ResidentLogits,
   temperature: number,
 ): Promise<DataStats> {
   const stats = emptyRowStats(passes.rows);

@@ -1,4 +1,5 @@
-import type { NllGradOptions, NllGradResult } from '../backend/backend.ts';
+import type { NllGradOptions, NllGradResult, NllPassOptions } from '../backend/backend.ts';
+import type { ResidentLogits } from '../backend/resident-logits.ts';
 import { NLL_TERMS, nllGradRows } from './row-kernels.ts';
 
 /** Rows whose per-row terms are held at once before they are added up. */
@@ -69,4 +70,32 @@ export function nllGradCpu(
     addNllTerms(terms, r1 - r0, k, nll, grad, hess);
   }
   return { k, rows, nll, grad, hess };
+}
+
+/**
+ * nllGrad over every chunk of labelled resident logits, chunk by chunk through `pass` (the twin, or the
+ * worker pool running it), summed in float64 in row order.
+ */
+export async function nllGradResidentCpu(
+  logits: ResidentLogits,
+  options: NllPassOptions,
+  pass: (z: Float32Array, rows: number, cols: number, o: NllGradOptions) => Promise<NllGradResult>,
+): Promise<NllGradResult> {
+  const k = options.candidates.length / 2;
+  const total: NllGradResult = {
+    k,
+    rows: 0,
+    nll: new Float64Array(k),
+    grad: new Float64Array(2 * k),
+    hess: new Float64Array(3 * k),
+    residentRows: logits.residentRows,
+  };
+  await logits.forEach(async ({ z, rows, cols, labels }) => {
+    const r = await pass(z, rows, cols, { ...options, labels: labels! });
+    total.rows += r.rows;
+    for (let i = 0; i < k; i++) total.nll[i]! += r.nll[i]!;
+    for (let i = 0; i < 2 * k; i++) total.grad[i]! += r.grad[i]!;
+    for (let i = 0; i < 3 * k; i++) total.hess[i]! += r.hess[i]!;
+  });
+  return total;
 }

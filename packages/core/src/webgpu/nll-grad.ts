@@ -1,11 +1,15 @@
 import { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from '@ftcal/kernels';
-import type { NllGradOptions, NllGradResult } from '../backend/backend.ts';
+import type { NllGradOptions, NllGradResult, NllPassOptions } from '../backend/backend.ts';
+import type { ResidentLogits } from '../backend/resident-logits.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
-import { runRowChunks } from './row-runner.ts';
+import { deviceLogits } from './device-logits.ts';
+import { GpuBuffers, planRowChunks, runRowChunks } from './row-runner.ts';
 
 const WG = 64;
 /** Enough workgroups to fill a large GPU; beyond that each workgroup walks more row steps. */
 const TARGET_WORKGROUPS = 4096;
+/** Values one candidate chunk's sums take in a slot (6 terms × KMAX candidates). */
+const SLOT_VALUES = NLL_GRAD_TERMS * NLL_GRAD_KMAX;
 
 /**
  * Threads per row, from three variants only (each is a pipeline to compile, seconds on llvmpipe): one
@@ -16,11 +20,119 @@ export function nllGradLanes(cols: number): number {
   return cols <= 384 ? 8 : WG;
 }
 
+/** Rows of one dispatch on the device: `rows`×`cols` logits and `rows` labels, each from byte 0. */
+interface NllRows {
+  logits: GPUBuffer;
+  labels: GPUBuffer;
+  rows: number;
+}
+
+function emptyResult(k: number, rows: number): NllGradResult {
+  return { k, rows, nll: new Float64Array(k), grad: new Float64Array(2 * k), hess: new Float64Array(3 * k) };
+}
+
 /**
- * The calibration gradient pass on the GPU, in f32: stage 1 sums the row terms of up to 8 candidates
- * per workgroup in one pass over the logits, stage 2 sums those partials into 6 numbers per candidate,
- * adding across row chunks on the device, so one read of 6K floats ends the call. Row chunks keep
- * each logits upload within one storage binding; candidate chunks of 8 reuse the uploaded rows.
+ * One pass of the calibration gradient over `slots` row chunks, whichever way their rows reached the
+ * device (uploaded per call, or resident). Each chunk's stage 1 sums its rows per workgroup and its
+ * stage 2 sums those into the chunk's own slot of `sums`; `finish` then sums the slots with the same
+ * reduce kernel, so every long sum is a tree (per thread, per workgroup, per chunk) rather than one
+ * running f32 total across chunks, and one read of 6K floats ends the pass.
+ */
+class NllPass {
+  private readonly ctx: GpuContext;
+  private readonly cols: number;
+  private readonly k: number;
+  private readonly slots: number;
+  private readonly lanes: number;
+  private readonly groups: GPUBuffer;
+  private readonly candidateChunks: { buf: GPUBuffer; count: number }[] = [];
+  private readonly sums: GPUBuffer;
+  private readonly owned: GpuBuffers;
+
+  constructor(ctx: GpuContext, owned: GpuBuffers, cols: number, options: NllPassOptions, slots: number) {
+    const { groups, candidates } = options;
+    this.ctx = ctx;
+    this.owned = owned;
+    this.cols = cols;
+    this.k = candidates.length / 2;
+    this.slots = slots;
+    this.lanes = nllGradLanes(cols);
+    for (let k0 = 0; k0 < this.k; k0 += NLL_GRAD_KMAX) {
+      const count = Math.min(NLL_GRAD_KMAX, this.k - k0);
+      const cand = new Float32Array(2 * count);
+      for (let j = 0; j < count; j++) {
+        cand[2 * j] = candidates[2 * (k0 + j)]!;
+        cand[2 * j + 1] = Math.exp(-candidates[2 * (k0 + j) + 1]!);
+      }
+      this.candidateChunks.push({ buf: owned.upload(cand, 'nll-grad-candidates'), count });
+    }
+    this.groups = owned.upload(groups, 'groups');
+    this.sums = owned.storage(slots * this.candidateChunks.length * SLOT_VALUES * 4, 'nll-grad-sums');
+  }
+
+  /** Records chunk `slot`'s dispatches into `encoder`; its temporaries go to `temps`. */
+  record(encoder: GPUCommandEncoder, temps: GpuBuffers, input: NllRows, slot: number): void {
+    const { ctx, cols, lanes } = this;
+    const n = input.rows;
+    const rowSteps = Math.ceil(n / (WG / lanes));
+    const iters = Math.ceil(rowSteps / TARGET_WORKGROUPS);
+    const grid = rowGrid(Math.ceil(rowSteps / iters), ctx.limits.maxComputeWorkgroupsPerDimension);
+    const parts = grid.x * grid.y;
+    const partials = temps.storage(parts * SLOT_VALUES * 4, 'nll-grad-partials');
+    this.candidateChunks.forEach(({ buf, count }, c) => {
+      const stage1 = temps.uniforms(nllGradKernel, { rows: n, cols, gridX: grid.x, iters, k: count });
+      ctx.dispatch(
+        nllGradKernel,
+        [input.logits, this.groups, input.labels, buf, partials, stage1],
+        [grid.x, grid.y],
+        { WG, LANES: lanes, SLOTS: WG * NLL_GRAD_KMAX },
+        encoder,
+      );
+      const stage2 = temps.uniforms(nllGradReduceKernel, {
+        count: NLL_GRAD_TERMS * count,
+        parts,
+        offset: (slot * this.candidateChunks.length + c) * SLOT_VALUES,
+        accumulate: 0,
+      });
+      ctx.dispatch(nllGradReduceKernel, [partials, this.sums, stage2], [NLL_GRAD_TERMS * count], {}, encoder);
+    });
+  }
+
+  /** Sums the slots on the device and reads the 6K totals back. */
+  async finish(rows: number): Promise<NllGradResult> {
+    const { ctx } = this;
+    const values = this.candidateChunks.length * SLOT_VALUES;
+    let totals = this.sums;
+    if (this.slots > 1) {
+      totals = this.owned.storage(values * 4, 'nll-grad-totals');
+      const encoder = ctx.device.createCommandEncoder({ label: 'nllGrad' });
+      const uniforms = this.owned.uniforms(nllGradReduceKernel, {
+        count: values,
+        parts: this.slots,
+        offset: 0,
+        accumulate: 0,
+      });
+      ctx.dispatch(nllGradReduceKernel, [this.sums, totals, uniforms], [values], {}, encoder);
+      ctx.device.queue.submit([encoder.finish()]);
+    }
+    const t = await ctx.readF32(totals, values);
+    const result = emptyResult(this.k, rows);
+    for (let j = 0; j < this.k; j++) {
+      const o = Math.floor(j / NLL_GRAD_KMAX) * SLOT_VALUES + (j % NLL_GRAD_KMAX) * NLL_GRAD_TERMS;
+      result.nll[j] = t[o]!;
+      result.grad[2 * j] = t[o + 1]!;
+      result.grad[2 * j + 1] = t[o + 2]!;
+      result.hess[3 * j] = t[o + 3]!;
+      result.hess[3 * j + 1] = t[o + 4]!;
+      result.hess[3 * j + 2] = t[o + 5]!;
+    }
+    return result;
+  }
+}
+
+/**
+ * The calibration gradient pass on host arrays, in f32: each row chunk (sized to one storage binding)
+ * is uploaded, then the pass runs as for resident logits.
  */
 export async function nllGradGpu(
   ctx: GpuContext,
@@ -29,85 +141,64 @@ export async function nllGradGpu(
   cols: number,
   options: NllGradOptions,
 ): Promise<NllGradResult> {
-  const { groups, labels, candidates } = options;
-  const k = candidates.length / 2;
-  const result: NllGradResult = {
-    k,
-    rows,
-    nll: new Float64Array(k),
-    grad: new Float64Array(2 * k),
-    hess: new Float64Array(3 * k),
-  };
-  if (rows === 0) return result;
-  const lanes = nllGradLanes(cols);
-  const rowsPerStep = WG / lanes;
-  const maxDim = ctx.limits.maxComputeWorkgroupsPerDimension;
-  const totals = new Float32Array(NLL_GRAD_TERMS * k);
+  const k = options.candidates.length / 2;
+  if (rows === 0) return emptyResult(k, 0);
+  const rowBytes = [cols * 4, 4];
+  const slots = planRowChunks(rows, rowBytes, ctx.maxBindingBytes, 1, 'nllGrad').length;
+  let result = emptyResult(k, rows);
+  let slot = 0;
   await runRowChunks(ctx, {
     op: 'nllGrad',
     rows,
-    rowBytes: [cols * 4, 4],
-    setup: (job) => {
-      const candidateChunks: { buf: GPUBuffer; count: number }[] = [];
-      for (let k0 = 0; k0 < k; k0 += NLL_GRAD_KMAX) {
-        const count = Math.min(NLL_GRAD_KMAX, k - k0);
-        const cand = new Float32Array(2 * count);
-        for (let j = 0; j < count; j++) {
-          cand[2 * j] = candidates[2 * (k0 + j)]!;
-          cand[2 * j + 1] = Math.exp(-candidates[2 * (k0 + j) + 1]!);
-        }
-        candidateChunks.push({ buf: job.upload(cand, 'nll-grad-candidates'), count });
-      }
-      return {
-        groups: job.upload(groups, 'groups'),
-        out: job.storage(NLL_GRAD_TERMS * k * 4, 'nll-grad-out'),
-        candidateChunks,
+    rowBytes,
+    setup: (owned) => new NllPass(ctx, owned, cols, options, slots),
+    record: ({ r0, rows: n }, buffers, encoder, pass) => {
+      const input = {
+        logits: buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits'),
+        labels: buffers.upload(options.labels.subarray(r0, r0 + n), 'labels'),
+        rows: n,
       };
-    },
-    record: ({ r0, rows: n }, buffers, encoder, shared) => {
-      const input = buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
-      const labelBuf = buffers.upload(labels.subarray(r0, r0 + n), 'labels');
-      const rowSteps = Math.ceil(n / rowsPerStep);
-      const iters = Math.ceil(rowSteps / TARGET_WORKGROUPS);
-      const grid = rowGrid(Math.ceil(rowSteps / iters), maxDim);
-      const parts = grid.x * grid.y;
-      const partials = buffers.storage(parts * NLL_GRAD_KMAX * NLL_GRAD_TERMS * 4, 'nll-grad-partials');
-      shared.candidateChunks.forEach(({ buf, count }, c) => {
-        const stage1 = buffers.uniforms(nllGradKernel, { rows: n, cols, gridX: grid.x, iters, k: count });
-        ctx.dispatch(
-          nllGradKernel,
-          [input, shared.groups, labelBuf, buf, partials, stage1],
-          [grid.x, grid.y],
-          { WG, LANES: lanes, SLOTS: WG * NLL_GRAD_KMAX },
-          encoder,
-        );
-        // Row chunks after the first add their sums to what `out` holds, so one read ends the call.
-        const stage2 = buffers.uniforms(nllGradReduceKernel, {
-          count: NLL_GRAD_TERMS * count,
-          parts,
-          offset: NLL_GRAD_TERMS * NLL_GRAD_KMAX * c,
-          accumulate: r0 === 0 ? 0 : 1,
-        });
-        ctx.dispatch(
-          nllGradReduceKernel,
-          [partials, shared.out, stage2],
-          [NLL_GRAD_TERMS * count],
-          {},
-          encoder,
-        );
-      });
+      pass.record(encoder, buffers, input, slot++);
       return undefined;
     },
-    finish: async ({ out }) => totals.set(await ctx.readF32(out, NLL_GRAD_TERMS * k)),
+    finish: async (pass) => {
+      result = await pass.finish(rows);
+    },
   });
-  for (let j = 0; j < k; j++) {
-    const o = NLL_GRAD_TERMS * j;
-    result.nll[j] = totals[o]!;
-    result.grad[2 * j] = totals[o + 1]!;
-    result.grad[2 * j + 1] = totals[o + 2]!;
-    result.hess[3 * j] = totals[o + 3]!;
-    result.hess[3 * j + 1] = totals[o + 4]!;
-    result.hess[3 * j + 2] = totals[o + 5]!;
-  }
   return result;
+}
+
+/**
+ * The calibration gradient pass over every kept row of resident logits: their device copy
+ * (deviceLogits: uploaded by the first pass of a fit, reused by every later one) is read where it is,
+ * and chunks that did not fit device memory are streamed through the copy's staging buffers.
+ */
+export async function nllGradResidentGpu(
+  ctx: GpuContext,
+  logits: ResidentLogits,
+  options: NllPassOptions,
+): Promise<NllGradResult> {
+  const k = options.candidates.length / 2;
+  if (logits.rows === 0) return { ...emptyResult(k, 0), residentRows: 0 };
+  return ctx.checked('nllGrad', async () => {
+    const copy = await deviceLogits(ctx, logits);
+    const owned = new GpuBuffers(ctx);
+    try {
+      const pass = new NllPass(ctx, owned, logits.cols, options, copy.chunks);
+      let slot = 0;
+      await copy.forEach(({ logits: z, labels, rows }) => {
+        const temps = new GpuBuffers(ctx);
+        try {
+          const encoder = ctx.device.createCommandEncoder({ label: 'nllGrad' });
+          pass.record(encoder, temps, { logits: z, labels: labels!, rows }, slot++);
+          ctx.device.queue.submit([encoder.finish()]);
+        } finally {
+          temps.free();
+        }
+      });
+      return { ...(await pass.finish(logits.rows)), residentRows: copy.residentRows };
+    } finally {
+      owned.free();
+    }
+  });
 }

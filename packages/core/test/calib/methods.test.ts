@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
+import { ResidentLogits } from '../../src/backend/resident-logits.ts';
 import { accuracyAt } from '../../src/calib/accuracy.ts';
 import { gammaCurve } from '../../src/calib/curve.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
@@ -8,7 +9,6 @@ import { constrainedMethod, hmeanMethod, oracleMethod } from '../../src/calib/me
 import { newtonTolerance } from '../../src/calib/methods/newton.ts';
 import { nllMethod, temperatureMethod } from '../../src/calib/methods/nll.ts';
 import { pcvMethod } from '../../src/calib/methods/pcv.ts';
-import { logitPasses } from '../../src/calib/passes.ts';
 import { accumulateStats } from '../../src/calib/stats.ts';
 import { InputError } from '../../src/errors.ts';
 import { openTestGpu, TEST_ADAPTERS } from '../gpu-harness.ts';
@@ -75,7 +75,7 @@ describe.each(FIXTURES)('methods against the NumPy implementation: %s', (name) =
   });
 
   it('nll: Newton on (γ, log T) reaches the grid-refined optimum', async () => {
-    const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
+    const passes = ResidentLogits.of(sourceOf(fx.logits), { labels: fx.labels });
     const r = await nllMethod(cpu, passes, groups);
     expect(r.details.converged).toBe(true);
     expect(r.details.iterations).toBeLessThan(30);
@@ -86,19 +86,20 @@ describe.each(FIXTURES)('methods against the NumPy implementation: %s', (name) =
   });
 
   it('nll converges from a far start where the Hessian is indefinite, streaming in chunks', async () => {
-    const passes = await logitPasses(sourceOf(fx.logits), {
+    const passes = ResidentLogits.of(sourceOf(fx.logits), {
       labels: fx.labels,
       residentBytes: 0,
       chunkRows: 64,
     });
     expect(passes.resident).toBe(false);
     const r = await nllMethod(cpu, passes, groups, { gamma: -12, temperature: 40 });
+    expect([r.details.residentLogits, r.details.residentRows]).toEqual([false, 0]);
     expect(r.details.converged).toBe(true);
     expect(Math.abs(r.gamma - golden.nll.gamma)).toBeLessThan(1e-5);
   });
 
   it('temperature at γ = 0', async () => {
-    const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
+    const passes = ResidentLogits.of(sourceOf(fx.logits), { labels: fx.labels });
     const r = await temperatureMethod(cpu, passes, groups);
     expect(r.gamma).toBe(0);
     expect(r.details.converged).toBe(true);
@@ -152,7 +153,7 @@ describe('method input errors', () => {
 
   it('nll fails clearly when a label logit is -Infinity', async () => {
     const z = Float32Array.from([Number.NEGATIVE_INFINITY, 1, 2, 0, 1, 2]);
-    const passes = await logitPasses(sourceOf({ rows: 2, cols: 3, data: z }), {
+    const passes = ResidentLogits.of(sourceOf({ rows: 2, cols: 3, data: z }), {
       labels: Int32Array.from([0, 2]),
     });
     await expect(nllMethod(cpu, passes, makeGroups(3, [0, 1], [2]))).rejects.toThrow(
@@ -168,10 +169,12 @@ describe.each(TEST_ADAPTERS)('nll on the WebGPU backend (f32 partial sums) on %s
     try {
       const fx = loadFixture(FIXTURES[0]!);
       const groups = makeGroups(fx.numClasses, fx.seen, fx.absent);
-      const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
+      const passes = ResidentLogits.of(sourceOf(fx.logits), { labels: fx.labels });
       const onCpu = await nllMethod(cpu, passes, groups);
       const onGpu = await nllMethod(gpu, passes, groups);
       expect(onGpu.details.tolerance).toBe(newtonTolerance(gpu));
+      // The fit read the device's copy on every pass: uploaded once.
+      expect([onGpu.details.residentLogits, onGpu.details.residentRows]).toEqual([true, passes.rows]);
       expect(onGpu.details.converged).toBe(true);
       expect(onGpu.details.gradNorm).toBeLessThanOrEqual(1e-5);
       expect(Math.abs(onGpu.gamma - onCpu.gamma)).toBeLessThan(1e-3);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
+import { ResidentLogits } from '../../src/backend/resident-logits.ts';
 import { accuracyAt } from '../../src/calib/accuracy.ts';
 import { gammaCurve } from '../../src/calib/curve.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { algMethod } from '../../src/calib/methods/alg.ts';
 import { constrainedMethod, oracleMethod } from '../../src/calib/methods/curve-picks.ts';
 import { nllMethod } from '../../src/calib/methods/nll.ts';
-import { logitPasses } from '../../src/calib/passes.ts';
 import { accumulateStats } from '../../src/calib/stats.ts';
 import { methodNote } from '../../src/report/method-notes.ts';
 import { loadFixture, sourceOf } from '../calib/fixtures.ts';
@@ -19,7 +19,7 @@ describe('methodNote', () => {
     const data = await accumulateStats(cpu, sourceOf(fx.logits), { groups, labels: fx.labels });
     const train = await accumulateStats(cpu, sourceOf(fx.train.logits), { groups, labels: fx.train.labels });
     const curve = await gammaCurve(cpu, data);
-    const passes = await logitPasses(sourceOf(fx.logits), { labels: fx.labels });
+    const passes = ResidentLogits.of(sourceOf(fx.logits), { labels: fx.labels });
     expect(methodNote(algMethod(train))).toBe('150 seen-labelled fitting rows, no absent-class data');
     expect(methodNote(oracleMethod(curve))).toMatch(
       new RegExp(`^curve point \\d+ of ${curve.points.length}; uses absent-class labels$`),

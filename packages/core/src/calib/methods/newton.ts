@@ -1,8 +1,8 @@
-import type { Backend, NllGradResult } from '../../backend/backend.ts';
+import type { Backend } from '../../backend/backend.ts';
+import type { ResidentLogits } from '../../backend/resident-logits.ts';
 import { InputError } from '../../errors.ts';
 import { missingLabels } from '../accuracy.ts';
 import type { ClassGroups } from '../groups.ts';
-import type { LogitPasses } from '../passes.ts';
 
 export interface NewtonOptions {
   /** Stop when the gradient norm of the mean NLL falls to this. Default 1e-8. */
@@ -35,12 +35,16 @@ export interface NewtonDetails {
   /** nllGrad passes over the data (one per iteration, each with every line-search step as a candidate). */
   passes: number;
   rows: number;
-  /** Whether the logits stayed in memory between passes or were streamed again. */
+  /**
+   * Whether every row stayed where the backend keeps them between passes (device memory on WebGPU,
+   * host memory on the CPU) instead of being streamed again for every pass; `residentRows` of `rows` did.
+   */
   residentLogits: boolean;
+  residentRows: number;
 }
 
 /** Mean NLL, gradient and Hessian at K points, from the backend's summed nllGrad. */
-interface Evaluated {
+export interface Evaluated {
   f: number;
   g: number[];
   h: number[][];
@@ -51,32 +55,6 @@ const STEPS = [1, 0.5, 0.25, 0.125, 1 / 16, 1 / 64, 1 / 256, 1 / 2048];
 /** Largest move of one coordinate per iteration, so a near-flat Hessian cannot throw T to e^±1000. */
 const MAX_STEP = 8;
 const ARMIJO = 1e-4;
-
-/** Sums nllGrad over every chunk of the kept rows, for the K (γ, log T) candidates. */
-async function nllGradAll(
-  backend: Backend,
-  passes: LogitPasses,
-  groups: ClassGroups,
-  candidates: Float64Array,
-): Promise<NllGradResult> {
-  const k = candidates.length / 2;
-  const total: NllGradResult = {
-    k,
-    rows: 0,
-    nll: new Float64Array(k),
-    grad: new Float64Array(2 * k),
-    hess: new Float64Array(3 * k),
-  };
-  await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) throw missingLabels('nll and temperature', passes.name);
-    const r = await backend.nllGrad(z, rows, passes.cols, { groups: groups.codes, labels, candidates });
-    total.rows += r.rows;
-    for (let i = 0; i < k; i++) total.nll[i]! += r.nll[i]!;
-    for (let i = 0; i < 2 * k; i++) total.grad[i]! += r.grad[i]!;
-    for (let i = 0; i < 3 * k; i++) total.hess[i]! += r.hess[i]!;
-  });
-  return total;
-}
 
 /**
  * The descent direction −|H|⁻¹g: the Hessian's eigenvalues are replaced by their absolute values (plus a
@@ -119,7 +97,7 @@ export async function newtonMinimise(
   evaluate: (points: number[][]) => Promise<Evaluated[]>,
   start: number[],
   rows: number,
-  residentLogits: boolean,
+  residentRows: () => number,
   options: NewtonOptions = {},
 ): Promise<{ theta: number[]; details: NewtonDetails }> {
   const tolerance = options.tolerance ?? 1e-8;
@@ -175,22 +153,27 @@ export async function newtonMinimise(
       nll: cur!.f,
       passes,
       rows,
-      residentLogits,
+      residentLogits: residentRows() === rows,
+      residentRows: residentRows(),
     },
   };
 }
 
-/** Mean NLL, gradient and Hessian in (γ, log T) at each (γ, log T) pair. */
+/**
+ * Mean NLL, gradient and Hessian in (γ, log T) at each (γ, log T) pair: one backend.nllGradResident pass
+ * over the logits for all of them, with the rows it read from resident memory.
+ */
 export async function evaluatePairs(
   backend: Backend,
-  passes: LogitPasses,
+  logits: ResidentLogits,
   groups: ClassGroups,
   pairs: number[][],
-): Promise<{ f: number; g: [number, number]; h: [[number, number], [number, number]] }[]> {
+): Promise<{ points: Evaluated[]; residentRows: number }> {
+  if (!logits.labelled) throw missingLabels('nll and temperature', logits.name);
   const candidates = Float64Array.from(pairs.flat());
-  const r = await nllGradAll(backend, passes, groups, candidates);
+  const r = await backend.nllGradResident(logits, { groups: groups.codes, candidates });
   const n = r.rows;
-  return pairs.map((_, j) => ({
+  const points = pairs.map((_, j) => ({
     f: r.nll[j]! / n,
     g: [r.grad[2 * j]! / n, r.grad[2 * j + 1]! / n],
     h: [
@@ -198,4 +181,5 @@ export async function evaluatePairs(
       [r.hess[3 * j + 1]! / n, r.hess[3 * j + 2]! / n],
     ],
   }));
+  return { points, residentRows: r.residentRows ?? 0 };
 }

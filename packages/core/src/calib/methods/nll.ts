@@ -1,9 +1,10 @@
 import type { Backend } from '../../backend/backend.ts';
+import type { ResidentLogits } from '../../backend/resident-logits.ts';
 import { InputError } from '../../errors.ts';
 import type { ClassGroups } from '../groups.ts';
 import { checkOption } from '../option-checks.ts';
-import type { LogitPasses } from '../passes.ts';
 import {
+  type Evaluated,
   evaluatePairs,
   type NewtonDetails,
   type NewtonOptions,
@@ -24,15 +25,41 @@ function startTemperature(t: number | undefined): number {
   return Math.log(temperature);
 }
 
-function requireRows(passes: LogitPasses, what: string): void {
-  if (passes.rows === 0) {
+function requireRows(logits: ResidentLogits, what: string): void {
+  if (logits.rows === 0) {
     throw new InputError({
       code: 'labels',
-      file: passes.name,
+      file: logits.name,
       problem: `${what} needs at least one labelled row`,
       fix: 'pass a labelled set with at least one row kept',
     });
   }
+}
+
+/**
+ * Newton on `start` over resident logits: every evaluation (one per iteration, all line-search steps as
+ * candidates) is one pass, `toPair` maps the method's coordinates to (γ, log T) and `fromPair` takes
+ * the method's part of each result back.
+ */
+function fit(
+  backend: Backend,
+  logits: ResidentLogits,
+  groups: ClassGroups,
+  start: number[],
+  toPair: (theta: number[]) => number[],
+  fromPair: (e: Evaluated) => Evaluated,
+  options: NewtonOptions,
+): Promise<{ theta: number[]; details: NewtonDetails }> {
+  let residentRows = 0;
+  const evaluate = async (points: number[][]) => {
+    const r = await evaluatePairs(backend, logits, groups, points.map(toPair));
+    residentRows = r.residentRows;
+    return r.points.map(fromPair);
+  };
+  return newtonMinimise(evaluate, start, logits.rows, () => residentRows, {
+    ...options,
+    tolerance: options.tolerance ?? newtonTolerance(backend),
+  });
 }
 
 /**
@@ -42,19 +69,14 @@ function requireRows(passes: LogitPasses, what: string): void {
  */
 export async function nllMethod(
   backend: Backend,
-  passes: LogitPasses,
+  logits: ResidentLogits,
   groups: ClassGroups,
   options: NllOptions = {},
 ): Promise<MethodResult<NewtonDetails>> {
-  requireRows(passes, 'nll');
+  requireRows(logits, 'nll');
   const start = [options.gamma ?? 0, startTemperature(options.temperature)];
-  const { theta, details } = await newtonMinimise(
-    (points) => evaluatePairs(backend, passes, groups, points),
-    start,
-    passes.rows,
-    passes.resident,
-    { ...options, tolerance: options.tolerance ?? newtonTolerance(backend) },
-  );
+  const same = <T>(x: T) => x;
+  const { theta, details } = await fit(backend, logits, groups, start, same, same, options);
   return { method: 'nll', gamma: theta[0]!, temperature: Math.exp(theta[1]!), details };
 }
 
@@ -68,27 +90,21 @@ export interface TemperatureOptions extends NewtonOptions {
 /** `temperature` (DESIGN.md §1): T alone minimising the mean NLL at a fixed γ (default 0), Newton on log T. */
 export async function temperatureMethod(
   backend: Backend,
-  passes: LogitPasses,
+  logits: ResidentLogits,
   groups: ClassGroups,
   options: TemperatureOptions = {},
 ): Promise<MethodResult<NewtonDetails & { fixedGamma: number }>> {
-  requireRows(passes, 'temperature');
+  requireRows(logits, 'temperature');
   const gamma = options.gamma ?? 0;
-  checkOption(gamma, 'gamma', 'the fixed γ of temperature', 'gamma');
-  const { theta, details } = await newtonMinimise(
-    async (points) =>
-      (
-        await evaluatePairs(
-          backend,
-          passes,
-          groups,
-          points.map((p) => [gamma, p[0]!]),
-        )
-      ).map((e) => ({ f: e.f, g: [e.g[1]], h: [[e.h[1][1]]] })),
+  checkOption(gamma, 'gamma', 'the fixed γ of temperature', 'finite');
+  const { theta, details } = await fit(
+    backend,
+    logits,
+    groups,
     [startTemperature(options.temperature)],
-    passes.rows,
-    passes.resident,
-    { ...options, tolerance: options.tolerance ?? newtonTolerance(backend) },
+    (p) => [gamma, p[0]!],
+    (e) => ({ f: e.f, g: [e.g[1]!], h: [[e.h[1]![1]!]] }),
+    options,
   );
   return {
     method: 'temperature',

@@ -101,7 +101,7 @@ describe('ftcal web (built binary)', () => {
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(
-        `ftcal: --port ${port}: 127.0.0.1:${port} is in use; pass another --port, or --port 0 for any free port\n`,
+        `ftcal: --port: 127.0.0.1:${port} is in use; pass another --port, or --port 0 for any free port\n`,
       );
     } finally {
       blocker.close();

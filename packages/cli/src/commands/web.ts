@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { InputError, writeFileAtomic } from '@ftcal/core';
+import { writeFileAtomic } from '@ftcal/core';
 // The page is one self-contained HTML file (packages/web builds it), bundled into the binary as text:
 // wherever ftcal is installed, `ftcal web` has it, with nothing to find on disk.
 import page from '@ftcal/web/page.html';
 import type { Command } from 'commander';
-import { numberOption } from '../options.ts';
+import { numberOption, usageError } from '../options.ts';
 import { info, print } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 
@@ -56,12 +56,14 @@ function listen(server: Server, port: number): Promise<number> {
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
         reject(
-          new InputError(
-            `--port ${port}: ${HOST}:${port} is in use; pass another --port, or --port 0 for any free port`,
+          usageError(
+            '--port',
+            `${HOST}:${port} is in use`,
+            'pass another --port, or --port 0 for any free port',
           ),
         );
       } else if (e.code === 'EACCES') {
-        reject(new InputError(`--port ${port}: not allowed to listen there; pass a port above 1023`));
+        reject(usageError('--port', `not allowed to listen on ${HOST}:${port}`, 'pass a port above 1023'));
       } else reject(e);
     });
     server.listen(port, HOST, () => resolve((server.address() as { port: number }).port));

@@ -49,7 +49,14 @@ export {
   type Fingerprint,
   fingerprint,
 } from './calib/calibrator.ts';
-export { ausuc, bestPoint, type CurvePoint, type GammaCurve, gammaCurve } from './calib/curve.ts';
+export {
+  ausuc,
+  bestPoint,
+  type CurvePoint,
+  type GammaCurve,
+  gammaCurve,
+  requireBothGroups,
+} from './calib/curve.ts';
 export {
   type Diagnostics,
   diagnostics,

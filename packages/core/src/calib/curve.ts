@@ -199,6 +199,23 @@ export function bestPoint(
   return best;
 }
 
+/**
+ * Fitting γ compares the two groups, so it needs labelled rows in both S and U: the one message for
+ * labels that all fall in one group, naming the file they came from.
+ */
+export function requireBothGroups(file: string, seenRows: number, absentRows: number): void {
+  // No rows at all is another mistake, which the statistics pass words with its cause.
+  if ((seenRows > 0 && absentRows > 0) || seenRows + absentRows === 0) return;
+  const [all, group, other] = seenRows > 0 ? [seenRows, 'S', 'seen'] : [absentRows, 'U', 'absent'];
+  const missing = seenRows > 0 ? 'absent' : 'seen';
+  throw new InputError({
+    code: 'labels',
+    file,
+    problem: `the labelled rows are all in ${group} (${all} ${other}, none ${missing}); fitting γ weighs S against U`,
+    fix: `pass a labelled set that also holds labels of ${missing} classes`,
+  });
+}
+
 export function requireCurvePoints(curve: GammaCurve, what: string): void {
   if (curve.seenRows === 0 || curve.absentRows === 0) {
     throw new InputError({

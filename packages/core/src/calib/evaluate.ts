@@ -4,7 +4,7 @@ import { InputError } from '../errors.ts';
 import type { RowSource } from '../io/row-source.ts';
 import { type AccuracyTable, accuracyAt, missingLabels, thresholds } from './accuracy.ts';
 import { Calibrator, type CalibratorJson, type Fingerprint, fingerprint } from './calibrator.ts';
-import { type GammaCurve, gammaCurve } from './curve.ts';
+import { type GammaCurve, gammaCurve, requireBothGroups } from './curve.ts';
 import { type Diagnostics, diagnostics, type HeadWeights } from './diagnostics.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
 import { algMethod } from './methods/alg.ts';
@@ -448,6 +448,7 @@ async function fitCalibration(
 ): Promise<Calibration> {
   const { backend } = p;
   const { methods, select } = plan;
+  requireBothGroups(p.data.source, p.curve.seenRows, p.curve.absentRows);
   let train: DataStats | null = null;
   const trainStats = async () => {
     const set = input.train!;

@@ -179,6 +179,7 @@ export async function accumulateStats(
   }
   const kept = keep as Uint8Array | null;
   const stats = kept ? compactColumns(all, kept, emptyRowStats) : all;
+  if (stats.rows === 0) throw noRowsLeft(source, nonFinite, labelCheck.droppedOther);
   return {
     source: source.name,
     cols,
@@ -193,6 +194,39 @@ export async function accumulateStats(
     dropped: { nonFinite, otherLabel: labelCheck.droppedOther },
     accumulated,
   };
+}
+
+/**
+ * Every statistic needs at least one row: say why there is none, an empty file or every row dropped (and
+ * by which option), instead of letting a metric fail later without the cause.
+ */
+function noRowsLeft(source: RowSource, nonFinite: number, otherLabel: number): InputError {
+  const file = source.name;
+  if (source.rows === 0) {
+    return new InputError({
+      code: 'shape',
+      file,
+      problem: 'holds no rows',
+      fix: 'pass logits with at least one row',
+    });
+  }
+  const why = [nonFinite && `${nonFinite} with NaN/+Inf logits`, otherLabel && `${otherLabel} labelled in O`];
+  const problem = `all ${source.rows} rows were dropped (${why.filter(Boolean).join(', ')}), none is left`;
+  return nonFinite > 0
+    ? new InputError({
+        code: 'non-finite',
+        file,
+        problem,
+        fix: 'fix the model output ({option} drops the rows holding NaN or +Infinity)',
+        option: { name: 'nanPolicy', value: 'skip' },
+      })
+    : new InputError({
+        code: 'labels',
+        file,
+        problem,
+        fix: 'add those classes to the groups ({option} drops the rows labelled in O)',
+        option: { name: 'allowOtherLabels', value: true },
+      });
 }
 
 /** Statistics of an in-memory matrix: the same as `accumulateStats` over `arraySource`. */

@@ -110,6 +110,32 @@ describe('accumulateStats', () => {
     expect(Array.from(data.keep!)).toEqual([1, 0, 1, 0]);
   });
 
+  it('refuses to return statistics of no rows, saying why: an empty set, or every row dropped and by what', async () => {
+    const empty = accumulateStats(cpu, sourceOf({ rows: 0, cols: 3, data: new Float32Array(0) }, 'e.npy'), {
+      groups: g3,
+      labels: new Int32Array(0),
+    });
+    await expect(empty).rejects.toThrow(/^e\.npy: holds no rows; pass logits with at least one row$/);
+    const nan = new Float32Array(6).fill(Number.NaN);
+    const skipped = accumulateStats(cpu, sourceOf({ rows: 2, cols: 3, data: nan }, 'n.npy'), {
+      groups: g3,
+      labels: Int32Array.from([0, 1]),
+      nanPolicy: 'skip',
+    });
+    await expect(skipped).rejects.toThrow(
+      /^n\.npy: all 2 rows were dropped \(2 with NaN\/\+Inf logits\), none is left; fix the model output \(nanPolicy: 'skip' drops/,
+    );
+    const o = makeGroups(3, [0], [1]);
+    const other = accumulateStats(cpu, sourceOf({ rows: 2, cols: 3, data: new Float32Array(6) }, 'o.npy'), {
+      groups: o,
+      labels: Int32Array.from([2, 2]),
+      allowOtherLabels: true,
+    });
+    await expect(other).rejects.toThrow(
+      /^o\.npy: all 2 rows were dropped \(2 labelled in O\), none is left; add those classes/,
+    );
+  });
+
   it('drops rows labelled in O only when allowed, and rejects mismatched shapes', async () => {
     const zz = Float32Array.from([1, 2, 3, 4, 5, 6]);
     const src = () => sourceOf({ rows: 2, cols: 3, data: zz });

@@ -117,11 +117,13 @@ describe('metrics from statistics against a float64 softmax of the logits', () =
 
   it('refuses a set with no rows, and a γ that is not finite, with InputErrors', async () => {
     const groups = makeGroups(3, [0], [1, 2]);
-    const empty = await accumulateStats(cpu, arraySource(new Float32Array(0), 0, 3, 'empty.npy'), {
-      groups,
-      labels: new Int32Array(0),
-    });
-    expect(() => operatingPoints(empty)).toThrow(/^empty\.npy: no rows to measure confidence metrics on/);
+    // The statistics pass itself refuses a set with no rows, saying so.
+    await expect(
+      accumulateStats(cpu, arraySource(new Float32Array(0), 0, 3, 'empty.npy'), {
+        groups,
+        labels: new Int32Array(0),
+      }),
+    ).rejects.toThrow(/^empty\.npy: holds no rows; pass logits with at least one row$/);
     const one = await accumulateStats(cpu, arraySource(Float32Array.from([1, 2, 3]), 1, 3), {
       groups,
       labels: Int32Array.from([2]),

@@ -3,7 +3,7 @@ import type { Backend } from '../backend/backend.ts';
 import { FtcalError, InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
 import { ABSENT, type ClassGroups, makeGroups } from './groups.ts';
-import { checkOption } from './option-checks.ts';
+import { checkOption, MAX_CLASSES, OPTION_KINDS, scoreOverflowError } from './option-checks.ts';
 import { chunkRowsFor } from './stats.ts';
 
 export const CALIBRATOR_SCHEMA_VERSION = 1;
@@ -59,6 +59,29 @@ export async function fingerprint(
 }
 
 export type CalibratedOutput = 'logits' | 'probabilities' | 'log-probabilities';
+
+/**
+ * The first row whose logits are usable (no NaN or +Infinity, not all -Infinity) but whose calibrated
+ * output holds NaN or +Infinity: γ or 1/T pushed its scores past float32. -1 when there is none.
+ */
+function overflowedRow(z: Float32Array, out: Float32Array, rows: number, cols: number): number {
+  const bad = (v: number) => Number.isNaN(v) || v === Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let usable = false;
+    for (let c = 0; c < cols; c++) {
+      const v = z[base + c]!;
+      if (bad(v)) {
+        usable = false;
+        break;
+      }
+      if (v !== Number.NEGATIVE_INFINITY) usable = true;
+    }
+    if (!usable) continue;
+    for (let c = 0; c < cols; c++) if (bad(out[base + c]!)) return r;
+  }
+  return -1;
+}
 
 function bad(file: string, problem: string, fix: string): never {
   throw new InputError({ code: 'bad-file', file, problem, fix });
@@ -139,11 +162,13 @@ export class Calibrator {
     const g = o.groups as Record<string, unknown> | undefined;
     if (typeof g !== 'object' || g === null) bad(name, `"groups" is missing`, fix);
     if (
-      !Number.isInteger(g.numClasses) ||
-      !isIndexList(g.seen) ||
-      !isIndexList(g.absent) ||
-      !isIndexList(g.other)
+      !Number.isSafeInteger(g.numClasses) ||
+      (g.numClasses as number) < 2 ||
+      (g.numClasses as number) > MAX_CLASSES
     ) {
+      bad(name, `"groups.numClasses" must be a whole number in [2, ${MAX_CLASSES}]`, fix);
+    }
+    if (!isIndexList(g.seen) || !isIndexList(g.absent) || !isIndexList(g.other)) {
       bad(name, `"groups" needs integer numClasses and index lists seen, absent, other`, fix);
     }
     let groups: ClassGroups;
@@ -156,12 +181,11 @@ export class Calibrator {
     if (groups.other.join() !== [...g.other].sort((a, b) => a - b).join()) {
       bad(name, `"groups.other" does not match the classes in neither seen nor absent`, fix);
     }
-    if (typeof o.gamma !== 'number' || !Number.isFinite(o.gamma))
-      bad(name, `"gamma" must be a finite number`, fix);
-    if (typeof o.temperature !== 'number' || !(o.temperature > 0) || !Number.isFinite(o.temperature)) {
-      bad(name, `"temperature" must be a finite number > 0`, fix);
+    for (const field of ['gamma', 'temperature'] as const) {
+      const { ok, want } = OPTION_KINDS[field];
+      if (typeof o[field] !== 'number' || !ok(o[field])) bad(name, `"${field}" must be ${want}`, fix);
     }
-    if (typeof o.method !== 'string') bad(name, `"method" must be a string`, fix);
+    if (typeof o.method !== 'string' || o.method === '') bad(name, `"method" must be a method's name`, fix);
     const p = o.provenance as Record<string, unknown> | undefined;
     if (
       typeof p !== 'object' ||
@@ -178,17 +202,20 @@ export class Calibrator {
         r === null ||
         typeof r.sha256 !== 'string' ||
         !/^[0-9a-f]{64}$/.test(r.sha256) ||
-        !Number.isInteger(r.rows) ||
-        !Number.isInteger(r.cols)
+        !Number.isSafeInteger(r.rows) ||
+        (r.rows as number) < 0 ||
+        !Number.isSafeInteger(r.cols) ||
+        (r.cols as number) < 1 ||
+        (r.edgeRows !== undefined && !(Number.isSafeInteger(r.edgeRows) && (r.edgeRows as number) > 0))
       ) {
-        bad(name, `a fingerprint needs rows, cols and a hex sha256`, fix);
+        bad(name, `a fingerprint needs whole rows ≥ 0, cols ≥ 1 and a hex sha256`, fix);
       }
     }
     return new Calibrator({
       groups,
-      gamma: o.gamma,
-      temperature: o.temperature,
-      method: o.method,
+      gamma: o.gamma as number,
+      temperature: o.temperature as number,
+      method: o.method as string,
       fingerprints: p.fingerprints as Fingerprint[],
       created: p.created,
     });
@@ -226,21 +253,38 @@ export class Calibrator {
   }
 
   /** Applies the calibration to a chunk: calibrated logits, or (log-)probabilities via backend.softmax. */
-  async applyArray(
+  applyArray(
     backend: Backend,
     z: Float32Array,
     rows: number,
     cols: number,
     output: CalibratedOutput = 'probabilities',
   ): Promise<Float32Array> {
-    if (output === 'logits') return this.logits(z, rows, cols);
-    this.checkCols(cols, '<memory>');
-    return backend.softmax(z, rows, cols, {
-      gamma: this.gamma,
-      temperature: this.temperature,
-      groups: this.groups.codes,
-      log: output === 'log-probabilities',
-    });
+    return this.calibrated(backend, z, rows, cols, output, '<memory>', 0);
+  }
+
+  private async calibrated(
+    backend: Backend,
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    output: CalibratedOutput,
+    name: string,
+    firstRow: number,
+  ): Promise<Float32Array> {
+    this.checkCols(cols, name);
+    const out =
+      output === 'logits'
+        ? this.logits(z, rows, cols)
+        : await backend.softmax(z, rows, cols, {
+            gamma: this.gamma,
+            temperature: this.temperature,
+            groups: this.groups.codes,
+            log: output === 'log-probabilities',
+          });
+    const row = overflowedRow(z, out, rows, cols);
+    if (row >= 0) throw scoreOverflowError(name, firstRow + row, this.gamma, this.temperature);
+    return out;
   }
 
   /** Streams a RowSource through the calibration, one chunk of rows at a time. */
@@ -252,7 +296,16 @@ export class Calibrator {
     this.checkCols(source.cols, source.name);
     const chunkRows = chunkRowsFor(source.cols, options.chunkRows);
     for await (const { start, count, data } of rowChunks(source, chunkRows)) {
-      yield { start, count, data: await this.applyArray(backend, data, count, source.cols, options.output) };
+      const out = await this.calibrated(
+        backend,
+        data,
+        count,
+        source.cols,
+        options.output ?? 'probabilities',
+        source.name,
+        start,
+      );
+      yield { start, count, data: out };
     }
   }
 }

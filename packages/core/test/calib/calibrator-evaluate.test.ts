@@ -48,6 +48,21 @@ describe('Calibrator', () => {
     ['a zero temperature', () => ({ ...valid(), temperature: 0 }), /"temperature"/],
     ['a string gamma', () => ({ ...valid(), gamma: '1' }), /"gamma"/],
     [
+      'a γ beyond float32',
+      () => ({ ...valid(), gamma: 1e39 }),
+      /"gamma" must be a finite number within float32/,
+    ],
+    [
+      'a T whose 1/T overflows float32',
+      () => ({ ...valid(), temperature: 1e-39 }),
+      /"temperature" must be .*reciprocal/,
+    ],
+    [
+      'a trillion classes (refused before anything is allocated)',
+      () => ({ ...valid(), groups: { numClasses: 1e12, seen: [0], absent: [1], other: [] } }),
+      /"groups\.numClasses" must be a whole number in \[2, 16777216\]/,
+    ],
+    [
       'a bad fingerprint',
       () => ({
         ...valid(),
@@ -73,6 +88,26 @@ describe('Calibrator', () => {
     }
     const p = await cal.applyArray(cpu, z, rows, cols, 'probabilities');
     expect(p).toEqual(softmaxCpu(z, rows, cols, { gamma: 1.25, temperature: 0.8, groups: groups.codes }));
+  });
+
+  it('refuses to return NaN for usable logits whose calibrated scores overflow float32, naming the row', async () => {
+    const big = new Calibrator({ groups, gamma: 3e38, temperature: 1, method: 'alg' });
+    const z = new Float32Array(3 * 12).fill(1);
+    z[12 + groups.absent[0]!] = 3e38;
+    for (const output of ['logits', 'probabilities', 'log-probabilities'] as const) {
+      await expect(big.applyArray(cpu, z, 3, 12, output)).rejects.toThrow(
+        /^<memory>: at row 1 the calibrated scores \(z \+ γ\)\/T overflow float32 with γ = 3e\+38, T = 1; /,
+      );
+    }
+    const chunks = big.apply(cpu, sourceOf({ data: z, rows: 3, cols: 12 }, 'z.npy'), { chunkRows: 1 });
+    await expect(
+      (async () => {
+        for await (const _ of chunks);
+      })(),
+    ).rejects.toThrow(/^z\.npy: at row 1 /);
+    // NaN and +Inf rows in the input are the caller's to report (nanPolicy), not an overflow.
+    z[12 + groups.absent[0]!] = Number.NaN;
+    await expect(big.applyArray(cpu, z, 3, 12, 'probabilities')).resolves.toBeInstanceOf(Float32Array);
   });
 
   it('streams chunks that concatenate to the whole result; rejects another head', async () => {

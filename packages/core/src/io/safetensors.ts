@@ -20,21 +20,76 @@ export interface SafetensorsOptions {
 /** The format's own limit on the header; a larger length is corruption or an attack. */
 const MAX_SAFETENSORS_HEADER = 100_000_000;
 
+/** The dtypes ftcal reads (DESIGN.md §3); BOOL and the small integers are not logits, labels or weights. */
 const DTYPES: Record<string, DTypeName> = {
-  BOOL: 'bool',
-  U8: 'uint8',
-  I8: 'int8',
-  I16: 'int16',
-  U16: 'uint16',
   F16: 'float16',
   BF16: 'bfloat16',
   I32: 'int32',
-  U32: 'uint32',
   F32: 'float32',
   F64: 'float64',
   I64: 'int64',
-  U64: 'uint64',
 };
+
+/** Bytes per element of the format's other dtypes: their spans are checked too, though not read. */
+const OTHER_ITEM_SIZES: Record<string, number> = {
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  U32: 4,
+  U64: 8,
+};
+
+/**
+ * The header's top-level keys in order, duplicates kept (JSON.parse keeps only the last of a repeated
+ * key). `json` is known to be valid JSON, so tracking strings and nesting is enough.
+ */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i]!;
+    if (ch === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(json.slice(i, j + 1)) as string);
+      expectKey = false;
+      i = j;
+    } else if (ch === '{' || ch === '[') {
+      depth++;
+      expectKey = depth === 1;
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+    } else if (ch === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
+
+/**
+ * The format's layout rule: the tensors tile the data area exactly, from byte 0 to its end, with no
+ * overlap, no hole and nothing after the last one (what the reference implementation enforces).
+ */
+function checkTiling(file: string, tensors: readonly TensorInfo[], dataSize: number): void {
+  const corrupt = (problem: string) =>
+    inputError(file, problem, 'the file is corrupt or not safetensors; re-export it');
+  const byOffset = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let previous: TensorInfo | undefined;
+  for (const t of byOffset) {
+    if (t.begin < at)
+      throw corrupt(`tensors '${previous!.name}' and '${t.name}' overlap (data bytes ${t.begin} to ${at})`);
+    if (t.begin > at) throw corrupt(`data bytes [${at}, ${t.begin}) belong to no tensor`);
+    at = t.end;
+    previous = t;
+  }
+  if (at < dataSize) throw corrupt(`${dataSize - at} bytes after the last tensor belong to no tensor`);
+}
 
 interface TensorInfo {
   name: string;
@@ -61,8 +116,10 @@ async function readHeader(bytes: ByteSource): Promise<{ tensors: TensorInfo[]; d
   if (8 + headerLen > bytes.size)
     throw corrupt(`truncated: the header claims ${headerLen} bytes but the file has ${bytes.size}`);
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(await bytes.read(8, headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await bytes.read(8, headerLen));
+    json = JSON.parse(text);
   } catch {
     throw corrupt('the header is not valid UTF-8 JSON');
   }
@@ -70,6 +127,9 @@ async function readHeader(bytes: ByteSource): Promise<{ tensors: TensorInfo[]; d
     throw corrupt('the header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataSize = bytes.size - dataStart;
+  const keys = topLevelKeys(text);
+  const twice = keys.find((k, i) => keys.indexOf(k) !== i);
+  if (twice !== undefined) throw corrupt(`the header names tensor '${twice}' twice`);
   const tensors: TensorInfo[] = [];
   for (const [name, info] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
@@ -92,14 +152,16 @@ async function readHeader(bytes: ByteSource): Promise<{ tensors: TensorInfo[]; d
       );
     }
     const known = DTYPES[t.dtype];
-    if (known) {
-      const want = dataBytesOf(file, t.shape, dtype(known).itemsize);
+    const itemsize = known ? dtype(known).itemsize : OTHER_ITEM_SIZES[t.dtype];
+    if (itemsize !== undefined) {
+      const want = dataBytesOf(file, t.shape, itemsize);
       if (end - begin !== want) {
         throw bad(`shape [${t.shape.join(', ')}] ${t.dtype} (${want} bytes) but spans ${end - begin} bytes`);
       }
     }
     tensors.push({ name, dtype: t.dtype, shape: t.shape as number[], begin, end });
   }
+  checkTiling(file, tensors, dataSize);
   return { tensors, dataStart };
 }
 

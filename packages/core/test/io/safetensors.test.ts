@@ -106,6 +106,40 @@ describe('safetensors defences', () => {
     });
   });
 
+  it('tensors must tile the data area (no overlap, hole or tail), be named once, and have a listed dtype', async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, 's.safetensors');
+      const check = async (bytes: Buffer, pattern: RegExp) => {
+        await writeFile(path, bytes);
+        await expectInputError(openSafetensors(path, { tensor: 't' }), pattern);
+      };
+      const half = { dtype: 'F32', shape: [3], data_offsets: [0, 12] };
+      await check(
+        build({ t: ok.t, u: { ...half, data_offsets: [12, 24] }, v: half }, data),
+        /tensors 't' and 'v' overlap|tensors 'v' and 't' overlap/,
+      );
+      await check(
+        build({ t: { ...half, data_offsets: [12, 24] } }, data),
+        /data bytes \[0, 12\) belong to no tensor/,
+      );
+      await check(build({ t: { ...half } }, data), /12 bytes after the last tensor belong to no tensor/);
+      const twice = `{"t":${JSON.stringify(ok.t)},"t":${JSON.stringify(ok.t)}}`;
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(twice.length));
+      await check(Buffer.concat([len, Buffer.from(twice), data]), /the header names tensor 't' twice/);
+      // A key inside a tensor's description, or in __metadata__, may repeat a tensor's name.
+      await writeFile(path, build({ __metadata__: { t: 'x' }, t: ok.t }, data));
+      await (await openSafetensors(path)).close();
+      for (const dtype of ['BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'U64']) {
+        const size = { BOOL: 1, U8: 1, I8: 1, U16: 2, I16: 2, U32: 4, U64: 8 }[dtype]!;
+        await check(
+          build({ t: { dtype, shape: [24 / size], data_offsets: [0, 24] } }, data),
+          new RegExp(`t: unsupported dtype ${dtype}; export it as F32, F16, BF16, F64, I32 or I64`),
+        );
+      }
+    });
+  });
+
   it('the first data byte follows the header exactly (no padding assumptions)', async () => {
     const raw = await readFile(fixture('model.safetensors'));
     const len = Number(raw.readBigUInt64LE(0));

@@ -11,6 +11,7 @@ import { registerNcm } from './commands/ncm.ts';
 import { registerReport } from './commands/report.ts';
 import { registerStats } from './commands/stats.ts';
 import { registerWeb } from './commands/web.ts';
+import { runWithoutNativeNoise } from './native-stderr.ts';
 import { FtcalCommand } from './usage.ts';
 import { cliWording } from './wording.ts';
 
@@ -71,4 +72,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+process.exitCode = (await runWithoutNativeNoise()) ?? (await main());

@@ -242,6 +242,19 @@ export class GpuContext {
     if (!encoder) this.device.queue.submit([enc.finish()]);
   }
 
+  /**
+   * Maps a staging buffer for reading. A device lost meanwhile aborts the mapping (an AbortError, not a
+   * GPU error); that is the device-lost GpuError the CPU fallback acts on, whatever the moment of loss.
+   */
+  async mapForReading(staging: GPUBuffer): Promise<void> {
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      if (this.lostReason === undefined && (e as Error | null)?.name !== 'AbortError') throw e;
+      throw new GpuError('device-lost', this.lostReason ?? 'the device was lost while results were read back');
+    }
+  }
+
   /** Copies `byteLength` bytes of `buffer` back to the host (a copy, so the mapping can be released). */
   async read(buffer: GPUBuffer, byteLength = buffer.size, byteOffset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(byteLength / 4) * 4;
@@ -253,7 +266,7 @@ export class GpuContext {
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    await this.mapForReading(staging);
     const copy = staging.getMappedRange().slice(0, byteLength);
     staging.unmap();
     staging.destroy();

@@ -142,7 +142,7 @@ async function sortOnDevice(
     encoder.copyBufferToBuffer(keyBufs[last]!, 0, staging, 0, n * 4);
     encoder.copyBufferToBuffer(valBufs[last]!, 0, staging, n * 4, n * 4);
     ctx.device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    await ctx.mapForReading(staging);
     const mapped = staging.getMappedRange();
     const result = {
       keys: new Float32Array(mapped.slice(0, n * 4)),

@@ -6,6 +6,7 @@ import {
   METHOD_NAMES,
   type MethodName,
   type PcvFold,
+  requireBothGroups,
   type TensorSource,
   type TrainingSet,
 } from '@ftcal/core';
@@ -279,6 +280,10 @@ export async function openCalibration(files: OpenFiles, args: CalibrationArgs): 
   const logits = await openLogitsFor(files, args.logits, null);
   const groups = await loadGroups(args, logits.cols);
   const labels = await labelsFor(args.labels, logits, groups, args.allowOtherLabels === true);
+  // Labels all in one group cannot fit γ: say so about the labels file now, not after the first pass.
+  const counts = [0, 0, 0];
+  for (const y of labels) counts[groups.codes[y]!]!++;
+  requireBothGroups(args.labels, counts[0]!, counts[1]!);
   const { options, skipped } = await calibrationOptions(files, args, groups, args.logits, false);
   return { input: { logits, labels, groups, ...options }, skipped, logits };
 }

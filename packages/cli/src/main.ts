@@ -72,4 +72,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = (await runWithoutNativeNoise()) ?? (await main());
+process.exitCode = (await runWithoutNativeNoise(program)) ?? (await main());

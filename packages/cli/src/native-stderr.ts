@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
+import type { Command } from 'commander';
 
 /**
  * DESIGN.md §2: native driver chatter never reaches the user's terminal. Dawn, Mesa and EGL write to
@@ -15,26 +16,17 @@ import { isatty } from 'node:tty';
 
 /** Set in the child: the fd that is the user's stderr. */
 const STDERR_FD = 'FTCAL_STDERR_FD';
-const COMMANDS_ON_DEVICES = new Set([
-  'evaluate',
-  'calibrate',
-  'apply',
-  'curve',
-  'logits',
-  'ncm',
-  'report',
-  'demo',
-  'doctor',
-]);
 /** How ftcal itself ends: success, runtime failure, user mistake, interrupted (SIGINT, SIGTERM). */
 const OWN_EXIT_CODES = new Set([0, 1, 2, 130, 143]);
 /** Of the native output, the tail shown if the child crashed. */
 const KEEP_BYTES = 64 * 1024;
 
-/** Whether these arguments may load Dawn: a command that takes --device, and --device is not cpu. */
-function mayLoadDawn(args: readonly string[]): boolean {
-  const command = args.find((a) => !a.startsWith('-'));
-  if (!command || !COMMANDS_ON_DEVICES.has(command)) return false;
+/** Whether these arguments may load Dawn: doctor, or a command that takes --device, and it is not cpu. */
+function mayLoadDawn(program: Command, args: readonly string[]): boolean {
+  const name = args.find((a) => !a.startsWith('-'));
+  const command = program.commands.find((c) => c.name() === name);
+  if (!command) return false;
+  if (name !== 'doctor' && !command.options.some((o) => o.long === '--device')) return false;
   if (args.some((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version')) return false;
   let device = 'auto';
   args.forEach((a, i) => {
@@ -82,13 +74,13 @@ function writeToUserStderr(fd: number): void {
  * the exit code to end with; or, when this process is that child or the command needs no device, sets
  * up nothing and resolves to null (run here).
  */
-export async function runWithoutNativeNoise(): Promise<number | null> {
+export async function runWithoutNativeNoise(program: Command): Promise<number | null> {
   const inChild = process.env[STDERR_FD];
   if (inChild !== undefined) {
     writeToUserStderr(Number(inChild));
     return null;
   }
-  if (!mayLoadDawn(process.argv.slice(2))) return null;
+  if (!mayLoadDawn(program, process.argv.slice(2))) return null;
   // Its own process group, so a Ctrl-C reaches only this process, which passes it on exactly once.
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'pipe', 2, 'ipc'],

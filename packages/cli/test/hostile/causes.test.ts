@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npyMatrix, writeLabels } from '../files.ts';
 import { BIN } from '../run-cli.ts';
-import { expectOneLine, hostileWorld, LABELLED, snapshot } from './harness.ts';
+import { evaluateOn, expectOneLine, hostileWorld, LABELLED, snapshot } from './harness.ts';
 
 /**
  * Hostile battery, errors that said too little: a message must give the cause (no rows in the file,
@@ -155,17 +155,7 @@ describe('hostile: every failure says its cause and names the file', () => {
   });
 
   it('a FIFO as --logits is "not a regular file", not "empty", and does not hang without a writer', () => {
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      'fifo.npy',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('fifo.npy'));
     const line = expectOneLine(r, {
       code: 2,
       says: /fifo\.npy: is a named pipe, not a regular file; save it to a file/,
@@ -175,17 +165,7 @@ describe('hostile: every failure says its cause and names the file', () => {
 
   it('a FIFO with a writer is still refused as a pipe', () => {
     const writer = spawn('/bin/sh', ['-c', `cat logits.npy > fifo.npy`], { cwd: w.dir });
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      'fifo.npy',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('fifo.npy'));
     expectOneLine(r, { code: 2, says: /is a named pipe/ });
     writer.kill();
   });
@@ -202,17 +182,7 @@ describe('hostile: every failure says its cause and names the file', () => {
   });
 
   it('a character device as input is "not a regular file"', () => {
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      '/dev/zero',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('/dev/zero'));
     expectOneLine(r, { code: 2, says: /\/dev\/zero: is a character device, not a regular file/ });
   });
 
@@ -231,17 +201,7 @@ describe('hostile: every failure says its cause and names the file', () => {
 
   it('an empty regular file is still "the file is empty"', () => {
     writeFileSync(w.path('empty.npy'), '');
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      'empty.npy',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('empty.npy'));
     expectOneLine(r, { code: 2, says: /empty\.npy: the file is empty/ });
   });
 });

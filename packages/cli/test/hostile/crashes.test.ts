@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectOneLine, expectOptionError, hostileWorld, LABELLED, shell, snapshot } from './harness.ts';
+import {
+  evaluateOn,
+  expectOneLine,
+  expectOptionError,
+  hostileWorld,
+  LABELLED,
+  shell,
+  snapshot,
+} from './harness.ts';
 
 const NCM = [
   'ncm',
@@ -128,48 +136,18 @@ describe('hostile: no stack trace, no fatal error', () => {
   });
 
   it('an input path longer than PATH_MAX is one line', () => {
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      `${'f/'.repeat(2100)}x.npy`,
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn(`${'f/'.repeat(2100)}x.npy`));
     expectOneLine(r, { code: 2, says: /too long/ });
   });
 
   it('an input through a symlink loop is one line', () => {
     shell('ln -s loop-a loop-b && ln -s loop-b loop-a', w.dir);
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      'loop-a',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('loop-a'));
     expectOneLine(r, { code: 2, says: /loop-a.*symbolic links/ });
   });
 
   it('an input under a regular file is one line (ENOTDIR)', () => {
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      'labels.npy/x.npy',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('labels.npy/x.npy'));
     expectOneLine(r, { code: 2, says: /not a directory/ });
   });
 

@@ -50,20 +50,6 @@ describe('hostile: no input is ever overwritten, no special file replaced', () =
     w.remove();
   });
 
-  const calibrator = () => {
-    const r = w.run([
-      'calibrate',
-      ...LABELLED,
-      '--methods',
-      'oracle',
-      '--out',
-      'cal.json',
-      '--device',
-      'cpu',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-  };
-
   /** [command args, the refused output, what the line says]: each must leave every path untouched. */
   const cases: [string, string[], string, RegExp][] = [
     [
@@ -203,7 +189,7 @@ describe('hostile: no input is ever overwritten, no special file replaced', () =
   ];
 
   it.each(cases)('%s is refused before any work', (_name, args, out, says) => {
-    calibrator();
+    w.calibrator();
     const watched = [
       'logits.npy',
       'cal.json',
@@ -236,7 +222,7 @@ describe('hostile: no input is ever overwritten, no special file replaced', () =
   beforeEach(() => rmSync(w.path('c.csv'), { force: true }));
 
   it.each(twoOutputs)('curve --out and --plot naming one file (%s) is refused', (_name, out, plot) => {
-    calibrator();
+    w.calibrator();
     const before = ['a.csv', 'b.svg', 'cal.json'].map((p) => snapshot(w.path(p)));
     const r = w.run([
       'curve',
@@ -258,17 +244,7 @@ describe('hostile: no input is ever overwritten, no special file replaced', () =
   it('an output that is a symlink to a regular file is written through: the link stays a link', () => {
     writeFileSync(w.path('sub/target.json'), 'old\n');
     symlinkSync('sub/target.json', w.path('out-link.json'));
-    const r = w.run([
-      'calibrate',
-      ...LABELLED,
-      '--methods',
-      'oracle',
-      '--out',
-      'out-link.json',
-      '--device',
-      'cpu',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
+    w.calibrator('out-link.json');
     expect(lstatSync(w.path('out-link.json')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(w.path('out-link.json'))).toBe('sub/target.json');
     expect(JSON.parse(readFileSync(w.path('sub/target.json'), 'utf8')).kind).toBe('ftcal-calibrator');

@@ -17,11 +17,26 @@ export function hostileWorld(prefix: string) {
   cpSync(TOY, s.dir, { recursive: true });
   const run = (args: readonly string[], env: Record<string, string | undefined> = {}) =>
     ftcal(args, env, s.dir);
-  return { ...s, run };
+  /** Writes a calibrator of the toy set (oracle, CPU) to `out`, for the commands that read one. */
+  const calibrator = (out = 'cal.json') => {
+    const r = run(['calibrate', ...LABELLED, '--methods', 'oracle', '--out', out, '--device', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+  };
+  return { ...s, run, calibrator };
 }
 
 /** The toy's labelled set and groups, for every command that takes them. */
 export const LABELLED = ['--logits', 'logits.npy', '--labels', 'labels.npy', '--groups', 'groups.json'];
+
+/** `evaluate` of one logits file against the toy's labels and groups, on the CPU. */
+export const evaluateOn = (logits: string) => [
+  'evaluate',
+  '--logits',
+  logits,
+  ...LABELLED.slice(2),
+  '--device',
+  'cpu',
+];
 
 /** The device line every command prints once it has chosen where to run (ftcal's own, wanted). */
 export const DEVICE_LINE = /^ftcal: using (WebGPU on|the CPU backend)/;

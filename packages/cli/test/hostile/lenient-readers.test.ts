@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { f32Bytes, safetensors, zipArchive } from '../files.ts';
-import { expectOneLine, hostileWorld } from './harness.ts';
+import { evaluateOn, expectOneLine, hostileWorld } from './harness.ts';
 
 /** A .safetensors file from a header written by hand (offsets, duplicate keys) and its data bytes. */
 function rawSafetensors(headerJson: string, data: Uint8Array): Uint8Array {
@@ -98,17 +98,7 @@ describe('hostile: readers refuse what the formats do not allow', () => {
   afterAll(() => w.remove());
 
   it.each(files)('%s is refused', (_what, name, _bytes, says) => {
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      name,
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn(name));
     expectOneLine(r, { code: 2, says });
   });
 
@@ -120,18 +110,7 @@ describe('hostile: readers refuse what the formats do not allow', () => {
       safetensors({ logits: { dtype: 'F32', shape: [rows, cols], data: body } }),
     );
     const of = (name: string) => {
-      const r = w.run([
-        'evaluate',
-        '--logits',
-        name,
-        '--labels',
-        'labels.npy',
-        '--groups',
-        'groups.json',
-        '--device',
-        'cpu',
-        '--json',
-      ]);
+      const r = w.run([...evaluateOn(name), '--json']);
       expect(r.code, r.stderr).toBe(0);
       return JSON.parse(r.stdout).table;
     };

@@ -17,8 +17,7 @@ describe('hostile: only ftcal speaks on stderr', () => {
     // Large enough that apply is still streaming when the crash test kills it.
     const rows = 400_000;
     writeFileSync(w.path('big.npy'), npyMatrix(new Float32Array(rows * 10).fill(0.5), rows, 10));
-    const r = w.run(['calibrate', ...LABELLED, '--methods', 'oracle', '--out', 'c.json', '--device', 'cpu']);
-    expect(r.code, r.stderr).toBe(0);
+    w.calibrator('c.json');
   });
   afterAll(() => w.remove());
   const env = { XDG_RUNTIME_DIR: undefined, FTCAL_PROGRESS: undefined };

@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectOneLine, expectOptionError, hostileWorld, LABELLED, stderrLines } from './harness.ts';
+import {
+  evaluateOn,
+  expectOneLine,
+  expectOptionError,
+  hostileWorld,
+  LABELLED,
+  stderrLines,
+} from './harness.ts';
 
 const EVALUATE = ['evaluate', ...LABELLED, '--device', 'cpu'];
 
@@ -185,17 +192,7 @@ describe('hostile: every usage mistake is one line with a fix', () => {
   });
 
   it('a file name or value with a newline in it still gives one line', () => {
-    const r = w.run([
-      'evaluate',
-      '--logits',
-      'bad\nname.npy',
-      '--labels',
-      'labels.npy',
-      '--groups',
-      'groups.json',
-      '--device',
-      'cpu',
-    ]);
+    const r = w.run(evaluateOn('bad\nname.npy'));
     expectOneLine(r, { code: 2, says: /bad\\nname\.npy/ });
     expectOptionError(w.run([...EVALUATE, '--gamma', '1\n2']), '--gamma', /'1\\n2'/);
   });

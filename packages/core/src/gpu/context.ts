@@ -251,7 +251,10 @@ export class GpuContext {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       if (this.lostReason === undefined && (e as Error | null)?.name !== 'AbortError') throw e;
-      throw new GpuError('device-lost', this.lostReason ?? 'the device was lost while results were read back');
+      throw new GpuError(
+        'device-lost',
+        this.lostReason ?? 'the device was lost while results were read back',
+      );
     }
   }
 

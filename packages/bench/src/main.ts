@@ -16,6 +16,7 @@ import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
 import { kernelSuite } from './suites/kernels.ts';
 import { pageSuite } from './suites/page.ts';
+import { scaleSuite } from './suites/scale.ts';
 import { torchSuite } from './suites/torch.ts';
 
 /** dist/bench.mjs lives in packages/bench/dist: the repository root is three folders up. */
@@ -155,6 +156,7 @@ async function main(argv: string[]): Promise<number> {
     if (opts.suites.has('kernels')) await kernelSuite(ctx, doc.cases);
     if (opts.suites.has('curve')) doc.cases.push(...(await curveSuite(ctx)));
     if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
+    if (opts.suites.has('scale')) doc.cases.push(...(await scaleSuite(ctx)));
     if (opts.suites.has('page')) doc.cases.push(...(await pageSuite(ctx)));
     if (opts.suites.has('kernels')) await torchSuite(ctx, doc.cases, peers);
     if (opts.suites.has('cpu-matmul')) await cpuMatmulSuite(ctx, twin ?? main, cpuPeers, doc.cases);

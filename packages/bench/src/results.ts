@@ -29,7 +29,7 @@ export interface Run {
 }
 
 export interface Case {
-  suite: 'kernels' | 'curve' | 'end-to-end' | 'page' | 'cpu-matmul';
+  suite: 'kernels' | 'curve' | 'end-to-end' | 'scale' | 'page' | 'cpu-matmul';
   op: string;
   /** Human label of the shape, e.g. "1024×1024×1024" or "N=10⁴ C=100". */
   label: string;

@@ -8,6 +8,7 @@ compared with ftcal's. Each job: warm-up calls, then repetitions until `reps` or
 
 import json
 import platform
+import resource
 import sys
 import time
 
@@ -236,6 +237,8 @@ def run(job):
         fn = lambda: evaluate(job)  # noqa: E731
         res["wall_ms"], out = timed(fn, reps, budget, warmup)
         res.update(out)
+        # One job per process in the bench, so the process's peak is this job's.
+        res["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return res
     z, labels, groups = load(job)
     if op == "softmax":

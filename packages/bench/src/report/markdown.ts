@@ -7,7 +7,9 @@ const IMPL_ORDER = [
   'node-evaluate',
   'ftcal-webgpu',
   'ftcal-cpu',
+  'ftcal-shards',
   'numpy',
+  'torch-cpu',
   'tfjs-webgpu',
   'torch-cuda',
   'torch-cuda-tf32',
@@ -26,7 +28,9 @@ const IMPL_TITLE: Record<string, string> = {
   'node-evaluate': 'core evaluate() in Node',
   'ftcal-webgpu': 'ftcal WebGPU',
   'ftcal-cpu': 'ftcal CPU',
+  'ftcal-shards': 'ftcal stats ×3 + evaluate --stats',
   numpy: 'NumPy',
+  'torch-cpu': 'PyTorch CPU',
   'tfjs-webgpu': 'tfjs WebGPU',
   'torch-cuda': 'PyTorch CUDA',
   'torch-cuda-tf32': 'PyTorch CUDA, TF32',
@@ -139,6 +143,7 @@ const SUITE_TITLE: Record<Case['suite'], string> = {
   kernels: 'Kernels',
   curve: 'γ curve: exact sweep vs the paper’s re-scan',
   'end-to-end': 'End to end',
+  scale: 'At scale on the CPU: one pass, NumPy and PyTorch beside it, and sharded statistics',
   page: 'The web page in headless Chromium',
   'cpu-matmul': 'CPU matmul: ftcal’s WebAssembly kernel, NumPy and the libraries it could have used',
 };
@@ -160,6 +165,16 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'fit (iterations, final gradient norm) under "agreement checks". The demo training step is one ' +
     'forward/backward/SGD-with-momentum step of `pnpm demo`’s MLP (the demo package’s initMlp and mlpGradients); ' +
     'GFLOP/s counts its six matmuls.',
+  scale:
+    'One file of synthetic logits (as above). "evaluate end to end" is the whole evaluation from the .npy ' +
+    '(statistics, exact curve, AUSUC, NLL/ECE/Brier, diagnostics): core’s evaluate() on the CPU backend in ' +
+    'this process (the baseline), the CLI as a child process (start-up included; its note gives the peak RSS ' +
+    'and CPU time over wall time), and the NumPy and PyTorch peers (packages/bench/src/peers/numpy_peer.py ' +
+    'and torch_cpu_peer.py: np.load with mmap, masked max/argmax, logsumexp, the exact curve, NLL/ECE/Brier ' +
+    'from a softmax, the logit moments, as their users write it; timed inside Python, imports excluded). ' +
+    '"stats ×3 shards" splits the same rows into three files, runs `ftcal stats` on each, one after another, ' +
+    'and merges them with `evaluate --stats`, against the single CLI run; its check compares the two JSON ' +
+    'documents.',
   page:
     'The page (packages/web, as `ftcal web --save` writes it) opened from disk in headless Chromium, the ' +
     'synthetic .npy handed to its file input as a user picks it. "load + evaluate" runs from the Evaluate ' +

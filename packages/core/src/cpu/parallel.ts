@@ -12,7 +12,7 @@ import type {
 } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import type { RowPool } from '../platform/platform.ts';
-import { columnsLike, copyColumns, sliceColumns } from './columns.ts';
+import { columnsLike, columnsOf, copyColumns, sliceColumns } from './columns.ts';
 import { matmulCpu } from './matmul.ts';
 import { type GemmRunner, KernelMemoryExhausted, MatmulKernel } from './matmul-wasm.ts';
 import { addNllTerms, nllGradCpu } from './nll-grad.ts';
@@ -111,11 +111,16 @@ export function rowRanges(rows: number, parts: number): [number, number][] {
   return out;
 }
 
-/** Columns shaped like `like`'s, living in shared memory. */
+/** Columns shaped like `like`'s, `rows` long, as views of one SharedArrayBuffer (one allocation, not one each). */
 function sharedColumns<T extends object>(like: T, rows: number): Omit<T, 'rows'> {
-  return columnsLike(like, rows, (ctor, n) =>
-    sharedArray(ctor as unknown as new (b: SharedArrayBuffer) => Typed, n),
-  );
+  const stride = Math.max(rows, 1) * 8;
+  const buffer = new SharedArrayBuffer(stride * columnsOf(like).length);
+  let at = 0;
+  return columnsLike(like, rows, (ctor, n) => {
+    const view = new (ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => Typed)(buffer, at, n);
+    at += stride;
+    return view;
+  });
 }
 
 /**

@@ -67,16 +67,17 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'move γ in the page (table + plots redrawn)',
       'CPU matmul',
       'ftcal logits (.npy → .npy, end to end)',
+      'evaluate end to end (.npy)',
+      'stats ×3 shards + evaluate --stats',
     ]) {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'curve', 'end-to-end', 'page', 'cpu-matmul']).toContain(c.suite);
+      expect(['kernels', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul']).toContain(c.suite);
       // The page's cases compare its two backends (and Node) with the page on the CPU; `ftcal logits`
-      // end to end is the built CLI as a process; everything else the backend in process.
-      expect(c.baseline).toBe(
-        c.suite === 'page' ? 'page-cpu' : c.op.startsWith('ftcal logits') ? 'ftcal-cli' : 'ftcal-cpu',
-      );
+      // end to end and the sharded run are the built CLI as a process; everything else the backend in process.
+      const cli = c.op.startsWith('ftcal logits') || c.op.startsWith('stats ×3');
+      expect(c.baseline).toBe(c.suite === 'page' ? 'page-cpu' : cli ? 'ftcal-cli' : 'ftcal-cpu');
       expect(c.runs.length).toBeGreaterThan(0);
       for (const run of c.runs) {
         expect(STATUSES).toContain(run.status);
@@ -118,6 +119,12 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       expect(run.status, run.note).toBe('ok');
       expect(run.check).toMatch(/Evaluated 10000 rows × 100 classes/);
     }
+
+    // Three shards through ftcal stats and --stats give exactly the single run's evaluation.
+    const sharded = doc.cases.find((c: { op: string }) => c.op === 'stats ×3 shards + evaluate --stats');
+    const merged = sharded.runs.find((r: { impl: string }) => r.impl === 'ftcal-shards');
+    expect(merged.status, merged.note).toBe('ok');
+    expect(merged.check).toMatch(/^the merged evaluation equals the single run/);
 
     const saved = JSON.parse(readFileSync(path.join(out, 'bench-quick.json'), 'utf8'));
     expect(saved).toEqual(doc);

@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { peerScript } from '../paths.ts';
 
 /** One job for numpy_peer.py; file paths point at the bench's own raw little-endian arrays. */
 export type NumpyJob =
@@ -49,17 +48,8 @@ export interface NumpyPeer {
   run(jobs: (NumpyJob & { reps: number; budget_ms: number; warmup?: number })[]): Promise<NumpyResult[]>;
 }
 
-/** dist/bench.mjs and src/main.ts sit at different depths; the script ships next to the sources. */
-function scriptPath(): string | null {
-  for (const rel of ['../src/peers/numpy_peer.py', './numpy_peer.py', '../peers/numpy_peer.py']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 export function findNumpy(python = process.env.PYTHON ?? 'python3'): NumpyPeer | string {
-  const script = scriptPath();
+  const script = peerScript('numpy_peer.py');
   if (!script) return 'numpy_peer.py not found next to the bench';
   const probe = spawnSync(
     python,

@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Backend, createNpyWriter, type MatmulOptions, openNpy } from '@ftcal/core';
 import {
   type BenchContext,
@@ -15,6 +13,7 @@ import {
 } from '../context.ts';
 import { pow10, randomMatrix } from '../data.ts';
 import { externalTiming } from '../harness.ts';
+import { cliPath, peerScript } from '../paths.ts';
 import type { CpuMatmulPeer, MissingPeer } from '../peers/cpu-libraries.ts';
 import type { Case, Run } from '../results.ts';
 
@@ -189,23 +188,6 @@ async function matmulCase(
   return c;
 }
 
-/** The built CLI (packages/cli/dist), from the bench's dist or its sources. */
-function cliPath(): string | null {
-  for (const rel of ['../../cli/dist/ftcal.mjs', '../../../cli/dist/ftcal.mjs']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-function scriptPath(): string | null {
-  for (const rel of ['../src/peers/numpy_logits.py', './numpy_logits.py', '../peers/numpy_logits.py']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 /** Wall time of one process, start to exit; a non-zero exit is an error with its last stderr line. */
 function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -262,7 +244,7 @@ async function logitsCase(ctx: BenchContext): Promise<Case> {
   c.baseline = 'ftcal-cli';
   const device = ctx.machine.cpu;
   const cli = cliPath();
-  const script = scriptPath();
+  const script = peerScript('numpy_logits.py');
   if (!cli) {
     unavailable(
       c,

@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type ClassGroups,
   CpuBackend,
@@ -12,9 +10,18 @@ import {
   readNpyLabels,
   writeNpy,
 } from '@ftcal/core';
-import { type BenchContext, budget, describe, newCase, timeRun, withTiming } from '../context.ts';
+import {
+  type BenchContext,
+  budget,
+  describe,
+  newCase,
+  timeRun,
+  unavailable,
+  withTiming,
+} from '../context.ts';
 import { syntheticLogits } from '../data.ts';
 import { externalTiming } from '../harness.ts';
+import { cliPath, peerScript } from '../paths.ts';
 import type { Case, Run } from '../results.ts';
 import { groupsOf, writeSynthetic } from './end-to-end.ts';
 
@@ -24,17 +31,6 @@ import { groupsOf, writeSynthetic } from './end-to-end.ts';
  * through `ftcal stats`, merged by `evaluate --stats`, against the single run. The CLI runs as a user runs
  * it (a child process, measured by peers/measure.py for its peak RSS and CPU time).
  */
-
-/** The files beside the bench: its Python helpers (src/peers) and the built CLI. */
-function beside(...candidates: string[]): string | null {
-  for (const rel of candidates) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-const peerScript = (name: string) => beside(`../src/peers/${name}`, `../peers/${name}`, `./${name}`);
-const CLI = () => beside('../../cli/dist/ftcal.mjs', '../../../cli/dist/ftcal.mjs');
 
 interface Measured {
   code: number;
@@ -71,7 +67,14 @@ function spawnAll(
 async function cli(ctx: BenchContext, args: string[]): Promise<Measured> {
   const out = path.join(ctx.tmp, 'measure.json');
   const python = process.env.PYTHON ?? 'python3';
-  const r = await spawnAll(python, [peerScript('measure.py')!, out, '--', process.execPath, CLI()!, ...args]);
+  const r = await spawnAll(python, [
+    peerScript('measure.py')!,
+    out,
+    '--',
+    process.execPath,
+    cliPath()!,
+    ...args,
+  ]);
   if (r.code !== 0)
     throw new Error(`ftcal ${args[0]} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
   return { ...JSON.parse(await readFile(out, 'utf8')), stdout: r.stdout, stderr: r.stderr };
@@ -220,9 +223,7 @@ export async function scaleSuite(ctx: BenchContext): Promise<Case[]> {
     bytes: rows * cols * 4,
   });
   shardCase.baseline = 'ftcal-cli';
-  if (!CLI()) {
-    ctx.missing.add('the built CLI (pnpm --filter @ftcal/cli... build) for the scale suite');
-  }
+  const noCli = 'packages/cli/dist/ftcal.mjs is missing: build the CLI first';
   const files = await writeSynthetic(ctx.tmp, rows, cols);
   const groups: ClassGroups = groupsOf(cols);
   const groupsFile = path.join(ctx.tmp, 'scale-groups.json');
@@ -270,8 +271,10 @@ export async function scaleSuite(ctx: BenchContext): Promise<Case[]> {
     const m = await cli(ctx, args);
     return { wallMs: m.wall_ms, rssKb: m.max_rss_kb, cpuS: m.user_s + m.sys_s, stdout: m.stdout };
   };
-  const oneRun = CLI() ? await timeCli(ctx, evalCase, 'ftcal-cli', once(single), cpuNote) : null;
+  const oneRun = cliPath() ? await timeCli(ctx, evalCase, 'ftcal-cli', once(single), cpuNote) : null;
   if (oneRun) shardCase.runs.push({ ...oneRun.run });
+  else
+    for (const c of [evalCase, shardCase]) unavailable(c, 'ftcal-cli', ctx.machine.cpu, 'subprocess', noCli);
 
   const job = {
     logits: files.logits,
@@ -292,7 +295,8 @@ export async function scaleSuite(ctx: BenchContext): Promise<Case[]> {
     agree,
   );
 
-  if (CLI() && oneRun) {
+  if (!oneRun) unavailable(shardCase, 'ftcal-shards', ctx.machine.cpu, 'subprocess', noCli);
+  else {
     const cuts = [0, Math.round(rows / 3), Math.round((2 * rows) / 3), rows];
     const shards: { logits: string; labels: string }[] = [];
     for (let i = 0; i < 3; i++)

@@ -1,4 +1,4 @@
-import type { Backend } from '../backend/backend.ts';
+import type { AccumulatorJob, Backend } from '../backend/backend.ts';
 import { ResidentLogits } from '../backend/resident-logits.ts';
 import { InputError } from '../errors.ts';
 import type { RowSource } from '../io/row-source.ts';
@@ -47,6 +47,11 @@ export interface EngineOptions {
   residentBytes?: number;
   /** Progress of the streamed statistics pass: rows done of total. */
   onProgress?: (stage: 'stats', rowsDone: number, rowsTotal: number) => void;
+  /**
+   * Chunk accumulators (calib/accumulators.ts) to run in the one pass over the logits, for metrics at the
+   * operating point that need every logit; their states are in the prepared statistics' `accumulated`.
+   */
+  accumulators?: readonly AccumulatorJob[];
 }
 
 /** A labelled set: logits, labels and the head's class groups. */
@@ -126,6 +131,7 @@ async function prepare(
     chunkRows: options.chunkRows,
     nanPolicy: options.nanPolicy,
     allowOtherLabels: options.allowOtherLabels,
+    accumulators: options.accumulators,
     onProgress: options.onProgress && ((d, t) => options.onProgress!('stats', d, t)),
   });
   let passes: Promise<ResidentLogits> | null = null;

@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { peerScript } from '../paths.ts';
+import { runPeerScript } from '../process.ts';
 
 /** One job for numpy_peer.py; file paths point at the bench's own raw little-endian arrays. */
 export type NumpyJob =
@@ -66,33 +67,11 @@ export function findNumpy(python = process.env.PYTHON ?? 'python3'): NumpyPeer |
     version,
     python: pythonVersion,
     blas: 'unknown',
-    run: (jobs) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString('utf8');
-        });
-        child.stderr.on('data', (d: Buffer) => {
-          err += d.toString('utf8');
-        });
-        child.on('error', reject);
-        child.on('close', (code) => {
-          if (code !== 0) {
-            reject(new Error(`numpy_peer.py exited ${code}: ${err.trim().split('\n').at(-1)}`));
-            return;
-          }
-          try {
-            const doc = JSON.parse(out) as { blas: string; results: NumpyResult[] };
-            peer.blas = doc.blas;
-            resolve(doc.results);
-          } catch (e) {
-            reject(new Error(`numpy_peer.py printed no JSON: ${(e as Error).message}`));
-          }
-        });
-        child.stdin.end(JSON.stringify(jobs));
-      }),
+    run: async (jobs) => {
+      const doc = await runPeerScript<{ blas: string; results: NumpyResult[] }>(python, script, jobs);
+      peer.blas = doc.blas;
+      return doc.results;
+    },
   };
   return peer;
 }

@@ -186,13 +186,18 @@ def evaluate(job):
         for cg, cols_of in (("seen", seen), ("absent", absent)):
             block = sub[:, cols_of]
             moments[f"{lg}/{cg}"] = (float(block.mean()), float(block.std()))
+    return evaluation_result(len(gammas), ausuc, nll, ece, brier, int((count > 0).sum()), moments)
+
+
+def evaluation_result(points, ausuc, nll, ece, brier, bins_nonempty, moments):
+    """What an evaluate job reports: enough to check it against ftcal's evaluation of the same file."""
     return {
-        "points": int(len(gammas)),
+        "points": int(points),
         "ausuc": ausuc,
         "nll": nll,
         "ece": ece,
         "brier": brier,
-        "bins_nonempty": int((count > 0).sum()),
+        "bins_nonempty": bins_nonempty,
         "moments_all_seen_mean": moments["all/seen"][0],
     }
 

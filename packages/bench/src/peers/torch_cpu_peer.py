@@ -16,7 +16,7 @@ import resource
 import sys
 import warnings
 
-from numpy_peer import finite_or_none, timed
+from numpy_peer import evaluation_result, finite_or_none, timed
 
 
 def evaluate(torch, np, job):
@@ -78,17 +78,10 @@ def evaluate(torch, np, job):
         for cg, cols_of in (("seen", seen), ("absent", absent)):
             block = sub[:, cols_of]
             moments[f"{lg}/{cg}"] = (float(block.mean()), float(block.std(unbiased=False)))
-    return {
-        "points": int(gammas.numel()),
-        "ausuc": ausuc,
-        "nll": nll,
-        "ece": ece,
-        "brier": brier,
-        "bins_nonempty": int((count > 0).sum()),
-        "moments_all_seen_mean": moments["all/seen"][0],
-        # The statistics ftcal keeps per row and this result does not print, so none is skipped.
-        "row_stats_sum": float(max_s.sum() + sum_s.sum() + sum_u.sum() + lse_so.sum() + lse_u.sum() + label_logit.sum()),
-    }
+    out = evaluation_result(gammas.numel(), ausuc, nll, ece, brier, int((count > 0).sum()), moments)
+    # The statistics ftcal keeps per row and this result does not print, so none is skipped.
+    out["row_stats_sum"] = float(max_s.sum() + sum_s.sum() + sum_u.sum() + lse_so.sum() + lse_u.sum() + label_logit.sum())
+    return out
 
 
 def main():

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -22,6 +21,7 @@ import {
 import { syntheticLogits } from '../data.ts';
 import { externalTiming } from '../harness.ts';
 import { cliPath, peerScript } from '../paths.ts';
+import { lastLine, runPeerScript, runProcess } from '../process.ts';
 import type { Case, Run } from '../results.ts';
 import { groupsOf, writeSynthetic } from './end-to-end.ts';
 
@@ -42,32 +42,11 @@ interface Measured {
   stderr: string;
 }
 
-function spawnAll(
-  cmd: string,
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
-
 /** The CLI as a child process, with its wall time, CPU time and peak RSS. */
 async function cli(ctx: BenchContext, args: string[]): Promise<Measured> {
   const out = path.join(ctx.tmp, 'measure.json');
   const python = process.env.PYTHON ?? 'python3';
-  const r = await spawnAll(python, [
+  const r = await runProcess(python, [
     peerScript('measure.py')!,
     out,
     '--',
@@ -75,8 +54,7 @@ async function cli(ctx: BenchContext, args: string[]): Promise<Measured> {
     cliPath()!,
     ...args,
   ]);
-  if (r.code !== 0)
-    throw new Error(`ftcal ${args[0]} exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
+  if (r.code !== 0) throw new Error(`ftcal ${args[0]} exited ${r.code}: ${lastLine(r.stderr)}`);
   return { ...JSON.parse(await readFile(out, 'utf8')), stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -141,22 +119,17 @@ async function peerEvaluate(
   check: (r: { ausuc?: number; nll?: number }) => string,
 ): Promise<void> {
   const b = budget(ctx, true);
-  const jobs = JSON.stringify([
+  const jobs = [
     { ...job, id: impl, op: 'evaluate', reps: b.reps, budget_ms: b.budgetMs, warmup: b.warmup ?? 1 },
-  ]);
+  ];
   let reason = 'no python';
   for (const python of pythons) {
     if (!python) continue;
-    const r = await spawnAll(python, [peerScript(script)!], jobs).catch((e: Error) => ({
-      code: -1,
-      stdout: '',
-      stderr: e.message,
-    }));
-    if (r.code !== 0) {
-      reason = `${python}: ${r.stderr.trim().split('\n').at(-1)}`;
-      continue;
-    }
-    const doc = JSON.parse(r.stdout) as PeerDoc;
+    const doc = await runPeerScript<PeerDoc>(python, peerScript(script)!, jobs).catch((e: Error) => {
+      reason = `${python}: ${e.message}`;
+      return null;
+    });
+    if (!doc) continue;
     if (doc.available === false) {
       reason = doc.reason ?? 'not available';
       continue;

@@ -128,7 +128,7 @@ describe('ftcal stats and --stats (built binary): sharded data gives the single-
     expectInputError(
       ftcal(['evaluate', '--stats', s.path('s-0.stats.npz'), s.path('t2.npz'), ...dev]),
       't2.npz',
-      /statistics taken at T = 2, another temperature than/,
+      /statistics taken at T = 2, .*s-0\.stats\.npz at T = 1; /,
     );
     const other = ['--seen', '0-4', '--nan-policy', 'skip', '--allow-other-labels', ...dev];
     const g = ['stats', '--logits', s.path('z-1.npy'), '--labels', s.path('y-1.npy'), ...other];

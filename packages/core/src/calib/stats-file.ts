@@ -198,38 +198,31 @@ export async function readStatsFile(input: ByteInput, options: { name?: string }
 function mismatch(a: StatsFile, b: StatsFile): InputError | null {
   const x = a.header;
   const y = b.header;
-  const refuse = (problem: string, fix: string, option?: string) =>
-    new InputError({
-      code: 'option',
-      file: b.name,
-      problem: `${problem} than ${a.name}`,
-      fix,
-      ...(option && { option: { name: option } }),
-    });
+  const refuse = (problem: string, fix: string, code: 'groups' | 'option' = 'option') =>
+    new InputError({ code, file: b.name, problem, fix });
   if (x.cols !== y.cols || a.data.groups.codes.join() !== b.data.groups.codes.join()) {
     return refuse(
-      'statistics taken with other class groups',
+      `statistics taken with other class groups than ${a.name}`,
       "take every shard's statistics with the same class groups",
       'groups',
     );
   }
   if (x.temperature !== y.temperature) {
     return refuse(
-      `statistics taken at T = ${y.temperature}, another temperature`,
+      `statistics taken at T = ${y.temperature}, ${a.name} at T = ${x.temperature}`,
       "take every shard's statistics at one temperature",
-      'temperature',
     );
   }
   if (x.labelled !== y.labelled) {
     return refuse(
-      `statistics ${y.labelled ? 'with' : 'without'} labels, unlike those`,
+      `statistics ${y.labelled ? 'with' : 'without'} labels, ${a.name} ${x.labelled ? 'with' : 'without'}`,
       'give every shard its labels, or none',
     );
   }
   const jobs = (h: StatsFileHeader) => JSON.stringify(h.accumulators);
   if (jobs(x) !== jobs(y)) {
     return refuse(
-      'statistics with other accumulated metrics (or their operating point)',
+      `statistics with other accumulated metrics (or their operating point) than ${a.name}`,
       "take every shard's statistics with the same options",
     );
   }

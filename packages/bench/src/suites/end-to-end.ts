@@ -151,7 +151,7 @@ async function endToEndCases(ctx: BenchContext, rows: number, cols: number): Pro
     },
     { heavy, check: (r) => agree(r.ausuc ?? Number.NaN, r.points) },
   );
-  if (np) np.note = 'np.load + statistics + curve + AUSUC only: no NLL/ECE/Brier pass, so it does less work';
+  if (np) np.note = "numpy_peer.py's evaluate: np.load (mmap), statistics, curve, NLL/ECE/Brier, moments";
 
   // A fit takes seconds per call even at the quick size: quick mode times it once, without a warm-up.
   const fitWarmup = ctx.opts.quick ? 0 : 1;

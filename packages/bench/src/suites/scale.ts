@@ -97,6 +97,7 @@ interface PeerDoc {
   available?: boolean;
   reason?: string;
   torch?: string;
+  numpy?: string;
   threads?: number;
   results?: {
     id: string;
@@ -140,7 +141,7 @@ async function peerEvaluate(
       break;
     }
     const threads = doc.threads ? `, ${doc.threads} threads` : '';
-    const version = doc.torch ? `PyTorch ${doc.torch}` : 'NumPy';
+    const version = doc.torch ? `PyTorch ${doc.torch}` : `NumPy ${doc.numpy}`;
     const run: Run = withTiming(
       c,
       {

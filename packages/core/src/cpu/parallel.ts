@@ -117,7 +117,11 @@ function sharedColumns<T extends object>(like: T, rows: number): Omit<T, 'rows'>
   const buffer = new SharedArrayBuffer(stride * columnsOf(like).length);
   let at = 0;
   return columnsLike(like, rows, (ctor, n) => {
-    const view = new (ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => Typed)(buffer, at, n);
+    const view = new (ctor as unknown as new (b: SharedArrayBuffer, o: number, n: number) => Typed)(
+      buffer,
+      at,
+      n,
+    );
     at += stride;
     return view;
   });

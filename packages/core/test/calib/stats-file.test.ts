@@ -125,9 +125,7 @@ describe('statistics files: what they hold and what they refuse', () => {
       expect(() => mergeStats([a, b])).toThrow(
         /b\.npz: statistics taken with other class groups than .*a\.npz; /,
       );
-      expect(() => mergeStats([a, c])).toThrow(
-        /c\.npz: statistics taken at T = 1\.5, .*a\.npz at T = 1; /,
-      );
+      expect(() => mergeStats([a, c])).toThrow(/c\.npz: statistics taken at T = 1\.5, .*a\.npz at T = 1; /);
       await expectInputError(
         calibrateStats(cpu, c.data, {}),
         /statistics taken at T = 1\.5; the methods that choose γ keep T = 1/,

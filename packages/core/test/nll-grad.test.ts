@@ -7,7 +7,9 @@ import { nllGradCpu } from '../src/cpu/nll-grad.ts';
 import { InputError } from '../src/errors.ts';
 import { arraySource, type RowSource } from '../src/io/row-source.ts';
 import { deviceLogits } from '../src/webgpu/device-logits.ts';
+import { nllStage1 } from '../src/webgpu/nll-grad.ts';
 import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
+import { GPU_RUNS, openGpuRun } from './gpu-variants.ts';
 
 function logits(rows: number, cols: number, seed: number, scale = 3): Float32Array {
   const next = rng(seed);
@@ -208,12 +210,21 @@ function candidatesFor(k: number, seed: number): Float64Array {
   return c;
 }
 
-describe.each(TEST_ADAPTERS)('nllGrad kernel vs CPU twin on %s', (adapter) => {
+describe.each(GPU_RUNS)('nllGrad kernel vs CPU twin on $title', (run) => {
   let gpu: WebGpuBackend | null = null;
   beforeAll(async () => {
-    gpu = await openTestGpu(adapter);
+    gpu = await openGpuRun(run);
   });
   afterAll(() => gpu?.dispose());
+
+  it('runs the variant the device allows: one subgroup per row for rows of 25 or more', (ctx) => {
+    if (!gpu) return ctx.skip();
+    const subgroups = gpu.ctx.device.features.has('subgroups');
+    const pick = (cols: number) => nllStage1(gpu!.ctx, cols).kernel.name;
+    expect(pick(24)).toBe('nll-grad');
+    expect(pick(25)).toBe(subgroups ? 'nll-grad-subgroup' : 'nll-grad');
+    expect(pick(3001)).toBe(subgroups ? 'nll-grad-subgroup' : 'nll-grad');
+  });
 
   // rows, cols, K, O non-empty, logit scale
   const shapes: [number, number, number, boolean, number][] = [
@@ -246,7 +257,7 @@ describe.each(TEST_ADAPTERS)('nllGrad kernel vs CPU twin on %s', (adapter) => {
     const o = {
       groups,
       labels: labelsFor(rows, groups, 78),
-      candidates: Float64Array.of(0.7, -0.2, -1, 0.3),
+      candidates: Float64Array.of(0.7, -0.2, -1, 0.3, 0, 0, 2, -0.5, -3, 0.8),
     };
     expectCloseToTwin(await gpu.nllGrad(z, rows, 2, o), z, rows, 2, o);
   });
@@ -266,7 +277,8 @@ describe.each(TEST_ADAPTERS)('nllGrad kernel vs CPU twin on %s', (adapter) => {
       z[r * cols + labels[r]!] = 3e38;
       z[r * cols + ((labels[r]! + 1 + r) % cols)] = -3e38;
     }
-    const o = { groups, labels, candidates: Float64Array.of(0.5, 0, -2, 0.4) };
+    // log T ≥ 0 everywhere: 3e38 / T stays finite in f32.
+    const o = { groups, labels, candidates: Float64Array.of(0.5, 0, -2, 0.4, 1, 0.3, 0, 0.1, -1, 0.2) };
     const got = await gpu.nllGrad(z, rows, cols, o);
     expectCloseToTwin(got, z, rows, cols, o);
     for (const key of TERMS) expect(got[key].every(Number.isFinite)).toBe(true);
@@ -278,7 +290,7 @@ describe.each(TEST_ADAPTERS)('nllGrad kernel vs CPU twin on %s', (adapter) => {
     const cols = 33;
     const z = logits(rows, cols, 99);
     const groups = groupsFor(cols, 9);
-    const o = { groups, labels: labelsFor(rows, groups, 10), candidates: candidatesFor(10, 11) };
+    const o = { groups, labels: labelsFor(rows, groups, 10), candidates: candidatesFor(13, 11) };
     gpu.ctx.capBindingBytes(cols * 4 * 17);
     try {
       expectCloseToTwin(await gpu.nllGrad(z, rows, cols, o), z, rows, cols, o);
@@ -324,7 +336,8 @@ describe.each(TEST_ADAPTERS)('nllGradResident on %s', (adapter) => {
   const z = logits(rows, cols, 5);
   const groups = groupsFor(cols, 6);
   const labels = labelsFor(rows, groups, 7);
-  const o = { groups, labels, candidates: candidatesFor(10, 8) };
+  // K = 13: pipelines for 8 and 5 candidates, as the other suites use (each K is one more pipeline).
+  const o = { groups, labels, candidates: candidatesFor(13, 8) };
 
   it('gives the twin’s sums over many device chunks, reading the source only for the upload', async (ctx) => {
     if (!gpu) return ctx.skip();
@@ -340,9 +353,10 @@ describe.each(TEST_ADAPTERS)('nllGradResident on %s', (adapter) => {
       const copy = await deviceLogits(gpu.ctx, held);
       // Host chunks of 100 rows split into device chunks of at most 37 rows: 3 per full chunk, 1 for 17.
       expect([copy.chunks, copy.residentRows]).toEqual([16, rows]);
-      const again = await gpu.nllGradResident(held, { ...o, candidates: o.candidates.slice(0, 4) });
+      const again = await gpu.nllGradResident(held, { ...o, candidates: o.candidates.slice(0, 10) });
       expect(source.reads).toBe(rows);
-      expect(Array.from(again.nll)).toEqual(Array.from(first.nll.subarray(0, 2)));
+      // The same lanes' arithmetic in an 8- and a 5-candidate pipeline: the same sums, bit for bit.
+      expect(Array.from(again.nll)).toEqual(Array.from(first.nll.subarray(0, 5)));
     } finally {
       gpu.ctx.capBindingBytes(undefined);
       held.release();
@@ -381,6 +395,19 @@ describe.each(TEST_ADAPTERS)('nllGradResident on %s', (adapter) => {
       expect(tracked.live.size).toBe(0);
     } finally {
       tracked.stop();
+    }
+  });
+
+  it('runs the no-subgroup variant when asked (fallback), to the same sums', async (ctx) => {
+    if (!gpu) return ctx.skip();
+    const held = ResidentLogits.of(arraySource(z, rows, cols), { labels, chunkRows: 100 });
+    try {
+      const picked = await gpu.nllGradResident(held, o);
+      const fallback = await gpu.nllGradResident(held, { ...o, fallback: true });
+      expectCloseToTwin(fallback, z, rows, cols, o);
+      if (!gpu.ctx.features.subgroups) expect(Array.from(fallback.grad)).toEqual(Array.from(picked.grad));
+    } finally {
+      held.release();
     }
   });
 

@@ -13,7 +13,13 @@ export {
   matmulTiledKernel,
   matmulTiledVec4Kernel,
 } from './matmul.ts';
-export { NLL_GRAD_KMAX, NLL_GRAD_TERMS, nllGradKernel, nllGradReduceKernel } from './nll-grad.ts';
+export {
+  NLL_GRAD_KMAX,
+  NLL_GRAD_TERMS,
+  nllGradKernel,
+  nllGradReduceKernel,
+  nllGradSubgroupKernel,
+} from './nll-grad.ts';
 export {
   RADIX_SORT_DIGIT_BITS,
   RADIX_SORT_ITEMS,

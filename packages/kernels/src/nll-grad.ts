@@ -1,20 +1,16 @@
 import type { KernelDescriptor } from './descriptor.ts';
-import code from './wgsl/nll_grad.wgsl';
+import fallback from './wgsl/nll_grad.wgsl';
+import common from './wgsl/nll_grad_common.wgsl';
 import reduceCode from './wgsl/nll_grad_reduce.wgsl';
+import subgroup from './wgsl/nll_grad_subgroup.wgsl';
+import subgroupSlot from './wgsl/subgroup_slot.wgsl';
 
-/** Most candidates one nllGrad dispatch handles (the shader's KMAX); the host loops over chunks. */
+/** Most candidates one nllGrad pipeline handles (two banks of four); the host loops over chunks. */
 export const NLL_GRAD_KMAX = 8;
 /** Row terms per candidate, in partial and output order: nll, ∂γ, ∂τ, ∂γγ, ∂γτ, ∂ττ. */
 export const NLL_GRAD_TERMS = 6;
 
-/**
- * Stage 1 of the calibration gradient pass: per-workgroup sums of the row NLL terms for k ≤ 8
- * candidates, given as (γ, 1/T) pairs in `cand`. LANES threads per row, WG / LANES rows per step,
- * `iters` steps per workgroup; SLOTS must equal WG·8 and fit 7·SLOTS·4 bytes of workgroup memory.
- */
-export const nllGradKernel: KernelDescriptor = {
-  name: 'nll-grad',
-  code,
+const stage1 = {
   entryPoint: 'main',
   bindings: [
     { name: 'z', kind: 'storage-read' },
@@ -24,20 +20,39 @@ export const nllGradKernel: KernelDescriptor = {
     { name: 'partials', kind: 'storage' },
     { name: 'p', kind: 'uniform' },
   ],
-  overrides: { WG: 64, LANES: 16, SLOTS: 512 },
   uniforms: [
     { name: 'rows', type: 'u32' },
     { name: 'cols', type: 'u32' },
     { name: 'gridX', type: 'u32' },
-    { name: 'iters', type: 'u32' },
-    { name: 'k', type: 'u32' },
-    { name: '_pad0', type: 'u32' },
-    { name: '_pad1', type: 'u32' },
-    { name: '_pad2', type: 'u32' },
+    { name: 'rowsPerGroup', type: 'u32' },
   ],
+} as const;
+
+/**
+ * Stage 1 of the calibration gradient pass without subgroups: per-workgroup sums of the row terms of K
+ * candidates (an override, 1–8), given as γ and 1/T banks in `cand`. LANES threads per row, WG / LANES
+ * rows at a time, `rowsPerGroup` rows per workgroup; SLOTS must equal 2·WG.
+ */
+export const nllGradKernel: KernelDescriptor = {
+  name: 'nll-grad',
+  code: `${common}\n${fallback}`,
+  ...stage1,
+  overrides: { K: 8, WG: 64, LANES: 8, SLOTS: 128 },
 };
 
-/** Stage 2: sums the per-workgroup partials into (or onto, when accumulating) the 6K outputs. */
+/**
+ * Stage 1 with one subgroup per row (the device's `subgroups` feature): the same partials, for any
+ * subgroup size. SLOTS must equal 2·WG/4.
+ */
+export const nllGradSubgroupKernel: KernelDescriptor = {
+  name: 'nll-grad-subgroup',
+  code: `${subgroupSlot}\n${common}\n${subgroup}`,
+  ...stage1,
+  overrides: { K: 8, WG: 128, SLOTS: 64 },
+  requires: ['subgroups'],
+};
+
+/** Stage 2: sums per-workgroup partials (or per-chunk slots) into `count` outputs at `offset`. */
 export const nllGradReduceKernel: KernelDescriptor = {
   name: 'nll-grad-reduce',
   code: reduceCode,
@@ -52,6 +67,6 @@ export const nllGradReduceKernel: KernelDescriptor = {
     { name: 'count', type: 'u32' },
     { name: 'parts', type: 'u32' },
     { name: 'offset', type: 'u32' },
-    { name: 'accumulate', type: 'u32' },
+    { name: '_pad0', type: 'u32' },
   ],
 };

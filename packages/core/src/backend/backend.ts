@@ -112,6 +112,11 @@ export interface NllPassOptions {
   groups: Uint32Array;
   /** K candidate pairs interleaved: (γ_0, logT_0, γ_1, logT_1, …). */
   candidates: Float64Array;
+  /**
+   * WebGPU: run the kernel's no-subgroup variant even where the device has subgroups (tests and the
+   * bench compare the two). The CPU backend ignores it.
+   */
+  fallback?: boolean;
 }
 
 export interface NllGradOptions extends NllPassOptions {

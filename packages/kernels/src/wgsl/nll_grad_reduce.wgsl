@@ -1,13 +1,13 @@
 // Calibration gradient pass, stage 2 of 2: one workgroup per output value i < count sums the `parts`
 // per-workgroup partials of nll_grad.wgsl (value i of partial w at w·count + i) with a strided then
-// tree sum, and adds the result into out[offset + i] when `accumulate` is 1 (later row chunks), or
-// stores it when 0. The dispatch covers `count` = 6K values, one candidate chunk.
+// tree sum into out[offset + i]. The host runs it once per row chunk (6K values into the chunk's slot)
+// and once over the slots, so no f32 total runs across chunks.
 
 struct Params {
   count: u32,
   parts: u32,
   offset: u32,
-  accumulate: u32,
+  _pad0: u32,
 }
 
 @group(0) @binding(0) var<storage, read> partials: array<f32>;
@@ -30,8 +30,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (t < stride) { ws[t] += ws[t + stride]; }
     workgroupBarrier();
   }
-  if (t == 0u) {
-    let o = p.offset + i;
-    outp[o] = select(0.0, outp[o], p.accumulate == 1u) + ws[0];
-  }
+  if (t == 0u) { outp[p.offset + i] = ws[0]; }
 }

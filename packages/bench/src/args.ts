@@ -1,13 +1,19 @@
 import { parseArgs } from 'node:util';
 import { type DevicePreference, InputError } from '@ftcal/core';
 
-export const SUITES = ['kernels', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul'] as const;
+export const SUITES = ['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
   json: boolean;
   quick: boolean;
   device: DevicePreference;
+  /** The adapter `--device gpu:NAME` names (core's `adapter`); none: the preference's own pick. */
+  adapter: string | null;
+  /** Check the device first (preflight.ts) and stop, exit 3, when it cannot do the run's work. */
+  preflight: boolean;
+  /** Leave out what runs on the CPU only (CPU twin, NumPy, the paper's re-scan), as the GPU-machine run does. */
+  gpuOnly: boolean;
   out: string;
   /** Markdown report path; null: only the copy under `out`. */
   docs: string | null;
@@ -26,11 +32,16 @@ export interface BenchOptions {
   render: string | null;
 }
 
-export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|cpu] [--out DIR] [--docs FILE]
-                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,curve,end-to-end,scale,page,cpu-matmul] [--no-peers] [--render FILE]
+export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|gpu:NAME|cpu] [--out DIR] [--docs FILE]
+                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,nll,curve,end-to-end,scale,page,cpu-matmul]
+                  [--preflight] [--gpu-only] [--no-peers] [--render FILE]
   --json        print the result document on stdout (progress goes to stderr)
   --quick       small sizes only; finishes in under a minute on two cores
-  --device      auto (hardware GPU, else CPU), gpu (a software adapter too), cpu; default gpu
+  --device      auto (hardware GPU, else CPU), gpu (a software adapter too), gpu:NAME (the adapter
+                \`ftcal doctor\` names so: gpu:swiftshader, gpu:llvmpipe), cpu; default gpu
+  --preflight   first check the device in about 20 s (adapter, a 256 MiB and a 4e9-byte buffer, one
+                resident 4096³ matmul, one resident softmax; --quick: small sizes) and stop, exit 3, if it fails
+  --gpu-only    leave out the CPU-only runs (CPU twin, NumPy, the paper's re-scan) and the CPU suites
   --out         folder for the JSON result and a markdown copy; default bench-results/
   --docs        also write the markdown report there (a full run of every suite writes docs/benchmarks.md)
   --max-cells   skip row benchmarks with N·C above this (e.g. 1e8 on a software adapter)
@@ -58,9 +69,11 @@ export function parseBenchArgs(argv: readonly string[], defaultDocs: string): Be
     throw new InputError(`bench: ${(e as Error).message.split('\n')[0]}; see --help`);
   }
   const v = parsed.values;
-  const device = v.device ?? 'gpu';
+  const given = v.device ?? 'gpu';
+  const named = /^gpu:(.*\S.*)$/s.exec(given);
+  const device = named ? 'gpu' : given;
   if (device !== 'auto' && device !== 'gpu' && device !== 'cpu') {
-    throw new InputError(`bench: --device ${device} is not one of auto, gpu, cpu`);
+    throw new InputError(`bench: --device ${given} is not one of auto, gpu, gpu:NAME, cpu`);
   }
   const suites = new Set<Suite>();
   for (const name of (v.only ?? SUITES.join(',')).split(',').filter(Boolean)) {
@@ -74,6 +87,9 @@ export function parseBenchArgs(argv: readonly string[], defaultDocs: string): Be
     json: v.json ?? false,
     quick,
     device,
+    adapter: named ? named[1]!.trim() : null,
+    preflight: v.preflight ?? false,
+    gpuOnly: v['gpu-only'] ?? false,
     out: v.out ?? 'bench-results',
     // Only a full run of every suite replaces the committed report unless --docs names a file.
     docs: v.docs ?? (quick || v.only !== undefined ? null : defaultDocs),
@@ -108,6 +124,8 @@ function parse(argv: readonly string[]) {
       reps: { type: 'string' },
       only: { type: 'string' },
       'no-peers': { type: 'boolean' },
+      preflight: { type: 'boolean' },
+      'gpu-only': { type: 'boolean' },
       render: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -25,7 +25,26 @@ export interface BenchContext {
   tmp: string;
   /** Pieces of ftcal that a benchmark needs and this build lacks (listed in the report). */
   missing: Set<string>;
+  /** Every case so far, in order (the result document's): newCase adds to it. */
+  cases: Case[];
   log(line: string): void;
+}
+
+let afterRun: (() => void) | null = null;
+
+/**
+ * Called after every run is added to a case: the runner writes the result document there, so a run
+ * killed mid-way (SIGKILL, a device-tool limit) keeps every measurement made before it.
+ */
+export function onEveryRun(listener: (() => void) | null): void {
+  afterRun = listener;
+}
+
+/** Adds `r` to `c`'s runs (every run goes through here) and lets the runner write what it has. */
+export function recordRun(c: Case, r: Run): Run {
+  c.runs.push(r);
+  afterRun?.();
+  return r;
 }
 
 export function budget(ctx: BenchContext, heavy = false): MeasureOptions {
@@ -105,7 +124,7 @@ export async function timeRun<T>(
   } catch (e) {
     r = { ...meta, status: 'failed', note: (e as Error).message.split('\n')[0] };
   }
-  c.runs.push(r);
+  recordRun(c, r);
   ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
   return r;
 }
@@ -126,17 +145,18 @@ export function fmtMs(ms: number): string {
 }
 
 export function skipped(c: Case, impl: string, device: string, mode: Run['mode'], note: string): Run {
-  const r: Run = { impl, device, mode, status: 'skipped', note };
-  c.runs.push(r);
-  return r;
+  return recordRun(c, { impl, device, mode, status: 'skipped', note });
 }
 
 export function unavailable(c: Case, impl: string, device: string, mode: Run['mode'], note: string): Run {
-  const r: Run = { impl, device, mode, status: 'not available', note };
-  c.runs.push(r);
-  return r;
+  return recordRun(c, { impl, device, mode, status: 'not available', note });
 }
 
+/**
+ * The case of `op` at `label` in the result document: a new one (added to ctx.cases at once, so a run
+ * stopped inside it still reports it), or the one a peer that ran first (PyTorch) opened, which then
+ * takes ftcal's shape and work.
+ */
 export function newCase(
   ctx: BenchContext,
   suite: Case['suite'],
@@ -145,7 +165,11 @@ export function newCase(
   shape: Record<string, number>,
   work: Work,
 ): Case {
-  return { suite, op, label, shape, work, baseline: ctx.mainImpl, runs: [] };
+  const known = ctx.cases.find((c) => c.suite === suite && c.op === op && c.label === label);
+  if (known) return Object.assign(known, { shape, work, baseline: ctx.mainImpl });
+  const c: Case = { suite, op, label, shape, work, baseline: ctx.mainImpl, runs: [] };
+  ctx.cases.push(c);
+  return c;
 }
 
 /**
@@ -212,7 +236,7 @@ export async function numpyRun(
   } catch (e) {
     r = { ...meta, status: 'failed', note: (e as Error).message.split('\n')[0] };
   }
-  c.runs.push(r);
+  recordRun(c, r);
   ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
   return r;
 }

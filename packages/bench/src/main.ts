@@ -4,17 +4,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CpuBackend, FtcalError, GpuContext, GpuPassTimer, planDevice, WebGpuBackend } from '@ftcal/core';
 import { parseBenchArgs, USAGE, wantsHelp } from './args.ts';
-import type { BenchContext } from './context.ts';
+import { type BenchContext, onEveryRun } from './context.ts';
 import { machine } from './harness.ts';
 import { openCpuMatmulPeers } from './peers/cpu-libraries.ts';
 import { findNumpy } from './peers/numpy.ts';
 import { openTfjs } from './peers/tfjs.ts';
-import { renderSaved, writeReports } from './report/write.ts';
+import { preflight } from './preflight.ts';
+import { renderSaved, writeCheckpoint, writeReports } from './report/write.ts';
 import { type BenchDocument, type PeerStatus, SCHEMA_VERSION } from './results.ts';
 import { cpuMatmulSuite } from './suites/cpu-matmul.ts';
 import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
 import { kernelSuite } from './suites/kernels.ts';
+import { nllSuite } from './suites/nll.ts';
 import { pageSuite } from './suites/page.ts';
 import { scaleSuite } from './suites/scale.ts';
 import { torchSuite } from './suites/torch.ts';
@@ -42,21 +44,25 @@ async function main(argv: string[]): Promise<number> {
     console.warn = (...a: unknown[]) => console.error(...a);
   }
   const started = performance.now();
-  const plan = await planDevice(opts.device);
+  const plan = await planDevice(opts.device, opts.adapter ? { adapter: opts.adapter } : {});
   log(plan.summary);
   const gpu = plan.found ? await GpuContext.open(plan.found) : null;
   const main = gpu ? new WebGpuBackend(gpu) : new CpuBackend();
   const timer = gpu ? new GpuPassTimer(gpu) : null;
   const m = machine();
   const peers: PeerStatus[] = [];
-  const twin = gpu ? new CpuBackend() : null;
+  const twin = gpu && !opts.gpuOnly ? new CpuBackend() : null;
   peers.push({
     name: 'ftcal CPU twin',
     available: twin !== null,
-    note: twin ? `same process, ${twin.name} on ${m.cpu}` : 'it is the backend under test (--device cpu)',
+    note: twin
+      ? `same process, ${twin.name} on ${m.cpu}`
+      : opts.gpuOnly
+        ? 'left out (--gpu-only)'
+        : 'it is the backend under test (--device cpu)',
   });
 
-  const numpy = opts.noPeers ? '--no-peers' : findNumpy();
+  const numpy = opts.noPeers ? '--no-peers' : opts.gpuOnly ? '--gpu-only' : findNumpy();
   peers.push(
     typeof numpy === 'string'
       ? { name: 'NumPy', available: false, note: numpy }
@@ -70,9 +76,9 @@ async function main(argv: string[]): Promise<number> {
 
   let tfjs: Awaited<ReturnType<typeof openTfjs>> = 'not tried: the backend under test is the CPU';
   if (opts.noPeers) tfjs = '--no-peers';
-  else if (plan.adapter) {
+  else if (plan.found) {
     log('peers: starting tfjs-backend-webgpu on the same adapter');
-    tfjs = await openTfjs(plan.adapter);
+    tfjs = await openTfjs(plan.found);
   }
   peers.push(
     typeof tfjs === 'string'
@@ -111,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
     tfjs: typeof tfjs === 'string' ? null : tfjs,
     tmp,
     missing: new Set(),
+    cases: [],
     log,
   };
   const doc: BenchDocument = {
@@ -141,9 +148,16 @@ async function main(argv: string[]): Promise<number> {
     },
     peers,
     missing: [],
-    cases: [],
+    cases: ctx.cases,
     durationS: 0,
+    stopped: 'not finished: the run was killed, and this is what it had measured (written after every run)',
   };
+  await mkdir(opts.out, { recursive: true });
+  onEveryRun(() => {
+    doc.missing = [...ctx.missing];
+    doc.durationS = Math.round((performance.now() - started) / 100) / 10;
+    writeCheckpoint(doc, opts.out);
+  });
   // A run stopped by `timeout` (the GPU-machine recipe) still writes the cases it finished.
   const onStop = () => {
     doc.stopped = `SIGTERM after ${Math.round((performance.now() - started) / 1000)} s: later cases are absent`;
@@ -153,14 +167,30 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGTERM', onStop);
   try {
-    if (opts.suites.has('kernels')) await kernelSuite(ctx, doc.cases);
-    if (opts.suites.has('curve')) doc.cases.push(...(await curveSuite(ctx)));
-    if (opts.suites.has('end-to-end')) doc.cases.push(...(await endToEndSuite(ctx)));
-    if (opts.suites.has('scale')) doc.cases.push(...(await scaleSuite(ctx)));
-    if (opts.suites.has('page')) doc.cases.push(...(await pageSuite(ctx)));
-    if (opts.suites.has('kernels')) await torchSuite(ctx, doc.cases, peers);
-    if (opts.suites.has('cpu-matmul')) await cpuMatmulSuite(ctx, twin ?? main, cpuPeers, doc.cases);
+    if (opts.preflight) {
+      log('preflight: the adapter, two buffers, one resident matmul, one resident softmax');
+      doc.preflight = await preflight(gpu, opts.quick);
+      for (const c of doc.preflight)
+        log(`  ${c.ok ? 'ok' : 'FAILED'} ${c.name} (${Math.round(c.ms)} ms): ${c.note}`);
+      writeCheckpoint(doc, opts.out);
+      if (doc.preflight.some((c) => !c.ok)) {
+        doc.stopped = 'preflight failed: nothing was measured';
+        await writeReports(doc, opts.out, null);
+        log('bench: preflight failed; stopping before the run (exit 3)');
+        return 3;
+      }
+    }
+    // PyTorch first, with the GPU to itself: its own process, whose memory is freed when it exits.
+    if (['kernels', 'nll', 'curve'].some((s) => opts.suites.has(s as never))) await torchSuite(ctx, peers);
+    if (opts.suites.has('kernels')) await kernelSuite(ctx);
+    if (opts.suites.has('nll')) await nllSuite(ctx);
+    if (opts.suites.has('curve')) await curveSuite(ctx);
+    if (opts.suites.has('end-to-end')) await endToEndSuite(ctx);
+    if (opts.suites.has('scale')) await scaleSuite(ctx);
+    if (opts.suites.has('page')) await pageSuite(ctx);
+    if (opts.suites.has('cpu-matmul')) await cpuMatmulSuite(ctx, twin ?? main, cpuPeers);
   } finally {
+    onEveryRun(null);
     for (const p of cpuPeers) if ('close' in p) await p.close();
     ctx.tfjs?.dispose();
     timer?.destroy();
@@ -168,9 +198,9 @@ async function main(argv: string[]): Promise<number> {
     await rm(tmp, { recursive: true, force: true });
   }
   process.off('SIGTERM', onStop);
+  delete doc.stopped;
   doc.missing = [...ctx.missing];
   doc.durationS = Math.round((performance.now() - started) / 100) / 10;
-  await mkdir(opts.out, { recursive: true });
   const written = await writeReports(doc, opts.out, opts.docs);
   for (const f of written) log(`wrote ${f}`);
   if (opts.json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import type { Machine, Timing } from './harness.ts';
+import type { PreflightCheck } from './preflight.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -26,10 +27,12 @@ export interface Run {
   gpuThroughput?: Throughput;
   /** Agreement with the ftcal result of the same case (e.g. max relative error, equal AUSUC). */
   check?: string;
+  /** The time is the device's (CUDA events): its ratio is taken against ftcal's device time too. */
+  deviceTimed?: boolean;
 }
 
 export interface Case {
-  suite: 'kernels' | 'curve' | 'end-to-end' | 'scale' | 'page' | 'cpu-matmul';
+  suite: 'kernels' | 'nll' | 'curve' | 'end-to-end' | 'scale' | 'page' | 'cpu-matmul';
   op: string;
   /** Human label of the shape, e.g. "1024×1024×1024" or "N=10⁴ C=100". */
   label: string;
@@ -70,13 +73,33 @@ export interface BenchDocument {
   missing: string[];
   cases: Case[];
   durationS: number;
-  /** Why the run ended early (a signal), when it did; its cases are the ones finished by then. */
+  /**
+   * Why the run ended early, when it did (a signal, a failed preflight; while it runs, the checkpoint
+   * says it has not finished); its cases are the ones measured by then.
+   */
   stopped?: string;
+  /** The device checks run before anything was measured (--preflight). */
+  preflight?: PreflightCheck[];
 }
 
-/** Peer median over baseline median: how many times faster ftcal is (below 1: slower). */
+/**
+ * ftcal's time that a peer's is set against: for a peer timed on the device (PyTorch's CUDA events), the
+ * device-resident run's GPU time (timestamp queries), else its wall time, else the round trip's GPU
+ * time, never a round trip's wall time (that would count PCIe copies the peer never made); for the
+ * others, the round trip's wall time, host arrays in and out as theirs.
+ */
+export function baselineMs(c: Case, deviceTimed: boolean): number | null {
+  const ours = c.runs.filter((r) => r.impl === c.baseline && r.status === 'ok');
+  const roundTrip = ours.find((r) => r.mode !== 'resident')?.timing;
+  if (!deviceTimed) return roundTrip?.wallMs.median ?? null;
+  const resident = ours.find((r) => r.mode === 'resident')?.timing;
+  if (resident) return resident.gpuMs?.median ?? resident.wallMs.median;
+  return roundTrip?.gpuMs?.median ?? null;
+}
+
+/** Peer median over ftcal's (baselineMs): how many times faster ftcal is (below 1: slower). */
 export function speedup(c: Case, run: Run): number | null {
-  const base = c.runs.find((r) => r.impl === c.baseline && r.status === 'ok' && r.mode !== 'resident');
-  if (!base?.timing || !run.timing || run.status !== 'ok') return null;
-  return run.timing.wallMs.median / base.timing.wallMs.median;
+  if (!run.timing || run.status !== 'ok') return null;
+  const base = baselineMs(c, run.deviceTimed === true);
+  return base ? run.timing.wallMs.median / base : null;
 }

@@ -1,6 +1,6 @@
-import { GpuContext, GpuPassTimer, NoAdapterError, planDevice, WebGpuBackend } from '@ftcal/core';
+import { type GpuContext, GpuPassTimer } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openOrSkip, TEST_ADAPTERS } from '../../../tools/gpu-tests.ts';
+import { openTestGpu, TEST_ADAPTERS } from './gpu.ts';
 
 /**
  * llvmpipe has no 'timestamp-query', so the timer's query path never runs on CI's adapter. This fake
@@ -85,11 +85,7 @@ describe('GpuPassTimer', () => {
 
 describe.each(TEST_ADAPTERS)('GpuPassTimer on %s', (adapter) => {
   it('counts the passes of a real op, and none for CPU work; its timestamps are not quantized', async (ctx) => {
-    const gpu = await openOrSkip(
-      adapter,
-      async () => new WebGpuBackend(await GpuContext.open((await planDevice('gpu', { adapter })).found!)),
-      (e) => e instanceof NoAdapterError,
-    );
+    const gpu = await openTestGpu(adapter);
     if (!gpu) return ctx.skip();
     try {
       const timer = new GpuPassTimer(gpu.ctx);

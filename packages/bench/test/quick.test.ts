@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +58,8 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'softmax',
       'row statistics',
       'nll gradient (K=3)',
+      'nll gradient pass (K=8), resident',
+      'NLL fit of (γ, T)',
       'sort keys',
       'γ curve + AUSUC',
       'evaluate (.npy)',
@@ -73,7 +75,7 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul']).toContain(c.suite);
+      expect(['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul']).toContain(c.suite);
       // The page's cases compare its two backends (and Node) with the page on the CPU; `ftcal logits`
       // end to end and the sharded run are the built CLI as a process; everything else the backend in process.
       const cli = c.op.startsWith('ftcal logits') || c.op.startsWith('stats ×3');
@@ -126,8 +128,15 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
     expect(merged.status, merged.note).toBe('ok');
     expect(merged.check).toMatch(/^the merged evaluation equals the single run/);
 
+    // The Newton fit ran on the CPU backend and says how.
+    const fit = doc.cases.find((c: { op: string }) => c.op === 'NLL fit of (γ, T)');
+    expect(fit.runs.find((run: { impl: string }) => run.impl === 'ftcal-cpu').check).toMatch(
+      /^γ -?[\d.]+, T [\d.]+, NLL [\d.]+, \d+ iterations, \d+ passes, \|∇\| [\d.e+-]+, 10000 of 10000 rows resident$/,
+    );
+
     const saved = JSON.parse(readFileSync(path.join(out, 'bench-quick.json'), 'utf8'));
     expect(saved).toEqual(doc);
+    expect(saved.stopped).toBeUndefined();
     const md = readFileSync(path.join(out, 'benchmarks.md'), 'utf8');
     expect(md).toMatch(/^# ftcal benchmarks/);
     expect(md).toContain('## GPU machine');
@@ -135,11 +144,52 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
     expect(md).toContain('### matmul square');
   });
 
+  it('keeps what it measured when it is killed mid-run (SIGKILL, nothing to clean up)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ftcal-bench-kill-'));
+    try {
+      const child = spawn(process.execPath, [
+        BIN,
+        '--quick',
+        '--device',
+        'cpu',
+        '--only',
+        'kernels',
+        '--no-peers',
+        '--out',
+        dir,
+      ]);
+      const json = path.join(dir, 'bench-quick.json');
+      // Wait for the third measurement to be on disk, then kill without warning.
+      const runs = () => {
+        try {
+          const d = JSON.parse(readFileSync(json, 'utf8'));
+          return d.cases.reduce((n: number, c: { runs: unknown[] }) => n + c.runs.length, 0);
+        } catch {
+          return 0;
+        }
+      };
+      const deadline = Date.now() + 120_000;
+      while (runs() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const doc = JSON.parse(readFileSync(json, 'utf8'));
+      expect(doc.stopped).toMatch(/^not finished/);
+      expect(runs()).toBeGreaterThanOrEqual(3);
+      expect(doc.cases[0].runs[0].status).toBe('ok');
+      const md = path.join(dir, 'from-killed.md');
+      const r = bench(['--render', json, '--docs', md]);
+      expect(r.status).toBe(0);
+      expect(readFileSync(md, 'utf8')).toMatch(/\*\*This run did not finish\*\* \(not finished/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a bad option with one line and exit code 2', () => {
     const r = bench(['--quick', '--device', 'tpu', '--out', out]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/--device tpu is not one of auto, gpu, cpu/);
+    expect(r.stderr).toMatch(/--device tpu is not one of auto, gpu, gpu:NAME, cpu/);
     const n = bench(['--quick', '--max-cells', 'lots', '--out', out]);
     expect(n.status).toBe(2);
     expect(n.stderr).toMatch(/--max-cells lots is not a positive number/);

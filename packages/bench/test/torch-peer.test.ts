@@ -66,3 +66,49 @@ describe('torch peer sizes', () => {
     expect(2 * cfg.matmul! ** 3).toBeLessThanOrEqual(2e10);
   });
 });
+
+/** Debian's python3-torch (CPU only) where it is installed: the script's measurements end to end. */
+const cpuTorch = '/usr/bin/python3';
+const hasCpuTorch = spawnSync(cpuTorch, ['-c', 'import torch']).status === 0;
+
+describe.skipIf(!hasCpuTorch)('torch_peer.py on torch’s CPU backend (the CUDA path’s twin)', () => {
+  it('measures every op, with the curve and the LBFGS fit', async () => {
+    const doc = await runTorchPeer(
+      {
+        device: 'cpu',
+        matmul: 64,
+        rows: 1000,
+        cols: 20,
+        curve_rows: 1000,
+        curve_cols: 20,
+        lbfgs_iters: 5,
+        reps: 2,
+      },
+      cpuTorch,
+    );
+    expect(doc.available).toBe(true);
+    if (!doc.available) return;
+    expect(doc.timer).toBe('wall');
+    expect(doc.results.map((r) => r.op)).toEqual([
+      'matmul-fp32',
+      'matmul-tf32',
+      'log_softmax',
+      'softmax-gamma-T',
+      'copy',
+      'rowstats',
+      'curve',
+      'nll-fit-lbfgs',
+    ]);
+    for (const r of doc.results) {
+      expect(r.error).toBeUndefined();
+      expect(r.ms).toHaveLength(2);
+      expect(r.ms!.every((ms) => ms > 0)).toBe(true);
+    }
+    const fit = doc.results.find((r) => r.op === 'nll-fit-lbfgs')!;
+    expect(Number(fit.temperature)).toBeGreaterThan(0);
+    expect(Number.isFinite(Number(fit.nll))).toBe(true);
+    const curve = doc.results.find((r) => r.op === 'curve')!;
+    expect(Number(curve.ausuc)).toBeGreaterThan(0);
+    expect(Number(curve.ausuc)).toBeLessThan(1);
+  });
+});

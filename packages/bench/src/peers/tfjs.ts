@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type AdapterReport, createGpu } from '@ftcal/core';
+import { createGpu, type FoundAdapter } from '@ftcal/core';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
@@ -38,9 +38,9 @@ async function importByName<T>(name: string): Promise<T> {
  * tfjs looks for `navigator.gpu` (browsers only), asks for an adapter without a feature level and
  * would get none from Dawn's OpenGL ES backend, so the GPU is wrapped to ask at ftcal's level.
  */
-export async function openTfjs(adapter: AdapterReport): Promise<TfjsPeer | string> {
-  const backend = adapter.backend === 'opengles' ? 'opengles' : 'default';
-  const gpu = await createGpu(backend);
+export async function openTfjs(found: FoundAdapter): Promise<TfjsPeer | string> {
+  const adapter = found.report;
+  const gpu = await createGpu(found.backend);
   let gotAdapter = '';
   const wrapped = {
     async requestAdapter(options: GPURequestAdapterOptions = {}) {

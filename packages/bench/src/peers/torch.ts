@@ -14,6 +14,8 @@ export interface TorchConfig {
   warmup?: number;
   reps?: number;
   seed?: number;
+  /** 'cpu': torch's CPU backend, timed by wall clock, to check the script where torch has no CUDA. */
+  device?: 'cuda' | 'cpu';
 }
 
 export interface TorchResult {
@@ -35,6 +37,8 @@ export type TorchDocument =
       cuda: string;
       device: string;
       python: string;
+      /** 'cuda-events' (device time) or 'wall' (the CPU check). */
+      timer: 'cuda-events' | 'wall';
       results: TorchResult[];
     };
 

@@ -7,13 +7,15 @@ Each result: {"id", "op", "shape", "work": {"flops"|"bytes"}, "ms": [...], "time
 Times are CUDA-event intervals around each call after warm-up calls (device time of the queued work).
 Inputs are generated on the device with a fixed seed: nothing crosses PCIe inside a timed call.
 
-UNVERIFIED until a GPU run: torch is not installed where this was written (no CUDA there); only the
-parts without torch (config defaults, sizes, the not-available path) are tested.
+"device": "cpu" in the config runs the same measurements on torch's CPU backend, timed with
+time.perf_counter (results then carry "timer": "wall"): a way to check the script end to end where torch
+has no CUDA (Debian's python3-torch). Its CUDA path is unverified until a run on a GPU machine.
 """
 
 import json
 import platform
 import sys
+import time
 
 GIB = 2**30
 
@@ -30,6 +32,7 @@ DEFAULTS = {
     "warmup": 2,
     "reps": 10,
     "seed": 0,
+    "device": "cuda",
 }
 
 
@@ -43,6 +46,8 @@ def config_from(text):
     for key in ("matmul", "rows", "cols", "curve_rows", "curve_cols", "lbfgs_iters", "reps"):
         if not isinstance(cfg[key], int) or cfg[key] < 1:
             raise ValueError(f"{key} must be a positive integer, got {cfg[key]!r}")
+    if cfg["device"] not in ("cuda", "cpu"):
+        raise ValueError(f"device must be cuda or cpu, got {cfg['device']!r}")
     return cfg
 
 
@@ -55,24 +60,32 @@ def logits_bytes(rows, cols):
     return rows * cols * 4
 
 
-def probe():
+def probe(device):
     """(torch module, None) or (None, reason)."""
     try:
         import torch  # noqa: PLC0415 - optional dependency, probed at run time
     except Exception as e:  # noqa: BLE001 - any import failure means "not available"
         return None, f"python {platform.python_version()} cannot import torch ({type(e).__name__}: {e})"
-    if not torch.cuda.is_available():
+    if device == "cuda" and not torch.cuda.is_available():
         return None, f"torch {torch.__version__} sees no CUDA device (torch.version.cuda={torch.version.cuda})"
     return torch, None
 
 
 def cuda_timed(torch, fn, warmup, reps):
+    """Milliseconds per call after warm-up: CUDA events on the GPU, perf_counter on the CPU backend."""
     out = None
     for _ in range(warmup):
         out = fn()
-    torch.cuda.synchronize()
+    on_gpu = torch.cuda.is_available() and torch.cuda.is_initialized()
+    if on_gpu:
+        torch.cuda.synchronize()
     ms = []
     for _ in range(reps):
+        if not on_gpu:
+            t0 = time.perf_counter()
+            out = fn()
+            ms.append((time.perf_counter() - t0) * 1000)
+            continue
         start = torch.cuda.Event(enable_timing=True)
         end = torch.cuda.Event(enable_timing=True)
         start.record()
@@ -162,12 +175,18 @@ def nll_fit(torch, z, labels, groups, iters):
     return float(gamma.detach()), float(log_t.detach().exp()), float(loss.detach()), evals[0]
 
 
-def result(op, shape, work, ms, **extra):
-    return {"id": f"{op} {shape}", "op": op, "shape": shape, "work": work, "ms": ms, "timer": "cuda-events", **extra}
+TIMER = {"cuda": "cuda-events", "cpu": "wall"}
 
 
 def run_all(torch, cfg):
-    dev = torch.device("cuda")
+    dev = torch.device(cfg["device"])
+
+    def result(op, shape, work, ms, **extra):
+        return {"id": f"{op} {shape}", "op": op, "shape": shape, "work": work, "ms": ms, "timer": TIMER[cfg["device"]], **extra}
+
+    def free():
+        if dev.type == "cuda":
+            torch.cuda.empty_cache()
     w, r = cfg["warmup"], cfg["reps"]
     out = []
 
@@ -176,7 +195,7 @@ def run_all(torch, cfg):
             out.append(fn())
         except Exception as e:  # noqa: BLE001 - one failing measurement must not hide the others
             out.append({"id": name, "op": name, "error": f"{type(e).__name__}: {str(e).splitlines()[0]}"})
-        torch.cuda.empty_cache()
+        free()
 
     n = cfg["matmul"]
 
@@ -231,7 +250,7 @@ def run_all(torch, cfg):
         out.extend(bandwidth())
     except Exception as e:  # noqa: BLE001
         out.append({"id": "bandwidth", "op": "bandwidth", "error": f"{type(e).__name__}: {str(e).splitlines()[0]}"})
-    torch.cuda.empty_cache()
+    free()
 
     crow, ccol = cfg["curve_rows"], cfg["curve_cols"]
     cshape = {"rows": crow, "cols": ccol}
@@ -282,16 +301,18 @@ def main():
     except ValueError as e:
         print(f"torch_peer.py: bad config: {e}", file=sys.stderr)
         return 2
-    torch, reason = probe()
+    torch, reason = probe(cfg["device"])
     if torch is None:
         print(json.dumps({"available": False, "reason": reason}))
         return 0
     torch.manual_seed(cfg["seed"])
+    on_gpu = cfg["device"] == "cuda"
     doc = {
         "available": True,
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
-        "device": torch.cuda.get_device_name(0),
+        "device": torch.cuda.get_device_name(0) if on_gpu else f"CPU ({platform.processor() or platform.machine()})",
+        "timer": TIMER[cfg["device"]],
         "python": platform.python_version(),
         "config": cfg,
         "results": run_all(torch, cfg),

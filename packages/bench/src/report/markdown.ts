@@ -6,6 +6,7 @@ const IMPL_ORDER = [
   'page-webgpu',
   'node-evaluate',
   'ftcal-webgpu',
+  'ftcal-webgpu-fallback',
   'ftcal-cpu',
   'ftcal-shards',
   'numpy',
@@ -13,6 +14,7 @@ const IMPL_ORDER = [
   'tfjs-webgpu',
   'torch-cuda',
   'torch-cuda-tf32',
+  'torch-cuda-lbfgs',
   'paper-curve-ts',
   'paper-curve-numpy',
   'ftcal-cli',
@@ -27,6 +29,7 @@ const IMPL_TITLE: Record<string, string> = {
   'page-webgpu': 'page, navigator.gpu',
   'node-evaluate': 'core evaluate() in Node',
   'ftcal-webgpu': 'ftcal WebGPU',
+  'ftcal-webgpu-fallback': 'ftcal WebGPU, no-subgroup variant',
   'ftcal-cpu': 'ftcal CPU',
   'ftcal-shards': 'ftcal stats ×3 + evaluate --stats',
   numpy: 'NumPy',
@@ -34,6 +37,7 @@ const IMPL_TITLE: Record<string, string> = {
   'tfjs-webgpu': 'tfjs WebGPU',
   'torch-cuda': 'PyTorch CUDA',
   'torch-cuda-tf32': 'PyTorch CUDA, TF32',
+  'torch-cuda-lbfgs': 'PyTorch CUDA, LBFGS',
   'paper-curve-ts': "paper's re-scan (TS)",
   'paper-curve-numpy': "paper's re-scan (NumPy)",
   'ftcal-cli': 'ftcal CLI',
@@ -88,7 +92,7 @@ function cell(c: Case, r: Run | undefined, notes: string[]): string {
   if (r.timing.gpuMs) s += `; GPU ${fmtMs(r.timing.gpuMs.median)}`;
   if (r.impl !== c.baseline) {
     const x = speedup(c, r);
-    if (x !== null) s += ` (**${fmtRatio(x)}×**)`;
+    if (x !== null) s += ` (**${fmtRatio(x)}×**${r.deviceTimed ? ' vs ftcal’s device time' : ''})`;
   }
   if (r.note) {
     let i = notes.indexOf(r.note);
@@ -130,6 +134,24 @@ function table(cases: Case[]): string {
   return out;
 }
 
+const SUITE_ORDER: Case['suite'][] = ['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul'];
+
+const size = (c: Case) => c.work.flops ?? c.work.bytes ?? c.work.rows ?? c.work.keys ?? 0;
+
+/**
+ * The cases in report order: by suite, then each op's cases from small to large. A peer that runs first
+ * (PyTorch) opens some cases before ftcal's smaller ones, so document order is not the report's.
+ */
+function ordered(cases: Case[]): Case[] {
+  const ops = [...new Set(cases.map((c) => c.op))];
+  return [...cases].sort(
+    (a, b) =>
+      SUITE_ORDER.indexOf(a.suite) - SUITE_ORDER.indexOf(b.suite) ||
+      ops.indexOf(a.op) - ops.indexOf(b.op) ||
+      size(a) - size(b),
+  );
+}
+
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const it of items) {
@@ -141,6 +163,7 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 
 const SUITE_TITLE: Record<Case['suite'], string> = {
   kernels: 'Kernels',
+  nll: 'The (γ, T) NLL fit: its gradient pass and its Newton fit on resident logits',
   curve: 'γ curve: exact sweep vs the paper’s re-scan',
   'end-to-end': 'End to end',
   scale: 'At scale on the CPU: one pass, NumPy and PyTorch beside it, and sharded statistics',
@@ -149,6 +172,13 @@ const SUITE_TITLE: Record<Case['suite'], string> = {
 };
 
 const SUITE_INTRO: Record<Case['suite'], string> = {
+  nll:
+    'The calibration gradient pass (K = 8 candidates, as every Newton iteration evaluates its line ' +
+    'search) over logits already on the device (core’s ResidentLogits and its device copy): the variant ' +
+    'the device picks (one subgroup per row where it has subgroups) beside the no-subgroup variant. Then ' +
+    'the whole Newton fit of (γ, T) (core’s nllMethod): with the logits uploaded once and read from the ' +
+    'device by every pass (device-resident), and uploaded again for every pass (no device copy), beside ' +
+    'PyTorch’s LBFGS fit of the same objective. Its agreement checks give each fit’s passes and final NLL.',
   kernels:
     'Each call takes host arrays and returns host arrays (upload, kernel, read-back), as `Backend` does; ' +
     '"device-resident" calls reuse buffers already on the GPU and wait for the queue, with no copies. ' +
@@ -219,6 +249,19 @@ export function markdown(doc: BenchDocument): string {
   );
   out.push(`| timing | ${d.timing} |`);
   out.push('');
+  if (doc.stopped) {
+    out.push(`**This run did not finish** (${doc.stopped}).`);
+    out.push('');
+  }
+  if (doc.preflight) {
+    out.push('## Preflight');
+    out.push('');
+    out.push('| check | result | time | |');
+    out.push('| --- | --- | --- | --- |');
+    for (const c of doc.preflight)
+      out.push(`| ${c.name} | ${c.ok ? 'ok' : '**failed**'} | ${fmtMs(c.ms)} | ${c.note} |`);
+    out.push('');
+  }
   const summary = summaryLines(doc);
   if (summary.length) {
     out.push('## Summary');
@@ -236,7 +279,7 @@ export function markdown(doc: BenchDocument): string {
   out.push('| --- | --- | --- | --- |');
   for (const p of doc.peers)
     out.push(`| ${p.name} | ${p.available ? 'yes' : 'no'} | ${p.version ?? ''} | ${p.note} |`);
-  for (const [suite, cases] of groupBy(doc.cases, (c) => c.suite)) {
+  for (const [suite, cases] of groupBy(ordered(doc.cases), (c) => c.suite)) {
     out.push('');
     out.push(`## ${SUITE_TITLE[suite as Case['suite']]}`);
     out.push('');
@@ -267,7 +310,7 @@ export function markdown(doc: BenchDocument): string {
 /** One line per op: its largest case where ftcal ran, with every peer's ratio there. */
 function summaryLines(doc: BenchDocument): string[] {
   const lines: string[] = [];
-  for (const [op, cases] of groupBy(doc.cases, (c) => c.op)) {
+  for (const [op, cases] of groupBy(ordered(doc.cases), (c) => c.op)) {
     const ran = cases.filter((c) =>
       c.runs.some((r) => r.impl === c.baseline && r.status === 'ok' && r.mode !== 'resident'),
     );
@@ -275,8 +318,11 @@ function summaryLines(doc: BenchDocument): string[] {
     if (!c) continue;
     const base = c.runs.find((r) => r.impl === c.baseline && r.status === 'ok' && r.mode !== 'resident')!;
     const peers = c.runs
-      .filter((r) => r.impl !== c.baseline && r.status === 'ok')
-      .map((r) => `${IMPL_TITLE[r.impl] ?? r.impl} ${fmtRatio(speedup(c, r)!)}×`);
+      .filter((r) => r.impl !== c.baseline && r.status === 'ok' && speedup(c, r) !== null)
+      .map(
+        (r) =>
+          `${IMPL_TITLE[r.impl] ?? r.impl} ${fmtRatio(speedup(c, r)!)}×${r.deviceTimed ? ' (device times)' : ''}`,
+      );
     lines.push(
       `- **${op}**, ${c.label}: ${fmtMs(base.timing!.wallMs.median)}${fmtThroughput(base)}${peers.length ? `; ${peers.join(', ')}` : ''}`,
     );
@@ -286,19 +332,26 @@ function summaryLines(doc: BenchDocument): string[] {
 
 /** How the open H100/H200 figures get measured (scripts/gpu-run.sh); kept in the rendered report. */
 const GPU_RECIPE = [
-  'The H100/H200 figures are still open: this report was not measured on one. The targets there: matmul',
-  'against cuBLAS SGEMM through PyTorch (FP32, TF32 off; TF32 on for context), softmax and row statistics',
-  'against memory bandwidth (the device-resident column on ≥ 1 GiB of logits vs PyTorch log-softmax and a',
-  'device-to-device copy), and the exact γ curve + AUSUC and the (γ, T) NLL fit against PyTorch on 10⁶×1000',
-  'resident logits (DESIGN.md §6).',
+  'The H100/H200 figures are still open: this report was not measured on one. The targets there (issue 12),',
+  'as ratios in one run with PyTorch in a subprocess on the same GPU: matmul FP32 ≥ 1.0× cuBLAS SGEMM (TF32',
+  'off) at 4096³ and 8192³; softmax ≥ 0.9× torch log_softmax; row statistics ≥ 0.8× device copy bandwidth;',
+  'exact curve + AUSUC ≥ 2× torch; the (γ, T) NLL fit ≥ 10× torch LBFGS at equal final loss. Ratios against',
+  'PyTorch use ftcal’s device time (the device-resident run’s timestamp-query time, else its wall time),',
+  'never a round trip with its PCIe copies: PyTorch’s are CUDA-event times of work on data already there.',
   '',
-  'To measure them: on the project machine, after `bash scripts/setup.sh`, run `bash scripts/gpu-run.sh`.',
-  'It packs `../shared/gpu-kit` into `.gpu-kit/` (Node, the Vulkan/EGL loaders and Dawn, about 30 MiB',
-  'compressed; git-ignored), bundles the bench with its Python peers into `.gpu-kit/app/`, checks the bundle',
-  'on the CPU, and prints the one device `run` call to make (carry `[".gpu-kit"]`): the kernels suite then',
-  'the curve suite, each under its own timeout, about 8 minutes in all, JSON and markdown under `$OUT`.',
-  'The PyTorch peer (`packages/bench/src/peers/torch_peer.py`) runs only where python3 imports torch with',
-  'CUDA, and is otherwise listed as not available with the reason; it is unverified until such a run.',
+  'To measure them, on the project machine after `bash scripts/setup.sh`: `bash scripts/gpu-run.sh` packs',
+  '`../shared/gpu-kit` into `.gpu-kit/` (Node, the Vulkan/EGL loaders and Dawn, about 31 MiB; git-ignored),',
+  'bundles the bench with its Python peers, writes the device command (`.gpu-kit/device-run.sh`), checks',
+  'the bundle on the CPU and prints the one device call: `run(command: "OUT=$OUT bash .gpu-kit/run.sh bash',
+  '.gpu-kit/device-run.sh", carry: [".gpu-kit"], timeout_s: 590)`. That call does the whole device check in',
+  'under 10 minutes with start-up: PyTorch first (`PYTHON=/opt/torch/.venv/bin/python`, where the image',
+  'keeps torch), then a 20-second preflight (the adapter, a 256 MiB and a 4e9-byte buffer, one resident',
+  '4096³ matmul, one resident softmax over 4e9 bytes; a failure stops the run, exit 3), then the kernels, the',
+  'nll suite and the GPU half of the curve suite (`--gpu-only`: no CPU twin, NumPy or paper re-scan), under',
+  '`timeout -k 15 530`. Every measurement is written to `$OUT/bench-full.json` as it is taken, so a run the',
+  'limit stops keeps what it measured. `bash scripts/gpu-run.sh --verify` runs the same command on this',
+  'machine with SwiftShader standing in for the GPU (`--quick` sizes; PyTorch on its CPU backend where',
+  '/usr/bin/python3 has torch) to check it end to end.',
 ].join('\n');
 
 function gpuMachine(doc: BenchDocument): string {

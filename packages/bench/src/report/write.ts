@@ -1,3 +1,4 @@
+import { renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '@ftcal/core';
@@ -10,6 +11,17 @@ async function writeWhole(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, text);
   await rename(tmp, file);
+}
+
+/**
+ * bench-<mode>.json as the run stands, written whole before the call returns (synchronously: the next
+ * moment may be a SIGKILL), so a killed run leaves every measurement it made.
+ */
+export function writeCheckpoint(doc: BenchDocument, outDir: string): void {
+  const json = path.join(outDir, `bench-${doc.mode}.json`);
+  const tmp = `${json}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);
+  renameSync(tmp, json);
 }
 
 /** bench-<mode>.json and benchmarks.md under `outDir`, and the markdown at `docsPath` too. */

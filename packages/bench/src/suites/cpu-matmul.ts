@@ -7,6 +7,7 @@ import {
   describe,
   newCase,
   normDiff,
+  recordRun,
   skipped,
   unavailable,
   withTiming,
@@ -182,7 +183,7 @@ async function matmulCase(
       : withTiming(c, meta, externalTiming(x.walls, 1));
     const check = x.check?.();
     if (check && run.status === 'ok') run.check = check;
-    c.runs.push(run);
+    recordRun(c, run);
     ctx.log(`  ${c.op} ${c.label} ${describe(run)}`);
   }
   return c;
@@ -330,7 +331,7 @@ async function logitsCase(ctx: BenchContext): Promise<Case> {
       ? { ...meta, status: 'failed' as const, note: failed[i]! }
       : withTiming(c, meta, externalTiming(walls[i]!, 1));
     if (i > 0 && run.status === 'ok') run.check = normDiff(await readAll(outNumpy), await readAll(outFtcal));
-    c.runs.push(run);
+    recordRun(c, run);
     ctx.log(`  ${c.op} ${describe(run)}`);
   }
   await Promise.all([features, weights, bias, outFtcal, outNumpy].map((f) => rm(f!, { force: true })));

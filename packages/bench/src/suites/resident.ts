@@ -13,7 +13,7 @@ import {
   runsTiled128,
   vec4Loadable,
 } from '@ftcal/core';
-import { type BenchContext, budget, describe, unavailable, withTiming } from '../context.ts';
+import { type BenchContext, budget, describe, recordRun, unavailable, withTiming } from '../context.ts';
 import { measure } from '../harness.ts';
 import type { Case, Run } from '../results.ts';
 
@@ -92,7 +92,7 @@ export async function residentMatmul(
       } catch (e) {
         r = { ...runMeta, status: 'failed', note: (e as Error).message.split('\n')[0] };
       }
-      c.runs.push(r);
+      recordRun(c, r);
       ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
     }
   } finally {
@@ -200,7 +200,7 @@ export async function residentRows(
       } catch (e) {
         r = { ...runMeta, status: 'failed', note: (e as Error).message.split('\n')[0] };
       }
-      c.runs.push(r);
+      recordRun(c, r);
       ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
     }
   } finally {

@@ -14,6 +14,7 @@ import {
   budget,
   describe,
   newCase,
+  recordRun,
   timeRun,
   unavailable,
   withTiming,
@@ -88,7 +89,7 @@ async function timeCli(
   } catch (e) {
     r = { impl, device: ctx.machine.cpu, mode: 'subprocess', status: 'failed', note: (e as Error).message };
   }
-  c.runs.push(r);
+  recordRun(c, r);
   ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
   return { run: r, stdout: last.stdout };
 }
@@ -153,12 +154,12 @@ async function peerEvaluate(
       externalTiming(res.wall_ms, b.warmup ?? 1),
     );
     run.check = check(res);
-    c.runs.push(run);
+    recordRun(c, run);
     ctx.log(`  ${c.op} ${c.label} ${describe(run)}`);
     return;
   }
   const r: Run = { impl, device: ctx.machine.cpu, mode: 'subprocess', status: 'not available', note: reason };
-  c.runs.push(r);
+  recordRun(c, r);
   ctx.log(`  ${c.op} ${c.label} ${describe(r)}`);
 }
 
@@ -246,7 +247,7 @@ export async function scaleSuite(ctx: BenchContext): Promise<Case[]> {
     return { wallMs: m.wall_ms, rssKb: m.max_rss_kb, cpuS: m.user_s + m.sys_s, stdout: m.stdout };
   };
   const oneRun = cliPath() ? await timeCli(ctx, evalCase, 'ftcal-cli', once(single), cpuNote) : null;
-  if (oneRun) shardCase.runs.push({ ...oneRun.run });
+  if (oneRun) recordRun(shardCase, { ...oneRun.run });
   else
     for (const c of [evalCase, shardCase]) unavailable(c, 'ftcal-cli', ctx.machine.cpu, 'subprocess', noCli);
 

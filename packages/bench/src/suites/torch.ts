@@ -1,5 +1,5 @@
 import type { BenchContext } from '../context.ts';
-import { describe, newCase, withTiming } from '../context.ts';
+import { describe, newCase, recordRun, withTiming } from '../context.ts';
 import { pow10 } from '../data.ts';
 import { externalTiming } from '../harness.ts';
 import { runTorchPeer, type TorchConfig, type TorchResult } from '../peers/torch.ts';
@@ -12,8 +12,10 @@ import type { Case, PeerStatus, Run } from '../results.ts';
  */
 export function torchConfig(ctx: BenchContext): TorchConfig {
   const { quick, maxCells, maxFlops, reps } = ctx.opts;
+  const device = process.env.FTCAL_TORCH_DEVICE === 'cpu' ? ({ device: 'cpu' } as const) : {};
   if (quick) {
     return {
+      ...device,
       matmul: 256,
       rows: 10_000,
       cols: 100,
@@ -27,7 +29,7 @@ export function torchConfig(ctx: BenchContext): TorchConfig {
   const rows = Math.min(1_000_000, 10 ** Math.floor(Math.log10(Math.max(maxCells / cols, 10))));
   let matmul = 4096;
   while (matmul > 64 && 2 * matmul ** 3 > maxFlops) matmul /= 2;
-  return { matmul, rows, cols, curve_rows: rows, curve_cols: cols, reps };
+  return { ...device, matmul, rows, cols, curve_rows: rows, curve_cols: cols, reps };
 }
 
 interface Placement {
@@ -66,7 +68,7 @@ function placement(r: TorchResult): Placement | null {
     case 'curve':
       return { suite: 'curve', op: 'exact γ curve + AUSUC (resident)', label: rowLabel, impl: 'torch-cuda' };
     case 'nll-fit-lbfgs':
-      return { suite: 'curve', op: 'NLL fit of (γ, T), LBFGS', label: rowLabel, impl: 'torch-cuda' };
+      return { suite: 'nll', op: NLL_FIT_OP, label: rowLabel, impl: 'torch-cuda-lbfgs' };
     default:
       return null;
   }
@@ -82,12 +84,16 @@ function extras(r: TorchResult): string | undefined {
   return undefined;
 }
 
+/** The case where ftcal's Newton fit and torch's LBFGS fit of (γ, T) sit side by side (suites/nll.ts). */
+export const NLL_FIT_OP = 'NLL fit of (γ, T)';
+
 /**
- * Runs the PyTorch CUDA peer once and files its measurements into `cases` (beside ftcal's runs of the
- * same op and shape, or as torch-only cases). Its status goes into `peers`; without torch or CUDA it
- * is listed as not available with the reason, as NumPy is.
+ * Runs the PyTorch CUDA peer once, before anything of ftcal's (its own process on the same GPU, with the
+ * device to itself), and files its measurements into the result document: each opens the case of its
+ * op and shape, which ftcal's runs then join. Its status goes into `peers`; without torch or CUDA it is
+ * listed as not available with the reason, as NumPy is. PYTHON names the interpreter (python3 otherwise).
  */
-export async function torchSuite(ctx: BenchContext, cases: Case[], peers: PeerStatus[]): Promise<void> {
+export async function torchSuite(ctx: BenchContext, peers: PeerStatus[]): Promise<void> {
   if (ctx.opts.noPeers) {
     peers.push({ name: 'PyTorch (CUDA)', available: false, note: '--no-peers' });
     return;
@@ -106,30 +112,33 @@ export async function torchSuite(ctx: BenchContext, cases: Case[], peers: PeerSt
     ctx.log(`  PyTorch: not available (${doc.reason})`);
     return;
   }
+  const onGpu = doc.timer !== 'wall';
   peers.push({
-    name: 'PyTorch (CUDA)',
+    name: onGpu ? 'PyTorch (CUDA)' : 'PyTorch (CPU check)',
     available: true,
     version: doc.torch,
-    note: `python ${doc.python} subprocess on ${doc.device} (CUDA ${doc.cuda}), timed with CUDA events after warm-up; inputs made on the device`,
+    note: onGpu
+      ? `python ${doc.python} subprocess on ${doc.device} (CUDA ${doc.cuda}), timed with CUDA events after warm-up; inputs made on the device`
+      : `python ${doc.python} subprocess on ${doc.device}, wall-clock times: FTCAL_TORCH_DEVICE=cpu runs the script on torch's CPU backend to check it end to end, not as a peer`,
   });
   const device = `${doc.device} (torch ${doc.torch})`;
   for (const r of doc.results) {
     const where = placement(r);
     if (!where) continue;
-    let c = cases.find((k) => k.suite === where.suite && k.op === where.op && k.label === where.label);
-    if (!c) {
-      c = newCase(ctx, where.suite, where.op, where.label, r.shape ?? {}, r.work ?? {});
-      cases.push(c);
-    }
-    const meta = { impl: where.impl, device, mode: 'subprocess' as const };
+    const c =
+      ctx.cases.find((k) => k.suite === where.suite && k.op === where.op && k.label === where.label) ??
+      newCase(ctx, where.suite, where.op, where.label, r.shape ?? {}, r.work ?? {});
+    const impl = onGpu ? where.impl : where.impl.replace('torch-cuda', 'torch-cpu');
+    const meta = { impl, device, mode: 'subprocess' as const };
     let run: Run;
     if (r.error || !r.ms?.length) {
       run = { ...meta, status: 'failed', note: r.error ?? 'no timings' };
     } else {
       run = withTiming(c, meta, externalTiming(r.ms, Number(config.warmup ?? 2)));
-      run.note = `CUDA-event time${extras(r) ? `; ${extras(r)}` : ''}`;
+      if (onGpu) run.deviceTimed = true;
+      run.note = `${onGpu ? 'CUDA-event time' : 'wall time on the CPU'}${extras(r) ? `; ${extras(r)}` : ''}`;
     }
-    c.runs.push(run);
+    recordRun(c, run);
     ctx.log(`  ${c.op} ${c.label} ${describe(run)}`);
   }
 }

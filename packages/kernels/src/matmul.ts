@@ -1,5 +1,6 @@
 import type { KernelDescriptor, UniformField } from './descriptor.ts';
 import smallCode from './wgsl/matmul_small.wgsl';
+import smallCommon from './wgsl/matmul_small_common.wgsl';
 import smallSubgroupCode from './wgsl/matmul_small_subgroup.wgsl';
 import tiledBody from './wgsl/matmul_tiled.wgsl';
 import tiledScalarIo from './wgsl/matmul_tiled_scalar.wgsl';
@@ -104,7 +105,7 @@ const smallUniforms: readonly UniformField[] = [
 
 export const matmulSmallKernel: KernelDescriptor = {
   name: 'matmul-small',
-  code: smallCode,
+  code: `${smallCommon}\n${smallCode}`,
   entryPoint: 'main',
   bindings,
   overrides: { TRANS_A: 0, TRANS_B: 0, WG: 64, BR: 8, BC: 1 },
@@ -118,7 +119,7 @@ export const matmulSmallKernel: KernelDescriptor = {
  */
 export const matmulSmallSubgroupKernel: KernelDescriptor = {
   name: 'matmul-small-subgroup',
-  code: `${subgroupSlot}\n${smallSubgroupCode}`,
+  code: `${subgroupSlot}\n${smallCommon}\n${smallSubgroupCode}`,
   entryPoint: 'main',
   bindings,
   overrides: { TRANS_A: 0, TRANS_B: 0, WG: 128, BLOCKS: 32, BR: 8, BC: 1 },

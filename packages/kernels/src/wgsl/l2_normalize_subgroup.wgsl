@@ -24,10 +24,8 @@ fn maxBits(v: vec4<f32>) -> u32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let slot = claimSubgroupSlot(li);
+  let me = claimSubgroupSlot(li);
   let count = workgroupUniformLoad(&subgroupCount);
-  let rank = subgroupExclusiveAdd(1u);
-  let lanes = subgroupAdd(1u);
   let quads = (p.cols + 3u) / 4u;
   let first = (wid.y * p.gridX + wid.x) * ROWS;
   var nanBits = 0x7fc00000u;
@@ -35,19 +33,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   // Uniform loop (count is uniform), so the subgroup operations in it are in uniform control flow;
   // rows past the end are computed on the last row and not stored.
   for (var it = 0u; it < ROWS; it += count) {
-    let row = first + it + slot;
-    let live = it + slot < ROWS && row < p.rows;
+    let row = first + it + me.slot;
+    let live = it + me.slot < ROWS && row < p.rows;
     let r = min(row, p.rows - 1u);
     var held: array<vec4<f32>, REGS>;
     var m = 0u;
     for (var j = 0u; j < REGS; j++) {
-      let q = rank + j * lanes;
+      let q = me.rank + j * me.lanes;
       if (q < quads) {
         held[j] = loadQuad(r, q);
         m = max(m, maxBits(held[j]));
       }
     }
-    for (var q = rank + REGS * lanes; q < quads; q += lanes) {
+    for (var q = me.rank + REGS * me.lanes; q < quads; q += me.lanes) {
       m = max(m, maxBits(loadQuad(r, q)));
     }
     let top = subgroupMax(m);
@@ -55,13 +53,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // Four running sums per lane (one per component) keep the f32 rounding of long rows small.
     var sq = vec4<f32>(0.0);
     for (var j = 0u; j < REGS; j++) {
-      let q = rank + j * lanes;
+      let q = me.rank + j * me.lanes;
       if (q < quads) {
         let w = scaled(held[j], shift);
         sq = fma(w, w, sq);
       }
     }
-    for (var q = rank + REGS * lanes; q < quads; q += lanes) {
+    for (var q = me.rank + REGS * me.lanes; q < quads; q += me.lanes) {
       let w = scaled(loadQuad(r, q), shift);
       sq = fma(w, w, sq);
     }
@@ -69,10 +67,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let norm = sqrt(total);
     if (live) {
       for (var j = 0u; j < REGS; j++) {
-        let q = rank + j * lanes;
+        let q = me.rank + j * me.lanes;
         if (q < quads) { storeQuad(row, q, finish(held[j], top, total, shift, norm, nan)); }
       }
-      for (var q = rank + REGS * lanes; q < quads; q += lanes) {
+      for (var q = me.rank + REGS * me.lanes; q < quads; q += me.lanes) {
         storeQuad(row, q, finish(loadQuad(row, q), top, total, shift, norm, nan));
       }
     }

@@ -122,29 +122,27 @@ fn mergeLse(t: vec3<f32>) -> vec2<f32> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let slot = claimSubgroupSlot(li);
+  let me = claimSubgroupSlot(li);
   let count = workgroupUniformLoad(&subgroupCount);
-  let rank = subgroupExclusiveAdd(1u);
-  let lanes = subgroupAdd(1u);
   let quads = (p.cols + 3u) / 4u;
   var g: array<vec4<u32>, REGS>;
   for (var j = 0u; j < REGS; j++) {
-    let q = rank + j * lanes;
+    let q = me.rank + j * me.lanes;
     if (q < quads) { g[j] = groupQuad(q); }
   }
   let first = (wid.y * p.gridX + wid.x) * ROWS;
   // The loop is uniform over the workgroup (count is), so the subgroup operations in it are too; rows
   // past the end are computed on the last row and not stored.
   for (var it = 0u; it < ROWS; it += count) {
-    let row = first + it + slot;
-    let live = it + slot < ROWS && row < p.rows;
+    let row = first + it + me.slot;
+    let live = it + me.slot < ROWS && row < p.rows;
     let r = min(row, p.rows - 1u);
     var a = emptyAcc();
     for (var j = 0u; j < REGS; j++) {
-      let q = rank + j * lanes;
+      let q = me.rank + j * me.lanes;
       if (q < quads) { addQuad(&a, loadQuad(r, q), g[j], q); }
     }
-    for (var q = rank + REGS * lanes; q < quads; q += lanes) {
+    for (var q = me.rank + REGS * me.lanes; q < quads; q += me.lanes) {
       addQuad(&a, loadQuad(r, q), groupQuad(q), q);
     }
     let so = mergeMax(a.maxSO, a.argSO);
@@ -155,7 +153,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // (log-sum-exp, log Σ p²) of S∪O and of U
     let lseSO = mergeLse(a.lseSO);
     let lseU = mergeLse(a.lseU);
-    if (live && rank == 0u) {
+    if (live && me.rank == 0u) {
       var label = quietNaN();
       if (p.hasLabels == 1u) {
         let y = labels[row];

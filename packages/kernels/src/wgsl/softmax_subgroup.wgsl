@@ -46,33 +46,31 @@ fn outQuad(v: vec4<f32>, m: f32, sum: f32, lse: f32) -> vec4<f32> {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let slot = claimSubgroupSlot(li);
+  let me = claimSubgroupSlot(li);
   let count = workgroupUniformLoad(&subgroupCount);
-  let rank = subgroupExclusiveAdd(1u);
-  let lanes = subgroupAdd(1u);
   let quads = (p.cols + 3u) / 4u;
   var bias: array<vec4<f32>, REGS>;
   for (var j = 0u; j < REGS; j++) {
-    let q = rank + j * lanes;
+    let q = me.rank + j * me.lanes;
     if (q < quads) { bias[j] = biasOf(groupQuad(q)); }
   }
   let first = (wid.y * p.gridX + wid.x) * ROWS;
   // Uniform loop (count is uniform), so the subgroup operations in it are in uniform control flow;
   // rows past the end are computed on the last row and not stored.
   for (var it = 0u; it < ROWS; it += count) {
-    let row = first + it + slot;
-    let live = it + slot < ROWS && row < p.rows;
+    let row = first + it + me.slot;
+    let live = it + me.slot < ROWS && row < p.rows;
     let r = min(row, p.rows - 1u);
     var held: array<vec4<f32>, REGS>;
     var ms = vec2<f32>(negInf(), 0.0);
     for (var j = 0u; j < REGS; j++) {
-      let q = rank + j * lanes;
+      let q = me.rank + j * me.lanes;
       if (q < quads) {
         held[j] = (loadQuad(r, q) + bias[j]) * p.invT;
         ms = addQuad(ms, held[j]);
       }
     }
-    for (var q = rank + REGS * lanes; q < quads; q += lanes) {
+    for (var q = me.rank + REGS * me.lanes; q < quads; q += me.lanes) {
       ms = addQuad(ms, (loadQuad(r, q) + biasOf(groupQuad(q))) * p.invT);
     }
     let m = subgroupMax(ms.x);
@@ -80,10 +78,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let lse = m + log(sum);
     if (live) {
       for (var j = 0u; j < REGS; j++) {
-        let q = rank + j * lanes;
+        let q = me.rank + j * me.lanes;
         if (q < quads) { storeQuad(row, q, outQuad(held[j], m, sum, lse)); }
       }
-      for (var q = rank + REGS * lanes; q < quads; q += lanes) {
+      for (var q = me.rank + REGS * me.lanes; q < quads; q += me.lanes) {
         storeQuad(row, q, outQuad((loadQuad(row, q) + biasOf(groupQuad(q))) * p.invT, m, sum, lse));
       }
     }

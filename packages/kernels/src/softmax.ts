@@ -23,13 +23,16 @@ const uniforms = [
   { name: '_pad1', type: 'u32' },
 ] as const;
 
-/** Row softmax / log-softmax of (z + γ·[c∈U]) / T without subgroups (the fallback), one workgroup per row. WG must be a power of two. */
+/**
+ * Row softmax / log-softmax of (z + γ·[c∈U]) / T without subgroups (the fallback): LANES threads per
+ * row and WG / LANES rows per workgroup (both powers of two, LANES ≤ WG).
+ */
 export const softmaxKernel: KernelDescriptor = {
   name: 'softmax',
   code,
   entryPoint: 'main',
   bindings,
-  overrides: { WG: 128 },
+  overrides: { WG: 128, LANES: 128 },
   uniforms,
 };
 

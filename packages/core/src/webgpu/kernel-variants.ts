@@ -26,25 +26,42 @@ export function subgroupWorkgroup(ctx: DeviceTraits): { WG: number; items: numbe
   return { WG: SUBGROUP_WG, items: Math.max(1, Math.floor(SUBGROUP_WG / smallest)) };
 }
 
+/** Override constants of one dispatch and how many rows each of its workgroups takes. */
+export interface RowLayout {
+  constants: Record<string, number>;
+  rowsPerWorkgroup: number;
+}
+
 /** A row kernel in its three variants: one subgroup per row with vec4 or scalar loads, and the fallback. */
 export interface RowKernelFamily {
   vec4: KernelDescriptor;
   scalar: KernelDescriptor;
   fallback: KernelDescriptor;
+  /** The fallback's layout for rows of `cols` columns. */
+  fallbackLayout(cols: number): RowLayout;
+}
+
+const LANES_WG = 128;
+
+/**
+ * The layout of a fallback with LANES threads per row (row statistics, softmax): about 16 columns per
+ * thread, a power of two from 1 (many short rows per workgroup) up to the whole workgroup of 128 (one
+ * long row per workgroup).
+ */
+export function lanesLayout(cols: number): RowLayout {
+  let lanes = 1;
+  while (lanes < LANES_WG && lanes * 16 < cols) lanes *= 2;
+  return { constants: { WG: LANES_WG, LANES: lanes }, rowsPerWorkgroup: LANES_WG / lanes };
 }
 
 /**
- * Rows shorter than this stay on the fallback, which runs several short rows per workgroup with one
- * thread each up to 16 columns; past that it needs barriers per row, which the subgroup variant has not.
+ * Rows shorter than this stay on the fallback, which gives a row of up to 16 columns one thread; past
+ * that it needs barriers per row, which the subgroup variant has not.
  */
 const SUBGROUP_MIN_COLS = 17;
 
-export interface RowKernelChoice {
+export interface RowKernelChoice extends RowLayout {
   kernel: KernelDescriptor;
-  /** Rows one workgroup takes (subgroup variants); 0 for the fallback, whose drivers size their own grids. */
-  rowsPerWorkgroup: number;
-  /** Override constants for the subgroup variants ({} for the fallback). */
-  constants: Record<string, number>;
 }
 
 /**
@@ -60,7 +77,7 @@ export function pickRowKernel(
 ): RowKernelChoice {
   const sub = cols % 4 === 0 ? family.vec4 : family.scalar;
   if (fallback || cols < SUBGROUP_MIN_COLS || !canRun(ctx, sub)) {
-    return { kernel: family.fallback, rowsPerWorkgroup: 0, constants: {} };
+    return { kernel: family.fallback, ...family.fallbackLayout(cols) };
   }
   const { WG, items } = subgroupWorkgroup(ctx);
   return { kernel: sub, rowsPerWorkgroup: items, constants: { WG, ROWS: items } };

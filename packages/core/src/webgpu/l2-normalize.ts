@@ -7,12 +7,12 @@ export const L2_NORMALIZE_KERNELS: RowKernelFamily = {
   vec4: l2NormalizeSubgroupVec4Kernel,
   scalar: l2NormalizeSubgroupKernel,
   fallback: l2NormalizeKernel,
+  // One workgroup per row; narrow rows leave most of a 256-thread workgroup idle at every barrier.
+  fallbackLayout: (cols) => ({
+    constants: { WG: cols <= 64 ? 64 : cols <= 512 ? 128 : 256 },
+    rowsPerWorkgroup: 1,
+  }),
 };
-
-/** Narrow rows leave most of a 256-thread workgroup idle at every barrier; a smaller one does less. */
-function workgroupFor(cols: number): number {
-  return cols <= 64 ? 64 : cols <= 512 ? 128 : 256;
-}
 
 /**
  * GPU twin of `l2NormalizeCpu`: one subgroup per row where the device has subgroups, else one workgroup
@@ -26,7 +26,6 @@ export async function l2NormalizeGpu(
 ): Promise<Float32Array> {
   const out = new Float32Array(rows * cols);
   const { kernel, rowsPerWorkgroup, constants } = pickRowKernel(ctx, L2_NORMALIZE_KERNELS, cols);
-  const fallback = rowsPerWorkgroup === 0;
   await runRowChunks(ctx, {
     op: 'l2Normalize',
     rows,
@@ -34,16 +33,9 @@ export async function l2NormalizeGpu(
     record: ({ r0, rows: n }, buffers, encoder) => {
       const input = buffers.upload(x.subarray(r0 * cols, (r0 + n) * cols), 'features');
       const output = buffers.storage(n * cols * 4, 'l2-normalize-out');
-      const workgroups = fallback ? n : Math.ceil(n / rowsPerWorkgroup);
-      const grid = rowGrid(workgroups, ctx.limits.maxComputeWorkgroupsPerDimension);
+      const grid = rowGrid(Math.ceil(n / rowsPerWorkgroup), ctx.limits.maxComputeWorkgroupsPerDimension);
       const uniforms = buffers.uniforms(kernel, { rows: n, cols, gridX: grid.x });
-      ctx.dispatch(
-        kernel,
-        [input, output, uniforms],
-        [grid.x, grid.y],
-        fallback ? { WG: workgroupFor(cols) } : constants,
-        encoder,
-      );
+      ctx.dispatch(kernel, [input, output, uniforms], [grid.x, grid.y], constants, encoder);
       return async () => out.set(await ctx.readF32(output, n * cols), r0 * cols);
     },
   });

@@ -12,19 +12,21 @@ import { checkScoreOptions } from '../backend/validate.ts';
 import { emptyRowStats } from '../cpu/row-stats.ts';
 import { InputError } from '../errors.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
-import { pickRowKernel, type RowKernelFamily } from './kernel-variants.ts';
+import { lanesLayout, pickRowKernel, type RowKernelFamily } from './kernel-variants.ts';
 import { GpuBuffers, planRowChunks, type RowChunk } from './row-runner.ts';
 
 export const SOFTMAX_KERNELS: RowKernelFamily = {
   vec4: softmaxSubgroupVec4Kernel,
   scalar: softmaxSubgroupKernel,
   fallback: softmaxKernel,
+  fallbackLayout: lanesLayout,
 };
 
 export const ROW_STATS_KERNELS: RowKernelFamily = {
   vec4: rowStatsSubgroupVec4Kernel,
   scalar: rowStatsSubgroupKernel,
   fallback: rowStatsKernel,
+  fallbackLayout: lanesLayout,
 };
 
 /**
@@ -117,7 +119,7 @@ export interface ResidentSoftmaxOptions {
 /**
  * Records the softmax of resident logits into `encoder`, chunked over rows with binding offsets so
  * inputs larger than one storage binding (up to maxBufferSize) need no copies; one subgroup per row
- * where the device has subgroups, else one workgroup per row (pickRowKernel). Run it inside
+ * where the device has subgroups, else 1–128 threads per row (pickRowKernel). Run it inside
  * ctx.checked; call `release()` after submitting. The output buffer is the caller's to destroy.
  */
 export function recordSoftmax(
@@ -142,12 +144,10 @@ export function recordSoftmax(
     ctx.limits.minStorageBufferOffsetAlignment,
     'softmax',
   );
-  // The fallback runs one workgroup per row, a subgroup variant `rowsPerWorkgroup` rows per workgroup.
   const { kernel, rowsPerWorkgroup, constants } = pickRowKernel(ctx, SOFTMAX_KERNELS, cols, options.fallback);
   return recordChunks(ctx, chunks, options.out, bytes, 'softmax-out', (out, temps) => {
     for (const { r0, rows: n } of chunks) {
-      const groupsNeeded = rowsPerWorkgroup ? Math.ceil(n / rowsPerWorkgroup) : n;
-      const grid = rowGrid(groupsNeeded, ctx.limits.maxComputeWorkgroupsPerDimension);
+      const grid = rowGrid(Math.ceil(n / rowsPerWorkgroup), ctx.limits.maxComputeWorkgroupsPerDimension);
       const uniforms = temps.uniforms(kernel, {
         rows: n,
         cols,
@@ -172,18 +172,7 @@ export function recordSoftmax(
   });
 }
 
-const WG = 128;
 const FIELDS = ROW_STATS_FIELDS.length;
-
-/**
- * Threads per row of the fallback: about 16 columns per thread, a power of two from 1 (many short rows
- * per workgroup) up to the whole workgroup (one long row per workgroup).
- */
-export function rowStatsLanes(cols: number): number {
-  let lanes = 1;
-  while (lanes < WG && lanes * 16 < cols) lanes *= 2;
-  return lanes;
-}
 
 export interface ResidentRowStatsOptions {
   /** One i32 label per row (−1: none); without it the label fields are NaN. */
@@ -225,11 +214,12 @@ export function recordRowStats(
   if (options.out && options.out.size < outBytes) {
     throw shapeError(`rowStats: out buffer holds ${options.out.size} bytes, ${rows} rows need ${outBytes}`);
   }
-  const choice = pickRowKernel(ctx, ROW_STATS_KERNELS, cols, options.fallback);
-  const { kernel } = choice;
-  const lanes = rowStatsLanes(cols);
-  const rowsPerGroup = choice.rowsPerWorkgroup || WG / lanes;
-  const constants = choice.rowsPerWorkgroup ? choice.constants : { WG, LANES: lanes };
+  const { kernel, rowsPerWorkgroup, constants } = pickRowKernel(
+    ctx,
+    ROW_STATS_KERNELS,
+    cols,
+    options.fallback,
+  );
   const rowBytes = cols * 4;
   const chunks = planRowChunks(
     rows,
@@ -242,7 +232,7 @@ export function recordRowStats(
     const labels = options.labels;
     const noLabels = labels ? null : temps.storage(4, 'no-labels');
     for (const { r0, rows: n } of chunks) {
-      const grid = rowGrid(Math.ceil(n / rowsPerGroup), ctx.limits.maxComputeWorkgroupsPerDimension);
+      const grid = rowGrid(Math.ceil(n / rowsPerWorkgroup), ctx.limits.maxComputeWorkgroupsPerDimension);
       const uniforms = temps.uniforms(kernel, {
         rows: n,
         cols,

@@ -5,8 +5,6 @@ import type { GpuContext } from '../gpu/context.ts';
 import { readRowStats, recordRowStats } from './resident-rows.ts';
 import { runRowChunks } from './row-runner.ts';
 
-export { rowStatsLanes } from './resident-rows.ts';
-
 /** Row statistics of host logits: each row chunk is uploaded and run through recordRowStats. */
 export async function rowStatsGpu(
   ctx: GpuContext,

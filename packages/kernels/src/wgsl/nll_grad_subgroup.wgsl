@@ -37,10 +37,11 @@ fn subgroupSum(b: Bank) -> Bank {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let slot = claimSubgroupSlot(li);
+  let me = claimSubgroupSlot(li);
+  let slot = me.slot;
+  let rank = me.rank;
+  let lanes = me.lanes;
   let count = workgroupUniformLoad(&subgroupCount);
-  let rank = subgroupExclusiveAdd(1u);
-  let lanes = subgroupAdd(1u);
   let wg = wid.y * p.gridX + wid.x;
   let first = wg * p.rowsPerGroup;
   let bias0 = cand[0];

@@ -50,8 +50,8 @@ describe('ftcal on CPU worker threads (built binary)', () => {
     expect(two.stderr).not.toMatch(/worker threads failed|Warning/);
     const [a, b] = [jsonOf(one), jsonOf(two)];
     expect([a.backend, b.backend]).toEqual([
-      'cpu (TypeScript reference path, 1 thread)',
-      'cpu (TypeScript reference path, 2 threads)',
+      'cpu (TypeScript, WebAssembly SIMD matmul, 1 thread)',
+      'cpu (TypeScript, WebAssembly SIMD matmul, 2 threads)',
     ]);
     expect({ ...b, backend: null }).toEqual({ ...a, backend: null });
     expect(b.data.rows).toBe(rows);

@@ -384,8 +384,8 @@ describe('thread count', () => {
 
   it('CpuBackend names its threads, runs rowStats on them, and dispose() stops them', async () => {
     const backend = new CpuBackend({ threads: 2, minWork: 0 });
-    expect(backend.name).toBe('cpu (TypeScript reference path, 2 threads)');
-    expect(new CpuBackend({ threads: 1 }).name).toBe('cpu (TypeScript reference path, 1 thread)');
+    expect(backend.name).toBe('cpu (TypeScript, WebAssembly SIMD matmul, 2 threads)');
+    expect(new CpuBackend({ threads: 1 }).name).toBe('cpu (TypeScript, WebAssembly SIMD matmul, 1 thread)');
     const z = edgyLogits(64, 40, 21);
     const options = { groups: groupsFor(40, 21, [0, 1, 2]), labels: labelsFor(64, 40, 21) };
     expectSameStats(await backend.rowStats(z, 64, 40, options), rowStatsCpu(z, 64, 40, options));

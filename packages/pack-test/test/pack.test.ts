@@ -165,7 +165,7 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
 
   it('a Node script evaluates and calibrates examples/toy on the CPU backend', () => {
     nodeCpu = runNode('cpu');
-    expect(nodeCpu.backend).toBe('cpu (TypeScript reference path, 2 threads)');
+    expect(nodeCpu.backend).toBe('cpu (TypeScript, WebAssembly SIMD matmul, 2 threads)');
     expect(nodeCpu.evaluate.rows).toBe(1000);
     expect(nodeCpu.calibrate.method).toBe('oracle');
     expect(nodeCpu.calibrate.after['U/Y']).toBeGreaterThan(nodeCpu.calibrate.before['U/Y'] as number);
@@ -309,7 +309,7 @@ describe('@ftcal/core installed from its packed tarball with plain npm', () => {
     it('on the CPU backend gives the Node run’s tables (sums within a few ulps: another V8)', async (ctx) => {
       if (!context) return ctx.skip();
       const r = await inPage('cpu');
-      expect(r.backend).toBe('cpu (TypeScript reference path, 1 thread)');
+      expect(r.backend).toBe('cpu (TypeScript, WebAssembly SIMD matmul, 1 thread)');
       expectSameResult(numbers(r), numbers(nodeCpu), 1e-13);
       expect(problems).toEqual([]);
     });

@@ -43,7 +43,7 @@ export class CpuBackend implements Backend {
   constructor(options: ParallelCpuOptions = {}) {
     this.parallel = new ParallelCpu(options);
     const t = this.parallel.threads;
-    this.name = `cpu (TypeScript reference path, ${t} thread${t === 1 ? '' : 's'})`;
+    this.name = `cpu (TypeScript, WebAssembly SIMD matmul, ${t} thread${t === 1 ? '' : 's'})`;
   }
 
   async softmax(

@@ -85,21 +85,22 @@ export interface BenchDocument {
 /**
  * ftcal's time that a peer's is set against: for a peer timed on the device (PyTorch's CUDA events), the
  * device-resident run's GPU time (timestamp queries), else its wall time, else the round trip's GPU
- * time, never a round trip's wall time (that would count PCIe copies the peer never made); for the
- * others, the round trip's wall time, host arrays in and out as theirs.
+ * time, never a round trip's wall time (that would count PCIe copies the peer never made); for a
+ * device-resident run (another ftcal variant on buffers already on the device), ftcal's resident wall
+ * time, like against like; for the others, the round trip's wall time, host arrays in and out as theirs.
  */
-export function baselineMs(c: Case, deviceTimed: boolean): number | null {
+export function baselineMs(c: Case, deviceTimed: boolean, resident = false): number | null {
   const ours = c.runs.filter((r) => r.impl === c.baseline && r.status === 'ok');
   const roundTrip = ours.find((r) => r.mode !== 'resident')?.timing;
-  if (!deviceTimed) return roundTrip?.wallMs.median ?? null;
-  const resident = ours.find((r) => r.mode === 'resident')?.timing;
-  if (resident) return resident.gpuMs?.median ?? resident.wallMs.median;
+  const residentRun = ours.find((r) => r.mode === 'resident')?.timing;
+  if (!deviceTimed) return (resident ? residentRun : roundTrip)?.wallMs.median ?? null;
+  if (residentRun) return residentRun.gpuMs?.median ?? residentRun.wallMs.median;
   return roundTrip?.gpuMs?.median ?? null;
 }
 
 /** Peer median over ftcal's (baselineMs): how many times faster ftcal is (below 1: slower). */
 export function speedup(c: Case, run: Run): number | null {
   if (!run.timing || run.status !== 'ok') return null;
-  const base = baselineMs(c, run.deviceTimed === true);
+  const base = baselineMs(c, run.deviceTimed === true, run.mode === 'resident');
   return base ? run.timing.wallMs.median / base : null;
 }

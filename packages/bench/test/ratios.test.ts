@@ -49,4 +49,11 @@ describe('peer ratios', () => {
   it('set a host peer against ftcal’s round trip, host arrays in and out as its own', () => {
     expect(speedup(caseOf(roundTrip, resident, numpy), numpy)).toBe(4);
   });
+
+  it('set another ftcal variant run on resident buffers against ftcal’s resident run, not its round trip', () => {
+    const fallback = run('ftcal-webgpu-fallback', 'resident', timing(18, 15));
+    expect(speedup(caseOf(roundTrip, resident, fallback), fallback)).toBe(1.5);
+    // No resident run of the picked variant: no ratio rather than one against the round trip.
+    expect(speedup(caseOf(roundTrip, fallback), fallback)).toBeNull();
+  });
 });

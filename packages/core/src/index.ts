@@ -143,6 +143,7 @@ export {
   writeStatsFile,
 } from './calib/stats-file.ts';
 export { statsAtTemperature } from './calib/tempered.ts';
+export { colSumCpu } from './cpu/col-sum.ts';
 export { cpuThreads, PARALLEL_MIN_WORK, ParallelCpu, type ParallelCpuOptions } from './cpu/parallel.ts';
 export { emptyRowMoments, emptyRowStats } from './cpu/row-stats.ts';
 export { sortableBits, sortKeysCpu } from './cpu/sort.ts';
@@ -190,6 +191,7 @@ export * from './io/index.ts';
 export { arraySource, type RowSource, rowChunks } from './io/row-source.ts';
 export type { AdapterRoute, GpuBackendName } from './platform/platform.ts';
 export * from './report/index.ts';
+export { type GpuRange, recordColSum } from './webgpu/col-sum.ts';
 export {
   type DeviceLogitChunk,
   DeviceLogits,

@@ -2,13 +2,13 @@ import {
   type Backend,
   checkLabelIndices,
   checkShape,
+  colSumCpu,
   type GpuContext,
   GpuError,
   InputError,
   WebGpuBackend,
 } from '@ftcal/core';
 import { biasReluCpu } from './cpu/bias-relu.ts';
-import { colSumCpu } from './cpu/col-sum.ts';
 import { reluBackwardCpu } from './cpu/relu-backward.ts';
 import { sgdMomentumCpu } from './cpu/sgd-momentum.ts';
 import { softmaxXentCpu } from './cpu/softmax-xent.ts';

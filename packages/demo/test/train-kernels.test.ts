@@ -1,8 +1,7 @@
-import { CpuBackend, type GpuContext, InputError, type WebGpuBackend } from '@ftcal/core';
+import { CpuBackend, colSumCpu, type GpuContext, InputError, type WebGpuBackend } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectBuffersFreed, trackBuffers } from '../../../tools/track-buffers.ts';
 import { biasReluCpu } from '../src/cpu/bias-relu.ts';
-import { colSumCpu } from '../src/cpu/col-sum.ts';
 import { reluBackwardCpu } from '../src/cpu/relu-backward.ts';
 import { sgdMomentumCpu } from '../src/cpu/sgd-momentum.ts';
 import { softmaxXentCpu } from '../src/cpu/softmax-xent.ts';

@@ -1,0 +1,119 @@
+import type { Backend } from '../../backend/backend.ts';
+import { colSum64 } from '../../cpu/col-sum.ts';
+import { linearXentGradCpu, linearXentHvpCpu } from '../../cpu/linear-xent.ts';
+import { missingLabels } from '../accuracy.ts';
+import type { ClassGroups } from '../groups.ts';
+import type { LogitPasses } from '../passes.ts';
+import { coefOf, countAbsent, type LinearData, type MapShape, refuseInfinite } from './data.ts';
+import { type LinearMap, type MapVec, zeroVec } from './map.ts';
+
+interface Chunk {
+  x: Float32Array;
+  labels: Int32Array;
+  rows: number;
+  /** Scores at the current point (full maps, resident rows only). */
+  s?: Float32Array;
+}
+
+/**
+ * The data term on the CPU backend: the batched matmuls run on backend.matmul (the worker pool, float64
+ * sums), the cross-entropy passes on their twins, and every sum over rows is float64. Resident passes keep
+ * the inputs (the log-softmax already taken for dirichlet) and the scores of the current point in memory;
+ * streamed ones read, transform and score the source again on every pass.
+ */
+export async function cpuLinearData(
+  backend: Backend,
+  passes: LogitPasses,
+  groups: ClassGroups | null,
+  shape: MapShape,
+): Promise<LinearData> {
+  const cols = passes.cols;
+  const full = shape.form === 'full';
+  const toChunk = async (z: Float32Array, rows: number, labels: Int32Array | null, first: number) => {
+    if (!labels) throw missingLabels('the linear family', passes.name);
+    refuseInfinite(z, cols, first, passes.name);
+    const x = shape.input === 'log-softmax' ? await backend.softmax(z, rows, cols, { log: true }) : z;
+    return { x, labels, rows };
+  };
+  let absentRows = 0;
+  const kept: Chunk[] = [];
+  let first = 0;
+  await passes.forEach(async ({ z, rows, labels }) => {
+    const chunk = await toChunk(z, rows, labels, first);
+    first += rows;
+    absentRows += countAbsent(chunk.labels, groups);
+    if (passes.resident) kept.push(chunk);
+  });
+  const forEachChunk = async (fn: (chunk: Chunk) => Promise<void>) => {
+    if (passes.resident) {
+      for (const c of kept) await fn(c);
+      return;
+    }
+    let at = 0;
+    await passes.forEach(async ({ z, rows, labels }) => {
+      await fn(await toChunk(z, rows, labels, at));
+      at += rows;
+    });
+  };
+  const scores = (chunk: Chunk, w: MapVec) =>
+    backend.matmul(chunk.x, Float32Array.from(w.weights), chunk.rows, cols, cols, {
+      transB: true,
+      bias: Float32Array.from(w.bias),
+    });
+  // Σ_i G_i·x_iᵀ: the transposed matmul of the full map's weight gradient.
+  const weightSums = (chunk: Chunk, g: Float32Array) =>
+    backend.matmul(g, chunk.x, cols, cols, chunk.rows, { transA: true });
+  const addInto = (acc: Float64Array, part: ArrayLike<number>) => {
+    for (let i = 0; i < acc.length; i++) acc[i]! += part[i]!;
+  };
+  const mean = (v: MapVec) => {
+    for (const a of [v.weights, v.bias]) for (let i = 0; i < a.length; i++) a[i]! /= passes.rows;
+    return v;
+  };
+  let point: LinearMap | null = null;
+
+  return {
+    name: passes.name,
+    rows: passes.rows,
+    cols,
+    absentRows,
+    resident: passes.resident,
+    lossNoise: 1e-7,
+    async lossGrad(map) {
+      point = map;
+      let loss = 0;
+      const grad = zeroVec(shape.form, cols);
+      const coef = coefOf(shape, map, null);
+      await forEachChunk(async (chunk) => {
+        const src = full ? await scores(chunk, map) : chunk.x;
+        if (full && passes.resident) chunk.s = src;
+        const r = linearXentGradCpu(src, chunk.rows, cols, chunk.labels, { coef, diag: !full });
+        for (const v of r.loss) loss += v;
+        if (full) addInto(grad.weights, await weightSums(chunk, r.g));
+        else colSum64(r.g, chunk.rows, cols, grad.weights);
+        colSum64(r.h ?? r.g, chunk.rows, cols, grad.bias);
+      });
+      return { loss: loss / passes.rows, grad: mean(grad) };
+    },
+    async hessVecs(dirs) {
+      if (!point) throw new Error('hessVecs before lossGrad');
+      const at = point;
+      const out = dirs.map(() => zeroVec(shape.form, cols));
+      await forEachChunk(async (chunk) => {
+        const s = full ? (chunk.s ?? (await scores(chunk, at))) : chunk.x;
+        for (let d = 0; d < dirs.length; d++) {
+          const coef = coefOf(shape, at, dirs[d]!);
+          const ds = full ? await scores(chunk, dirs[d]!) : undefined;
+          const r = linearXentHvpCpu(s, chunk.rows, cols, { coef, diag: !full, ...(ds ? { ds } : {}) });
+          if (full) addInto(out[d]!.weights, await weightSums(chunk, r.g));
+          else colSum64(r.g, chunk.rows, cols, out[d]!.weights);
+          colSum64(r.h ?? r.g, chunk.rows, cols, out[d]!.bias);
+        }
+      });
+      return out.map(mean);
+    },
+    dispose() {
+      kept.length = 0;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { LINEAR_XENT_COEFS } from '@ftcal/kernels';
+import { InputError } from '../../errors.ts';
+import { ABSENT, type ClassGroups } from '../groups.ts';
+import type { LinearMap, MapVec } from './map.ts';
+
+/** The shape of the maps a fit evaluates: fixed for the whole fit. */
+export interface MapShape {
+  form: LinearMap['form'];
+  input: LinearMap['input'];
+  cols: number;
+  masked: readonly number[];
+}
+
+/**
+ * The data term of a linear-family fit (DESIGN.md §1.1) on one backend: the mean softmax cross-entropy of
+ * s_i = W·x_i + b over the fitting rows, its gradient in (W, b), and its Hessian applied to directions,
+ * with the rows kept where the backend computes (host memory, or the device) for the whole fit.
+ */
+export interface LinearData {
+  readonly name: string;
+  readonly rows: number;
+  readonly cols: number;
+  /** Rows labelled in U (the fit is refused without any). */
+  readonly absentRows: number;
+  /** Whether the rows stay resident between passes (else they are streamed from the source every pass). */
+  readonly resident: boolean;
+  /** Relative noise of `loss` from float32 rounding, below which a line search cannot tell two points apart. */
+  readonly lossNoise: number;
+  /** Mean cross-entropy at `map` and its (W, b) gradient; the point of the following hessVecs. */
+  lossGrad(map: LinearMap): Promise<{ loss: number; grad: MapVec }>;
+  /** The mean cross-entropy's Hessian at the last lossGrad point, applied to each direction. */
+  hessVecs(dirs: readonly MapVec[]): Promise<MapVec[]>;
+  dispose(): void;
+}
+
+/** The kernels' coef array [a | b | da | db | mask] for a map (a, b used when diagonal) and a direction. */
+export function coefOf(shape: MapShape, map: MapVec | null, dir: MapVec | null): Float32Array {
+  const c = shape.cols;
+  const coef = new Float32Array(LINEAR_XENT_COEFS * c);
+  if (shape.form === 'diagonal') {
+    if (map) {
+      coef.set(map.weights, 0);
+      coef.set(map.bias, c);
+    }
+    if (dir) {
+      coef.set(dir.weights, 2 * c);
+      coef.set(dir.bias, 3 * c);
+    }
+  }
+  for (const m of shape.masked) coef[4 * c + m] = 1;
+  return coef;
+}
+
+/**
+ * What the fit's rows must be: finite logits (a −∞ logit has no image under s = W·x + b, and its row's
+ * gradient would be NaN), checked chunk by chunk as they are made resident.
+ */
+export function refuseInfinite(x: Float32Array, cols: number, firstRow: number, name: string): void {
+  const at = x.indexOf(Number.NEGATIVE_INFINITY);
+  if (at < 0) return;
+  throw new InputError({
+    code: 'non-finite',
+    file: name,
+    problem: `row ${firstRow + Math.floor(at / cols)} holds a −Infinity logit, which the linear family cannot fit (s = W·x + b has no value there)`,
+    fix: 'fit on finite logits, or use a method of the γ family',
+  });
+}
+
+export function countAbsent(labels: Int32Array, groups: ClassGroups | null): number {
+  if (!groups) return labels.length;
+  let n = 0;
+  for (const y of labels) if (groups.codes[y] === ABSENT) n++;
+  return n;
+}

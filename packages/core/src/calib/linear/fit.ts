@@ -1,0 +1,90 @@
+import type { Backend } from '../../backend/backend.ts';
+import { InputError } from '../../errors.ts';
+import type { ClassGroups } from '../groups.ts';
+import type { LogitPasses } from '../passes.ts';
+import { cpuLinearData } from './cpu-data.ts';
+import type { LinearData, MapShape } from './data.ts';
+import { DEFAULT_ODIR, type FittedLinearMethod, type Odir, parametrise } from './family.ts';
+import type { LinearMap } from './map.ts';
+import { type LinearFitDetails, type LinearNewtonOptions, minimiseLinear } from './newton.ts';
+
+export interface LinearFitOptions extends LinearNewtonOptions {
+  /** ODIR weights of matrix and dirichlet. Default λ = μ = 1e-3. */
+  odir?: Odir;
+}
+
+export interface LinearFitResult {
+  method: FittedLinearMethod;
+  map: LinearMap;
+  details: LinearFitDetails & {
+    /** matrix, dirichlet: the ODIR weights used. */
+    odir?: Odir;
+    /** affine: θ_S, θ_U (log scales) and β. */
+    affine?: { thetaS: number; thetaU: number; beta: number };
+  };
+}
+
+/** The stopping gradient of DESIGN.md §1.1: float64 sums on the CPU, float32 partial sums on WebGPU. */
+export function linearTolerance(backend: Backend): number {
+  return backend.kind === 'cpu' ? 1e-6 : 1e-4;
+}
+
+/**
+ * The refusal of DESIGN.md §1.1: fitted on rows labelled in S alone, a calibrator learns to push the absent
+ * classes down, the very damage γ undoes.
+ */
+export function noAbsentRows(method: string, file: string): InputError {
+  return new InputError({
+    code: 'labels',
+    file,
+    problem: `${method} is fitted on labelled rows and this fitting set has none labelled in U (absent classes)`,
+    fix: 'fitting on seen-labelled rows alone would push the absent classes down: fit on a labelled set that covers them',
+  });
+}
+
+async function dataFor(
+  backend: Backend,
+  passes: LogitPasses,
+  groups: ClassGroups | null,
+  shape: MapShape,
+): Promise<LinearData> {
+  return cpuLinearData(backend, passes, groups, shape);
+}
+
+/**
+ * Fits one member of the linear family (vector, matrix, dirichlet, affine; DESIGN.md §1.1) on the kept,
+ * labelled rows of `passes`: the mean cross-entropy of s = W·x + b (plus ODIR for matrix and dirichlet)
+ * minimised by Newton steps (minimiseLinear), the rows kept where the backend computes for the whole fit.
+ * `groups` null fits every class (no absent-row check): the fitter's tests at C = 1 use it.
+ */
+export async function fitLinear(
+  backend: Backend,
+  passes: LogitPasses,
+  groups: ClassGroups | null,
+  method: FittedLinearMethod,
+  options: LinearFitOptions = {},
+): Promise<LinearFitResult> {
+  const odir = options.odir ?? DEFAULT_ODIR;
+  const param = parametrise(method, passes.cols, groups, odir);
+  const data = await dataFor(backend, passes, groups, param);
+  try {
+    if (groups && data.absentRows === 0) throw noAbsentRows(method, passes.name);
+    const { theta, details } = await minimiseLinear(
+      param,
+      data,
+      options.tolerance ?? linearTolerance(backend),
+      options,
+    );
+    return {
+      method,
+      map: param.map(theta),
+      details: {
+        ...details,
+        ...(param.form === 'full' ? { odir } : {}),
+        ...(method === 'affine' ? { affine: { thetaS: theta[0]!, thetaU: theta[1]!, beta: theta[2]! } } : {}),
+      },
+    };
+  } finally {
+    data.dispose();
+  }
+}

@@ -44,10 +44,12 @@ export {
 export {
   CALIBRATOR_SCHEMA_VERSION,
   type CalibratedOutput,
+  type CalibrationMap,
   Calibrator,
   type CalibratorJson,
   type Fingerprint,
   fingerprint,
+  type LinearMapJson,
 } from './calib/calibrator.ts';
 export {
   ausuc,
@@ -95,6 +97,22 @@ export {
   OTHER,
   SEEN,
 } from './calib/groups.ts';
+export {
+  DEFAULT_ODIR,
+  FITTED_LINEAR_METHODS,
+  type FittedLinearMethod,
+  isFittedLinear,
+  type Odir,
+} from './calib/linear/family.ts';
+export {
+  fitLinear,
+  type LinearFitOptions,
+  type LinearFitResult,
+  linearTolerance,
+} from './calib/linear/fit.ts';
+export { type LinearMap, linearScores } from './calib/linear/map.ts';
+export type { LinearFitDetails, LinearNewtonOptions, LinearStopReason } from './calib/linear/newton.ts';
+export { type WaDetails, weightAligning } from './calib/linear/wa.ts';
 export { type AlgDetails, algMethod } from './calib/methods/alg.ts';
 export {
   type ConstrainedDetails,
@@ -111,7 +129,14 @@ export {
   temperatureMethod,
 } from './calib/methods/nll.ts';
 export { type PcvDetails, type PcvFold, type PcvFoldResult, pcvMethod } from './calib/methods/pcv.ts';
-export { METHOD_NAMES, type MethodName, type MethodResult } from './calib/methods/result.ts';
+export {
+  isLinearMethod,
+  LINEAR_METHOD_NAMES,
+  type LinearMethodName,
+  METHOD_NAMES,
+  type MethodName,
+  type MethodResult,
+} from './calib/methods/result.ts';
 export {
   type Binning,
   type CalibrationError,

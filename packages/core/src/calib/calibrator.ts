@@ -3,10 +3,15 @@ import type { Backend } from '../backend/backend.ts';
 import { FtcalError, InputError } from '../errors.ts';
 import { type RowSource, rowChunks } from '../io/row-source.ts';
 import { ABSENT, type ClassGroups, makeGroups } from './groups.ts';
+import { type LinearMap, linearScores } from './linear/map.ts';
 import { checkOption, MAX_CLASSES, OPTION_KINDS, scoreOverflowError } from './option-checks.ts';
 import { chunkRowsFor } from './stats.ts';
 
-export const CALIBRATOR_SCHEMA_VERSION = 1;
+/**
+ * The calibrator file's versions: 1 holds a (γ, T); 2 added the linear family's map (DESIGN.md §1.1). A
+ * γ-family calibrator is still written as version 1, which earlier ftcal reads too.
+ */
+export const CALIBRATOR_SCHEMA_VERSION = 2;
 
 /**
  * Identifies the data a calibration was fitted on without storing it: shape, and a SHA-256 of the raw
@@ -22,13 +27,29 @@ export interface Fingerprint {
   edgeRows?: number;
 }
 
-/** The JSON form of a calibrator (DESIGN.md §3): what `ftcal apply` and the library load. */
+/**
+ * A linear-family map in JSON: s = W·x + b with x the logits or their log-softmax; `weights` holds C scales
+ * (diagonal) or the C×C matrix row-major (full, row c for class c); `masked` classes score −∞.
+ */
+export interface LinearMapJson {
+  input: LinearMap['input'];
+  form: LinearMap['form'];
+  weights: number[];
+  bias: number[];
+  masked: number[];
+}
+
+/**
+ * The JSON form of a calibrator (DESIGN.md §3): what `ftcal apply` and the library load. A γ-family method
+ * stores gamma and temperature (schemaVersion 1), a linear-family method its map (schemaVersion 2).
+ */
 export interface CalibratorJson {
-  schemaVersion: 1;
+  schemaVersion: 1 | 2;
   kind: 'ftcal-calibrator';
   groups: { numClasses: number; seen: number[]; absent: number[]; other: number[] };
-  gamma: number;
-  temperature: number;
+  gamma?: number;
+  temperature?: number;
+  linear?: LinearMapJson;
   method: string;
   provenance: { fingerprints: Fingerprint[]; created: string };
 }
@@ -91,32 +112,86 @@ function isIndexList(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => Number.isInteger(x));
 }
 
+/** `length` numbers that stay finite as float32, the precision the map is applied in. */
+function isF32List(v: unknown, length: number): v is number[] {
+  return (
+    Array.isArray(v) &&
+    v.length === length &&
+    v.every((x) => typeof x === 'number' && Number.isFinite(Math.fround(x)))
+  );
+}
+
+/** Reads and checks a "linear" entry against the head's C classes. */
+function linearFromJson(v: unknown, cols: number, name: string, fix: string): LinearMap {
+  const o = v as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null) bad(name, `"linear" must be an object`, fix);
+  if (o.input !== 'logits' && o.input !== 'log-softmax') {
+    bad(name, `"linear.input" must be "logits" or "log-softmax"`, fix);
+  }
+  if (o.form !== 'diagonal' && o.form !== 'full')
+    bad(name, `"linear.form" must be "diagonal" or "full"`, fix);
+  const size = o.form === 'full' ? cols * cols : cols;
+  if (!isF32List(o.weights, size)) {
+    bad(
+      name,
+      `"linear.weights" must hold ${size} numbers within float32 range for a ${o.form} map of ${cols} classes`,
+      fix,
+    );
+  }
+  if (!isF32List(o.bias, cols)) bad(name, `"linear.bias" must hold ${cols} numbers within float32 range`, fix);
+  if (!isIndexList(o.masked) || o.masked.some((c) => c < 0 || c >= cols)) {
+    bad(name, `"linear.masked" must list class indices in [0, ${cols})`, fix);
+  }
+  return {
+    input: o.input,
+    form: o.form,
+    cols,
+    weights: Float64Array.from(o.weights),
+    bias: Float64Array.from(o.bias),
+    masked: [...new Set(o.masked)].sort((a, b) => a - b),
+  };
+}
+
+/** What a calibrator applies: a (γ, T) of the γ family, or a linear-family map. */
+export type CalibrationMap = { gamma: number; temperature: number } | { linear: LinearMap };
+
 /**
- * A fitted calibration: scores s = (z + γ·[c∈U]) / T for one head's class groups, with the method that
- * chose (γ, T) and fingerprints of the data it was fitted on. Serialises to JSON and applies to new
- * logits chunk by chunk.
+ * A fitted calibration for one head's class groups: scores s = (z + γ·[c∈U]) / T, or s = W·x + b for the
+ * linear family (DESIGN.md §1.1), with the method that chose them and fingerprints of the data it was
+ * fitted on. Serialises to JSON and applies to new logits chunk by chunk.
  */
 export class Calibrator {
   readonly groups: ClassGroups;
+  /** γ and T of the γ family; NaN for a linear-family calibrator. */
   readonly gamma: number;
   readonly temperature: number;
+  /** The linear family's map; null for the γ family. */
+  readonly linear: LinearMap | null;
   readonly method: string;
   readonly fingerprints: readonly Fingerprint[];
   readonly created: string;
 
-  constructor(init: {
-    groups: ClassGroups;
-    gamma: number;
-    temperature: number;
-    method: string;
-    fingerprints?: readonly Fingerprint[];
-    created?: string;
-  }) {
-    checkOption(init.gamma, 'gamma', "the calibrator's γ", 'gamma');
-    checkOption(init.temperature, 'temperature', "the calibrator's T", 'temperature');
+  constructor(
+    init: CalibrationMap & {
+      groups: ClassGroups;
+      method: string;
+      fingerprints?: readonly Fingerprint[];
+      created?: string;
+    },
+  ) {
     this.groups = init.groups;
-    this.gamma = init.gamma;
-    this.temperature = init.temperature;
+    if ('linear' in init) {
+      this.checkCols(init.linear.cols, "the calibrator's map");
+      this.gamma = Number.NaN;
+      this.temperature = Number.NaN;
+      this.linear = init.linear;
+    } else {
+      checkOption(init.gamma, 'gamma', "the calibrator's γ", 'gamma');
+      checkOption(init.temperature, 'temperature', "the calibrator's T", 'temperature');
+      this.gamma = init.gamma;
+      this.temperature = init.temperature;
+      this.linear = null;
+    }
     this.method = init.method;
     this.fingerprints = init.fingerprints ?? [];
     this.created = init.created ?? new Date().toISOString();
@@ -124,12 +199,22 @@ export class Calibrator {
 
   toJSON(): CalibratorJson {
     const g = this.groups;
+    const l = this.linear;
     return {
-      schemaVersion: CALIBRATOR_SCHEMA_VERSION,
+      schemaVersion: l ? 2 : 1,
       kind: 'ftcal-calibrator',
       groups: { numClasses: g.numClasses, seen: [...g.seen], absent: [...g.absent], other: [...g.other] },
-      gamma: this.gamma,
-      temperature: this.temperature,
+      ...(l
+        ? {
+            linear: {
+              input: l.input,
+              form: l.form,
+              weights: [...l.weights],
+              bias: [...l.bias],
+              masked: [...l.masked],
+            },
+          }
+        : { gamma: this.gamma, temperature: this.temperature }),
       method: this.method,
       provenance: { fingerprints: [...this.fingerprints], created: this.created },
     };
@@ -152,10 +237,10 @@ export class Calibrator {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(name, 'not a JSON object', fix);
     const o = v as Record<string, unknown>;
     if (o.kind !== 'ftcal-calibrator') bad(name, `"kind" is not "ftcal-calibrator"`, fix);
-    if (o.schemaVersion !== CALIBRATOR_SCHEMA_VERSION) {
+    if (o.schemaVersion !== 1 && o.schemaVersion !== CALIBRATOR_SCHEMA_VERSION) {
       bad(
         name,
-        `schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (this ftcal reads ${CALIBRATOR_SCHEMA_VERSION})`,
+        `schemaVersion ${JSON.stringify(o.schemaVersion)} is not supported (this ftcal reads 1 to ${CALIBRATOR_SCHEMA_VERSION})`,
         'use the ftcal version that wrote it',
       );
     }
@@ -181,9 +266,16 @@ export class Calibrator {
     if (groups.other.join() !== [...g.other].sort((a, b) => a - b).join()) {
       bad(name, `"groups.other" does not match the classes in neither seen nor absent`, fix);
     }
-    for (const field of ['gamma', 'temperature'] as const) {
-      const { ok, want } = OPTION_KINDS[field];
-      if (typeof o[field] !== 'number' || !ok(o[field])) bad(name, `"${field}" must be ${want}`, fix);
+    let map: CalibrationMap;
+    if (o.linear !== undefined) {
+      if (o.schemaVersion === 1) bad(name, `"linear" needs schemaVersion 2`, fix);
+      map = { linear: linearFromJson(o.linear, groups.numClasses, name, fix) };
+    } else {
+      for (const field of ['gamma', 'temperature'] as const) {
+        const { ok, want } = OPTION_KINDS[field];
+        if (typeof o[field] !== 'number' || !ok(o[field])) bad(name, `"${field}" must be ${want}`, fix);
+      }
+      map = { gamma: o.gamma as number, temperature: o.temperature as number };
     }
     if (typeof o.method !== 'string' || o.method === '') bad(name, `"method" must be a method's name`, fix);
     const p = o.provenance as Record<string, unknown> | undefined;
@@ -212,9 +304,8 @@ export class Calibrator {
       }
     }
     return new Calibrator({
+      ...map,
       groups,
-      gamma: o.gamma as number,
-      temperature: o.temperature as number,
       method: o.method as string,
       fingerprints: p.fingerprints as Fingerprint[],
       created: p.created,
@@ -222,11 +313,19 @@ export class Calibrator {
   }
 
   /**
-   * Calibrated logits s = (z + γ·[c∈U]) / T, rounded to f32 exactly as the softmax kernels compute their
-   * scores (f32(γ) added, then multiplied by f32(1/T)), so argmax(s) agrees with their probabilities.
+   * Calibrated logits s = (z + γ·[c∈U]) / T of the γ family, rounded to f32 exactly as the softmax kernels
+   * compute their scores (f32(γ) added, then multiplied by f32(1/T)), so argmax(s) agrees with their
+   * probabilities. A linear-family calibrator computes its scores on a backend: use applyArray.
    */
   logits(z: Float32Array, rows: number, cols: number): Float32Array {
     this.checkCols(cols, '<memory>');
+    if (this.linear) {
+      throw new InputError({
+        code: 'unsupported',
+        problem: `logits(): a ${this.method} calibrator's scores s = W·x + b are computed on a backend`,
+        fix: "call applyArray(backend, z, rows, cols, 'logits')",
+      });
+    }
     const gamma = Math.fround(this.gamma);
     const invT = Math.fround(1 / this.temperature);
     const codes = this.groups.codes;
@@ -252,15 +351,19 @@ export class Calibrator {
     }
   }
 
-  /** Applies the calibration to a chunk: calibrated logits, or (log-)probabilities via backend.softmax. */
-  applyArray(
+  /**
+   * Applies the calibration to a chunk: calibrated logits, or (log-)probabilities via backend.softmax. A
+   * linear map's scores come from linearScores (a full W through backend.matmul).
+   */
+  async applyArray(
     backend: Backend,
     z: Float32Array,
     rows: number,
     cols: number,
     output: CalibratedOutput = 'probabilities',
+    name = '<memory>',
   ): Promise<Float32Array> {
-    return this.calibrated(backend, z, rows, cols, output, '<memory>', 0);
+    return this.calibrated(backend, z, rows, cols, output, name, 0);
   }
 
   private async calibrated(
@@ -273,18 +376,34 @@ export class Calibrator {
     firstRow: number,
   ): Promise<Float32Array> {
     this.checkCols(cols, name);
-    const out =
-      output === 'logits'
-        ? this.logits(z, rows, cols)
-        : await backend.softmax(z, rows, cols, {
-            gamma: this.gamma,
-            temperature: this.temperature,
-            groups: this.groups.codes,
-            log: output === 'log-probabilities',
-          });
+    let out: Float32Array;
+    if (this.linear) {
+      const s = await linearScores(backend, this.linear, z, rows, name, this.method);
+      out = output === 'logits' ? s : await backend.softmax(s, rows, cols, { log: output === 'log-probabilities' });
+    } else {
+      out =
+        output === 'logits'
+          ? this.logits(z, rows, cols)
+          : await backend.softmax(z, rows, cols, {
+              gamma: this.gamma,
+              temperature: this.temperature,
+              groups: this.groups.codes,
+              log: output === 'log-probabilities',
+            });
+    }
     const row = overflowedRow(z, out, rows, cols);
-    if (row >= 0) throw scoreOverflowError(name, firstRow + row, this.gamma, this.temperature);
+    if (row >= 0) throw this.overflowError(name, firstRow + row);
     return out;
+  }
+
+  private overflowError(file: string, row: number): InputError {
+    if (!this.linear) return scoreOverflowError(file, row, this.gamma, this.temperature);
+    return new InputError({
+      code: 'non-finite',
+      file,
+      problem: `at row ${row} the ${this.method} calibrator's scores W·x + b overflow float32`,
+      fix: 'apply it to logits of the scale it was fitted on (refit on these)',
+    });
   }
 
   /** Streams a RowSource through the calibration, one chunk of rows at a time. */

@@ -1,3 +1,5 @@
+import type { LinearFitResult } from '../calib/linear/fit.ts';
+import type { WaDetails } from '../calib/linear/wa.ts';
 import type { AlgDetails } from '../calib/methods/alg.ts';
 import type { ConstrainedDetails, PickDetails } from '../calib/methods/curve-picks.ts';
 import type { NewtonDetails } from '../calib/methods/newton.ts';
@@ -35,6 +37,24 @@ export function methodNote(row: { method: MethodName; details: unknown }): strin
       const d = row.details as NewtonDetails;
       const stop = d.converged ? 'converged' : `stopped: ${d.stopReason}`;
       return `${d.iterations} Newton steps, |grad| ${d.gradNorm.toExponential(1)}, ${stop}; uses absent-class labels`;
+    }
+    case 'vector':
+    case 'matrix':
+    case 'dirichlet':
+    case 'affine': {
+      const d = row.details as LinearFitResult['details'];
+      const stop = d.converged ? 'converged' : `stopped: ${d.stopReason}`;
+      const solver =
+        d.hessian === 'exact' ? 'exact Hessian' : `truncated, ${d.hessianProducts} Hessian products`;
+      const a = d.affine;
+      const fitted = a
+        ? `; scales S ${Math.exp(a.thetaS).toFixed(3)}, U ${Math.exp(a.thetaU).toFixed(3)}, β ${a.beta.toFixed(3)}`
+        : '';
+      return `${d.parameters} parameters, ${d.iterations} Newton steps (${solver}), max|grad| ${d.gradNorm.toExponential(1)}, ${stop}${fitted}; uses absent-class labels`;
+    }
+    case 'wa': {
+      const d = row.details as WaDetails;
+      return `seen logits scaled by r = ${d.ratio.toFixed(4)} (mean head-weight norm U / S)${d.bias ? ' about the bias' : ''}; no labels`;
     }
   }
 }

@@ -34,7 +34,7 @@ describe('Calibrator', () => {
     ['text that is not JSON', () => '{"kind":', /not valid JSON/],
     ['an array', () => [], /not a JSON object/],
     ['another kind', () => ({ ...valid(), kind: 'other' }), /"kind"/],
-    ['a newer schema', () => ({ ...valid(), schemaVersion: 2 }), /schemaVersion 2 is not supported/],
+    ['a newer schema', () => ({ ...valid(), schemaVersion: 3 }), /schemaVersion 3 is not supported/],
     [
       'overlapping groups',
       () => ({ ...valid(), groups: { numClasses: 12, seen: [0, 1], absent: [1], other: [] } }),
@@ -249,12 +249,17 @@ describe('evaluate and calibrate against the golden values', () => {
   it('calibrate without train or folds runs the rest and selects nll; asking for alg without train fails', async () => {
     const set = { logits: sourceOf(fx.logits), labels: fx.labels, groups };
     const cal = await calibrate(cpu, set);
+    // The fitted linear methods fit on the labelled set here; wa has no head weights.
     expect(cal.methods.map((r) => r.method)).toEqual([
       'oracle',
       'constrained',
       'hmean',
       'nll',
       'temperature',
+      'vector',
+      'matrix',
+      'dirichlet',
+      'affine',
     ]);
     expect(cal.method).toBe('nll');
     expect(cal.temperature).not.toBe(1);

@@ -12,6 +12,10 @@ export const FITTED_LINEAR_METHODS: readonly FittedLinearMethod[] = [
   'affine',
 ];
 
+export function isFittedLinear(method: string): method is FittedLinearMethod {
+  return (FITTED_LINEAR_METHODS as readonly string[]).includes(method);
+}
+
 /** ODIR weights: λ on the off-diagonal entries of W, μ on the bias (DESIGN.md §1.1). */
 export interface Odir {
   lambda: number;

@@ -1,10 +1,11 @@
 import type { Backend } from '../../backend/backend.ts';
 import { InputError } from '../../errors.ts';
 import type { ClassGroups } from '../groups.ts';
+import { checkOption } from '../option-checks.ts';
 import type { LogitPasses } from '../passes.ts';
 import { cpuLinearData } from './cpu-data.ts';
-import type { LinearData, MapShape } from './data.ts';
-import { DEFAULT_ODIR, type FittedLinearMethod, type Odir, parametrise } from './family.ts';
+import { countAbsent, type LinearData, type MapShape } from './data.ts';
+import { DEFAULT_ODIR, type FittedLinearMethod, isFittedLinear, type Odir, parametrise } from './family.ts';
 import type { LinearMap } from './map.ts';
 import { type LinearFitDetails, type LinearNewtonOptions, minimiseLinear } from './newton.ts';
 
@@ -42,6 +43,19 @@ export function noAbsentRows(method: string, file: string): InputError {
   });
 }
 
+/**
+ * Refuses, before any work, to run fitted methods of the linear family on a fitting set with no rows
+ * labelled in U (counted over all its rows; fitLinear counts again over the rows kept).
+ */
+export function refuseUnfittable(
+  methods: readonly string[],
+  fitSet: { logits: { name: string }; labels: Int32Array },
+  groups: ClassGroups,
+): void {
+  const fitted = methods.find(isFittedLinear);
+  if (fitted && countAbsent(fitSet.labels, groups) === 0) throw noAbsentRows(fitted, fitSet.logits.name);
+}
+
 async function dataFor(
   backend: Backend,
   passes: LogitPasses,
@@ -65,6 +79,8 @@ export async function fitLinear(
   options: LinearFitOptions = {},
 ): Promise<LinearFitResult> {
   const odir = options.odir ?? DEFAULT_ODIR;
+  checkOption(odir.lambda, 'odir', 'the ODIR weight λ', 'nonNegative');
+  checkOption(odir.mu, 'odir', 'the ODIR weight μ', 'nonNegative');
   const param = parametrise(method, passes.cols, groups, odir);
   const data = await dataFor(backend, passes, groups, param);
   try {

@@ -1,7 +1,26 @@
 import { InputError } from '../../errors.ts';
 
-/** Every way of choosing the calibration (DESIGN.md §1 "Choosing γ"). */
-export type MethodName = 'alg' | 'oracle' | 'constrained' | 'hmean' | 'pcv' | 'nll' | 'temperature';
+/** The linear calibrator family (DESIGN.md §1.1): s = W·x + b instead of a (γ, T). */
+export type LinearMethodName = 'vector' | 'matrix' | 'dirichlet' | 'affine' | 'wa';
+
+/** Every way of choosing the calibration (DESIGN.md §1 "Choosing γ", §1.1). */
+export type MethodName =
+  | 'alg'
+  | 'oracle'
+  | 'constrained'
+  | 'hmean'
+  | 'pcv'
+  | 'nll'
+  | 'temperature'
+  | LinearMethodName;
+
+export const LINEAR_METHOD_NAMES: readonly LinearMethodName[] = [
+  'vector',
+  'matrix',
+  'dirichlet',
+  'affine',
+  'wa',
+];
 
 export const METHOD_NAMES: readonly MethodName[] = [
   'alg',
@@ -11,7 +30,12 @@ export const METHOD_NAMES: readonly MethodName[] = [
   'pcv',
   'nll',
   'temperature',
+  ...LINEAR_METHOD_NAMES,
 ];
+
+export function isLinearMethod(m: MethodName): m is LinearMethodName {
+  return (LINEAR_METHOD_NAMES as readonly string[]).includes(m);
+}
 
 /**
  * What each method returns: the bias γ on absent-class logits, the temperature T (1 for the methods that

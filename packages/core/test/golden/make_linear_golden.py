@@ -203,6 +203,9 @@ def newton_fit(method, z, labels, codes, odir=ODIR_DEFAULT):
     calibrated = scores(method, x, w, b, codes)
     # JSON has no infinities: the −∞ of masked O classes is written as null.
     out["calibratedHead"] = [None if math.isinf(v) else v for v in calibrated[:4].ravel().tolist()]
+    # Probabilities of every row: what the fit pins down even where the parameters are weakly held (a
+    # common shift of W's columns moves every score of a row alike and no probability).
+    out["probabilities"] = np.exp(log_softmax(calibrated)).ravel().tolist()
     out["accuracy"] = float(np.mean(np.argmax(calibrated, axis=1) == labels) * 100)
     return out
 

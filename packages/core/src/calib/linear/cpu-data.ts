@@ -7,6 +7,9 @@ import type { LogitPasses } from '../passes.ts';
 import { coefOf, countAbsent, type LinearData, type MapShape, refuseInfinite } from './data.ts';
 import { type LinearMap, type MapVec, zeroVec } from './map.ts';
 
+/** Rows per float32 partial sum of the weight gradient (backend.matmul sums in float32). */
+const SUM_BLOCK_ROWS = 2048;
+
 interface Chunk {
   x: Float32Array;
   labels: Int32Array;
@@ -16,8 +19,9 @@ interface Chunk {
 }
 
 /**
- * The data term on the CPU backend: the batched matmuls run on backend.matmul (the worker pool, float64
- * sums), the cross-entropy passes on their twins, and every sum over rows is float64. Resident passes keep
+ * The data term on the CPU backend: the matmuls run on backend.matmul (the WebAssembly kernel on the worker
+ * pool), the cross-entropy passes on their twins, and every sum over rows is float64 (the weight gradient's
+ * across blocks of 2048 rows). Resident passes keep
  * the inputs (the log-softmax already taken for dirichlet) and the scores of the current point in memory;
  * streamed ones read, transform and score the source again on every pass.
  */
@@ -60,11 +64,21 @@ export async function cpuLinearData(
       transB: true,
       bias: Float32Array.from(w.bias),
     });
-  // Σ_i G_i·x_iᵀ: the transposed matmul of the full map's weight gradient.
-  const weightSums = (chunk: Chunk, g: Float32Array) =>
-    backend.matmul(g, chunk.x, cols, cols, chunk.rows, { transA: true });
-  const addInto = (acc: Float64Array, part: ArrayLike<number>) => {
-    for (let i = 0; i < acc.length; i++) acc[i]! += part[i]!;
+  // Σ_i G_i·x_iᵀ, the full map's weight gradient: the transposed matmul over blocks of rows, whose float32
+  // sums are added up in float64 so the stop at 1e-6 holds however many rows there are.
+  const addWeightSums = async (acc: Float64Array, chunk: Chunk, g: Float32Array) => {
+    for (let r0 = 0; r0 < chunk.rows; r0 += SUM_BLOCK_ROWS) {
+      const n = Math.min(SUM_BLOCK_ROWS, chunk.rows - r0);
+      const part = await backend.matmul(
+        g.subarray(r0 * cols, (r0 + n) * cols),
+        chunk.x.subarray(r0 * cols, (r0 + n) * cols),
+        cols,
+        cols,
+        n,
+        { transA: true },
+      );
+      for (let i = 0; i < acc.length; i++) acc[i]! += part[i]!;
+    }
   };
   const mean = (v: MapVec) => {
     for (const a of [v.weights, v.bias]) for (let i = 0; i < a.length; i++) a[i]! /= passes.rows;
@@ -89,7 +103,7 @@ export async function cpuLinearData(
         if (full && passes.resident) chunk.s = src;
         const r = linearXentGradCpu(src, chunk.rows, cols, chunk.labels, { coef, diag: !full });
         for (const v of r.loss) loss += v;
-        if (full) addInto(grad.weights, await weightSums(chunk, r.g));
+        if (full) await addWeightSums(grad.weights, chunk, r.g);
         else colSum64(r.g, chunk.rows, cols, grad.weights);
         colSum64(r.h ?? r.g, chunk.rows, cols, grad.bias);
       });
@@ -105,7 +119,7 @@ export async function cpuLinearData(
           const coef = coefOf(shape, at, dirs[d]!);
           const ds = full ? await scores(chunk, dirs[d]!) : undefined;
           const r = linearXentHvpCpu(s, chunk.rows, cols, { coef, diag: !full, ...(ds ? { ds } : {}) });
-          if (full) addInto(out[d]!.weights, await weightSums(chunk, r.g));
+          if (full) await addWeightSums(out[d]!.weights, chunk, r.g);
           else colSum64(r.g, chunk.rows, cols, out[d]!.weights);
           colSum64(r.h ?? r.g, chunk.rows, cols, out[d]!.bias);
         }

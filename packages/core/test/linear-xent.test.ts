@@ -2,9 +2,9 @@ import { LINEAR_XENT_COEFS } from '@ftcal/kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { colSumCpu } from '../src/cpu/col-sum.ts';
-import { linearXentGradCpu, linearXentHvpCpu } from '../src/cpu/linear-xent.ts';
+import { linearXentGradCpu, linearXentHvpCpu, maskFillCpu } from '../src/cpu/linear-xent.ts';
 import { recordColSum } from '../src/webgpu/col-sum.ts';
-import { recordLinearXent } from '../src/webgpu/linear-xent.ts';
+import { recordLinearXent, recordMaskFill } from '../src/webgpu/linear-xent.ts';
 import { GpuBuffers } from '../src/webgpu/row-runner.ts';
 import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
 
@@ -120,6 +120,12 @@ describe('linear-xent and col_sum kernels vs the CPU twins', () => {
         const src = normals(rows * cols, seed, 20);
         const coef = coefFor(cols, seed + 1, cols > 2);
         const labels = labelsFor(rows, cols, coef, seed + 2);
+        // Masked logits (−∞ inputs of a diagonal map, −∞ scores of a full one), never at a label.
+        const hide = rng(seed + 4);
+        for (let i = 0; i < src.length; i++) {
+          if (cols > 1 && hide() < 0.05 && i % cols !== labels[Math.floor(i / cols)])
+            src[i] = Number.NEGATIVE_INFINITY;
+        }
         const ds = normals(rows * cols, seed + 3, 1);
         const bufs = new GpuBuffers(ctx);
         try {
@@ -180,6 +186,32 @@ describe('linear-xent and col_sum kernels vs the CPU twins', () => {
       });
     }
   }
+
+  it('mask_fill puts the fill wherever z is −∞, and nowhere else', async (t) => {
+    if (!gpu) return t.skip();
+    const ctx = gpu.ctx;
+    const count = 1000;
+    const z = normals(count, 21, 1).map((v, i) => (i % 7 === 3 ? Number.NEGATIVE_INFINITY : v));
+    const out = normals(count, 22, 1);
+    const bufs = new GpuBuffers(ctx);
+    try {
+      for (const fill of [0, Number.NEGATIVE_INFINITY]) {
+        const got = await ctx.checked('test mask_fill', async () => {
+          const outBuf = bufs.upload(out);
+          const encoder = ctx.device.createCommandEncoder();
+          recordMaskFill(ctx, encoder, bufs, bufs.upload(z), outBuf, count, fill);
+          ctx.device.queue.submit([encoder.finish()]);
+          return ctx.readF32(outBuf, count);
+        });
+        const want = out.slice();
+        maskFillCpu(z, want, fill);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        expect(want.filter((v) => v === fill).length).toBeGreaterThan(100);
+      }
+    } finally {
+      bufs.free();
+    }
+  });
 
   it('col_sum sums columns, adds onto its output and reads a row range by binding offset', async (t) => {
     if (!gpu) return t.skip();

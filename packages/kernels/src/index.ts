@@ -13,7 +13,12 @@ export {
   matmulTiledKernel,
   matmulTiledVec4Kernel,
 } from './matmul.ts';
-export { LINEAR_XENT_COEFS, linearXentGradKernel, linearXentHvpKernel } from './linear-xent.ts';
+export {
+  LINEAR_XENT_COEFS,
+  linearXentGradKernel,
+  linearXentHvpKernel,
+  maskFillKernel,
+} from './linear-xent.ts';
 export {
   NLL_GRAD_KMAX,
   NLL_GRAD_TERMS,

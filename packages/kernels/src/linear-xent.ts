@@ -1,5 +1,6 @@
 import type { KernelDescriptor, UniformField } from './descriptor.ts';
 import code from './wgsl/linear_xent.wgsl';
+import maskFillCode from './wgsl/mask_fill.wgsl';
 
 const bindings = [
   { name: 'src', kind: 'storage-read' },
@@ -47,4 +48,23 @@ export const linearXentHvpKernel: KernelDescriptor = {
   bindings,
   overrides: { WG: 128, LANES: 16, DIAG: 0 },
   uniforms,
+};
+
+/** In place out[i] = fill where z[i] = −∞ (a full map's masked logits: 0 in x for the matmul, −∞ in s). */
+export const maskFillKernel: KernelDescriptor = {
+  name: 'mask-fill',
+  code: maskFillCode,
+  entryPoint: 'main',
+  bindings: [
+    { name: 'z', kind: 'storage-read' },
+    { name: 'outp', kind: 'storage' },
+    { name: 'p', kind: 'uniform' },
+  ],
+  overrides: { WG: 256 },
+  uniforms: [
+    { name: 'count', type: 'u32' },
+    { name: 'gridX', type: 'u32' },
+    { name: 'fill', type: 'f32' },
+    { name: '_pad0', type: 'u32' },
+  ],
 };

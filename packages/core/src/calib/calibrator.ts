@@ -378,7 +378,7 @@ export class Calibrator {
     this.checkCols(cols, name);
     let out: Float32Array;
     if (this.linear) {
-      const s = await linearScores(backend, this.linear, z, rows, name, this.method);
+      const s = await linearScores(backend, this.linear, z, rows);
       out = output === 'logits' ? s : await backend.softmax(s, rows, cols, { log: output === 'log-probabilities' });
     } else {
       out =

@@ -19,7 +19,10 @@ export interface LinearXentGrad {
   loss: Float32Array;
 }
 
-/** One row's unmasked scores into `s` (masked classes −∞), from the scores or from x and the map. */
+/**
+ * One row's scores into `s`: −∞ for a masked class and for a −∞ input (a class masked in its row), else s
+ * itself or a·x + b of a diagonal map.
+ */
 function rowScores(
   src: Float32Array,
   base: number,
@@ -30,12 +33,8 @@ function rowScores(
   const mask = LINEAR_XENT_COEFS - 1;
   for (let c = 0; c < cols; c++) {
     const v = src[base + c]!;
-    s[c] =
-      o.coef[mask * cols + c] !== 0
-        ? Number.NEGATIVE_INFINITY
-        : o.diag
-          ? o.coef[c]! * v + o.coef[cols + c]!
-          : v;
+    const out = o.coef[mask * cols + c] !== 0 || v === Number.NEGATIVE_INFINITY;
+    s[c] = out ? Number.NEGATIVE_INFINITY : o.diag ? o.coef[c]! * v + o.coef[cols + c]! : v;
   }
 }
 
@@ -70,7 +69,7 @@ export function linearXentGradCpu(
     for (let c = 0; c < cols; c++) {
       const gc = s[c]! - (c === y ? 1 : 0);
       if (h) {
-        g[base + c] = gc * src[base + c]!;
+        g[base + c] = gc === 0 ? 0 : gc * src[base + c]!; // 0, not 0·(−∞), at a −∞ input
         h[base + c] = gc;
       } else {
         g[base + c] = gc;
@@ -100,13 +99,19 @@ export function linearXentHvpCpu(
     softmaxInPlace(s);
     let dot = 0;
     for (let c = 0; c < cols; c++) {
-      d[c] = o.diag ? o.coef[2 * cols + c]! * src[base + c]! + o.coef[3 * cols + c]! : o.ds![base + c]!;
+      // Where p = 0 the direction does not count (and at a −∞ input da·x would be NaN).
+      d[c] =
+        s[c] === 0
+          ? 0
+          : o.diag
+            ? o.coef[2 * cols + c]! * src[base + c]! + o.coef[3 * cols + c]!
+            : o.ds![base + c]!;
       dot += s[c]! * d[c]!;
     }
     for (let c = 0; c < cols; c++) {
       const dg = s[c]! * (d[c]! - dot);
       if (h) {
-        g[base + c] = dg * src[base + c]!;
+        g[base + c] = dg === 0 ? 0 : dg * src[base + c]!;
         h[base + c] = dg;
       } else {
         g[base + c] = dg;
@@ -114,4 +119,11 @@ export function linearXentHvpCpu(
     }
   }
   return { g, h };
+}
+
+/** CPU twin of kernels/mask_fill.wgsl: out[i] = fill wherever z[i] is −∞, in place. */
+export function maskFillCpu(z: Float32Array, out: Float32Array, fill: number): void {
+  for (let i = z.indexOf(Number.NEGATIVE_INFINITY); i >= 0; i = z.indexOf(Number.NEGATIVE_INFINITY, i + 1)) {
+    out[i] = fill;
+  }
 }

@@ -1,4 +1,4 @@
-import { linearXentGradKernel, linearXentHvpKernel } from '@ftcal/kernels';
+import { linearXentGradKernel, linearXentHvpKernel, maskFillKernel } from '@ftcal/kernels';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
 import type { GpuRange } from './col-sum.ts';
 import type { GpuBuffers } from './row-runner.ts';
@@ -62,4 +62,21 @@ export function recordLinearXent(
     { WG, LANES: lanes, DIAG: shape.diag ? 1 : 0 },
     encoder,
   );
+}
+
+/** Records out[i] = fill wherever z[i] is −∞ over `count` elements (kernels/mask_fill.wgsl; twin maskFillCpu). */
+export function recordMaskFill(
+  ctx: GpuContext,
+  encoder: GPUCommandEncoder,
+  temps: GpuBuffers,
+  z: GpuRange,
+  out: GpuRange,
+  count: number,
+  fill: number,
+): void {
+  if (count === 0) return;
+  const wg = maskFillKernel.overrides.WG!;
+  const grid = rowGrid(Math.ceil(count / wg), ctx.limits.maxComputeWorkgroupsPerDimension);
+  const uniforms = temps.uniforms(maskFillKernel, { count, gridX: grid.x, fill });
+  ctx.dispatch(maskFillKernel, [z, out, uniforms], [grid.x, grid.y], {}, encoder);
 }

@@ -113,7 +113,11 @@ def penalty(method, theta, codes, odir):
 
 
 def scores(method, x, w, b, codes):
-    s = x @ w.T + b
+    """s = W·x + b, where a −∞ input is a class masked in its row: it adds nothing to the other scores and
+    keeps −∞ itself."""
+    masked = np.isneginf(x)
+    s = np.where(masked, 0.0, x) @ w.T + b
+    s[masked] = -np.inf
     if masks_other(method):
         s[:, codes == 2] = -np.inf
     return s
@@ -129,7 +133,8 @@ def objective(method, theta, x, labels, codes, odir, want_hessian=True):
     p = np.exp(logp)
     resid = p.copy()
     resid[np.arange(n), labels] -= 1.0
-    j = jacobians(method, theta, x, codes)
+    j = jacobians(method, theta, np.where(np.isneginf(x), 0.0, x), codes)
+    j[np.isneginf(x)] = 0.0
     grad = np.einsum("ic,icp->p", resid, j) / n + r_grad
     if not want_hessian:
         return nll + r, nll, grad, None
@@ -234,10 +239,14 @@ def fine_tuned_logits(rng, n, codes, labels):
 
 
 def encode_matrix(z):
-    return {"rows": int(z.shape[0]), "cols": int(z.shape[1]), "values": z.ravel().tolist()}
+    """Finite values, with the flat indices of −∞ entries in "negInf" (JSON has no infinities)."""
+    flat = z.ravel()
+    neg = [int(i) for i in np.flatnonzero(np.isneginf(flat))]
+    vals = [0.0 if math.isinf(v) else float(v) for v in flat]
+    return {"rows": int(z.shape[0]), "cols": int(z.shape[1]), "values": vals, "negInf": neg}
 
 
-def build(name, seed, n, seen, absent, other, methods, odir_cases, wa=True):
+def build(name, seed, n, seen, absent, other, methods, odir_cases, wa=True, masked=0.0):
     rng = np.random.default_rng(seed)
     c = len(seen) + len(absent) + len(other)
     codes = np.full(c, 2)
@@ -246,6 +255,11 @@ def build(name, seed, n, seen, absent, other, methods, odir_cases, wa=True):
     labelled = np.array(seen + absent)
     labels = rng.choice(labelled, n)
     z = fine_tuned_logits(rng, n, codes, labels)
+    if masked:
+        # Masked logits (−∞), never at a row's label.
+        hide = rng.random(z.shape) < masked
+        hide[np.arange(n), labels] = False
+        z[hide] = -np.inf
     fits = []
     for method in methods:
         cases = odir_cases if method in ("matrix", "dirichlet") else [None]
@@ -280,6 +294,7 @@ def main():
         build("linear-basic", 11, 240, [0, 1, 2], [3, 4, 5], [], FITTED, [None, (0.05, 0.02)]),
         build("linear-other", 12, 180, [0, 2], [1, 3], [4], FITTED, [None]),
         build("linear-two", 13, 90, [0], [1], [], FITTED, [None]),
+        build("linear-masked", 15, 160, [0, 1, 2], [3, 4], [], FITTED, [None], masked=0.06),
         # C = 1 has no class groups (ftcal needs S and U non-empty), so only the fitter sees it:
         # one class, so softmax is 1, the loss 0, and every fit stays at its start.
         build("linear-one", 14, 12, [0], [], [], ["vector", "matrix", "dirichlet"], [None], wa=False),

@@ -2,7 +2,9 @@
 // product that truncated Newton needs, row by row over calibrated scores s_i:
 //   grad: G_ic = p_ic − [c = y_i] with p_i = softmax(s_i), and loss_i = logsumexp(s_i) − s_iy;
 //   hvp:  dG_ic = p_ic·(ds_ic − Σ_d p_id·ds_id), the row's cross-entropy Hessian applied to ds_i.
-// A masked class (mask 1: O under vector, matrix and dirichlet) scores −∞: p = 0 and G = dG = 0 there.
+// A masked class (mask 1: O under vector, matrix and dirichlet) scores −∞: p = 0 and G = dG = 0 there; so
+// does, in its row, a class whose input is −∞ (a masked logit), which a full map's matmul leaves to the host
+// (s = −∞ there, via mask_fill) and a diagonal map handles here.
 // Two layouts, by the DIAG override:
 //   DIAG = 0 (a full W): `src` holds s (the matmul's X·Wᵀ + b); grad writes G to outG; hvp reads ds from
 //     outG (X·Vᵀ + v_b, put there by a matmul) and overwrites it with dG. outH is not used.
@@ -37,13 +39,27 @@ var<workgroup> wOth: array<f32, WG>;
 var<workgroup> wArg: array<i32, WG>;
 var<workgroup> wDot: array<f32, WG>;
 
+// -inf cannot be a WGSL constant (const-evaluation rejects it), so it is made at run time.
+fn negInf() -> f32 {
+  var bits = 0xff800000u;
+  return bitcast<f32>(bits);
+}
+
 fn masked(c: u32) -> bool {
   return coef[4u * p.cols + c] != 0.0;
 }
 
+// Whether class c takes part in the row's softmax: not masked, and (diagonal maps) not a −∞ input.
+fn open(base: u32, c: u32) -> bool {
+  return !masked(c) && (DIAG == 0u || src[base + c] != negInf());
+}
+
 fn score(base: u32, c: u32) -> f32 {
   let v = src[base + c];
-  if (DIAG == 1u) { return coef[c] * v + coef[p.cols + c]; }
+  if (DIAG == 1u) {
+    if (v == negInf()) { return v; }
+    return coef[c] * v + coef[p.cols + c];
+  }
   return v;
 }
 
@@ -55,7 +71,9 @@ struct Soft {
   arg: i32,
 }
 
+// A −∞ score adds nothing (and two of them must not meet in exp(−∞ − −∞)).
 fn addScore(a: Soft, v: f32, c: i32) -> Soft {
+  if (v == negInf()) { return a; }
   if (a.arg < 0) { return Soft(v, 0.0, c); }
   if (v > a.m) { return Soft(v, (a.o + 1.0) * exp(a.m - v), c); }
   return Soft(a.m, a.o + exp(v - a.m), a.arg);
@@ -93,7 +111,7 @@ fn rowSoftmax(pos: RowPos, t: u32) -> Soft {
   if (pos.inRange) {
     let base = pos.row * p.cols;
     for (var c = pos.lane; c < p.cols; c += LANES) {
-      if (!masked(c)) { a = addScore(a, score(base, c), i32(c)); }
+      if (open(base, c)) { a = addScore(a, score(base, c), i32(c)); }
     }
   }
   wMax[t] = a.m;
@@ -113,7 +131,7 @@ fn rowSoftmax(pos: RowPos, t: u32) -> Soft {
 }
 
 fn prob(base: u32, c: u32, a: Soft) -> f32 {
-  if (masked(c)) { return 0.0; }
+  if (!open(base, c)) { return 0.0; }
   return exp(score(base, c) - a.m) / (1.0 + a.o);
 }
 
@@ -129,7 +147,7 @@ fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var g = prob(base, c, a);
     if (c == y) { g = select(g - 1.0, -a.o / (1.0 + a.o), i32(c) == a.arg); }
     if (DIAG == 1u) {
-      outG[base + c] = g * src[base + c];
+      outG[base + c] = select(0.0, g * src[base + c], open(base, c));
       outH[base + c] = g;
     } else {
       outG[base + c] = g;
@@ -138,8 +156,12 @@ fn grad(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (pos.lane == 0u) { loss[pos.row] = (a.m - score(base, y)) + log1p(a.o); }
 }
 
+// ds_c: 0 where the class is not in the softmax (its p is 0, and a −∞ input would make da·x NaN).
 fn direction(base: u32, c: u32) -> f32 {
-  if (DIAG == 1u) { return coef[2u * p.cols + c] * src[base + c] + coef[3u * p.cols + c]; }
+  if (DIAG == 1u) {
+    if (!open(base, c)) { return 0.0; }
+    return coef[2u * p.cols + c] * src[base + c] + coef[3u * p.cols + c];
+  }
   return outG[base + c];
 }
 
@@ -154,7 +176,7 @@ fn hvp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid:
   var dsRef = 0.0;
   var dot = 0.0;
   if (pos.inRange) {
-    dsRef = direction(base, u32(a.arg));
+    if (a.arg >= 0) { dsRef = direction(base, u32(a.arg)); }
     for (var c = pos.lane; c < p.cols; c += LANES) { dot += prob(base, c, a) * (direction(base, c) - dsRef); }
   }
   wDot[t] = dot;
@@ -169,7 +191,7 @@ fn hvp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid:
   for (var c = pos.lane; c < p.cols; c += LANES) {
     let dg = prob(base, c, a) * ((direction(base, c) - dsRef) - rowDot);
     if (DIAG == 1u) {
-      outG[base + c] = dg * src[base + c];
+      outG[base + c] = select(0.0, dg * src[base + c], open(base, c));
       outH[base + c] = dg;
     } else {
       outG[base + c] = dg;

@@ -1,17 +1,20 @@
 import type { Backend } from '../../backend/backend.ts';
 import { colSum64 } from '../../cpu/col-sum.ts';
-import { linearXentGradCpu, linearXentHvpCpu } from '../../cpu/linear-xent.ts';
+import { linearXentGradCpu, linearXentHvpCpu, maskFillCpu } from '../../cpu/linear-xent.ts';
 import { missingLabels } from '../accuracy.ts';
 import type { ClassGroups } from '../groups.ts';
 import type { LogitPasses } from '../passes.ts';
-import { coefOf, countAbsent, type LinearData, type MapShape, refuseInfinite } from './data.ts';
+import { coefOf, countAbsent, type LinearData, type MapShape, refuseMaskedLabels } from './data.ts';
 import { type LinearMap, type MapVec, zeroVec } from './map.ts';
 
 /** Rows per float32 partial sum of the weight gradient (backend.matmul sums in float32). */
 const SUM_BLOCK_ROWS = 2048;
 
 interface Chunk {
+  /** The inputs, −∞ where a logit is masked. */
   x: Float32Array;
+  /** A full map's matmul input: x with 0 for −∞ (x itself when nothing is masked). */
+  x0: Float32Array;
   labels: Int32Array;
   rows: number;
   /** Scores at the current point (full maps, resident rows only). */
@@ -35,9 +38,14 @@ export async function cpuLinearData(
   const full = shape.form === 'full';
   const toChunk = async (z: Float32Array, rows: number, labels: Int32Array | null, first: number) => {
     if (!labels) throw missingLabels('the linear family', passes.name);
-    refuseInfinite(z, cols, first, passes.name);
+    refuseMaskedLabels(z, labels, cols, first, passes.name);
     const x = shape.input === 'log-softmax' ? await backend.softmax(z, rows, cols, { log: true }) : z;
-    return { x, labels, rows };
+    let x0 = x;
+    if (full && z.includes(Number.NEGATIVE_INFINITY)) {
+      x0 = x.slice();
+      maskFillCpu(z, x0, 0);
+    }
+    return { x, x0, labels, rows };
   };
   let absentRows = 0;
   const kept: Chunk[] = [];
@@ -59,11 +67,15 @@ export async function cpuLinearData(
       at += rows;
     });
   };
-  const scores = (chunk: Chunk, w: MapVec) =>
-    backend.matmul(chunk.x, Float32Array.from(w.weights), chunk.rows, cols, cols, {
+  // X0·Wᵀ + b; at a point (not a direction) masked logits' scores go back to −∞.
+  const scores = async (chunk: Chunk, w: MapVec, point: boolean) => {
+    const s = await backend.matmul(chunk.x0, Float32Array.from(w.weights), chunk.rows, cols, cols, {
       transB: true,
       bias: Float32Array.from(w.bias),
     });
+    if (point && chunk.x0 !== chunk.x) maskFillCpu(chunk.x, s, Number.NEGATIVE_INFINITY);
+    return s;
+  };
   // Σ_i G_i·x_iᵀ, the full map's weight gradient: the transposed matmul over blocks of rows, whose float32
   // sums are added up in float64 so the stop at 1e-6 holds however many rows there are.
   const addWeightSums = async (acc: Float64Array, chunk: Chunk, g: Float32Array) => {
@@ -71,7 +83,7 @@ export async function cpuLinearData(
       const n = Math.min(SUM_BLOCK_ROWS, chunk.rows - r0);
       const part = await backend.matmul(
         g.subarray(r0 * cols, (r0 + n) * cols),
-        chunk.x.subarray(r0 * cols, (r0 + n) * cols),
+        chunk.x0.subarray(r0 * cols, (r0 + n) * cols),
         cols,
         cols,
         n,
@@ -99,7 +111,7 @@ export async function cpuLinearData(
       const grad = zeroVec(shape.form, cols);
       const coef = coefOf(shape, map, null);
       await forEachChunk(async (chunk) => {
-        const src = full ? await scores(chunk, map) : chunk.x;
+        const src = full ? await scores(chunk, map, true) : chunk.x;
         if (full && passes.resident) chunk.s = src;
         const r = linearXentGradCpu(src, chunk.rows, cols, chunk.labels, { coef, diag: !full });
         for (const v of r.loss) loss += v;
@@ -114,10 +126,10 @@ export async function cpuLinearData(
       const at = point;
       const out = dirs.map(() => zeroVec(shape.form, cols));
       await forEachChunk(async (chunk) => {
-        const s = full ? (chunk.s ?? (await scores(chunk, at))) : chunk.x;
+        const s = full ? (chunk.s ?? (await scores(chunk, at, true))) : chunk.x;
         for (let d = 0; d < dirs.length; d++) {
           const coef = coefOf(shape, at, dirs[d]!);
-          const ds = full ? await scores(chunk, dirs[d]!) : undefined;
+          const ds = full ? await scores(chunk, dirs[d]!, false) : undefined;
           const r = linearXentHvpCpu(s, chunk.rows, cols, { coef, diag: !full, ...(ds ? { ds } : {}) });
           if (full) await addWeightSums(out[d]!.weights, chunk, r.g);
           else colSum64(r.g, chunk.rows, cols, out[d]!.weights);

@@ -52,18 +52,25 @@ export function coefOf(shape: MapShape, map: MapVec | null, dir: MapVec | null):
 }
 
 /**
- * What the fit's rows must be: finite logits (a −∞ logit has no image under s = W·x + b, and its row's
- * gradient would be NaN), checked chunk by chunk as they are made resident.
+ * A −∞ logit is a class masked in its row (it keeps score −∞ and adds nothing to the others), but a row
+ * whose label is masked has infinite loss: the fit refuses it, naming the row.
  */
-export function refuseInfinite(x: Float32Array, cols: number, firstRow: number, name: string): void {
-  const at = x.indexOf(Number.NEGATIVE_INFINITY);
-  if (at < 0) return;
-  throw new InputError({
-    code: 'non-finite',
-    file: name,
-    problem: `row ${firstRow + Math.floor(at / cols)} holds a −Infinity logit, which the linear family cannot fit (s = W·x + b has no value there)`,
-    fix: 'fit on finite logits, or use a method of the γ family',
-  });
+export function refuseMaskedLabels(
+  x: Float32Array,
+  labels: Int32Array,
+  cols: number,
+  firstRow: number,
+  name: string,
+): void {
+  for (let r = 0; r < labels.length; r++) {
+    if (x[r * cols + labels[r]!] !== Number.NEGATIVE_INFINITY) continue;
+    throw new InputError({
+      code: 'non-finite',
+      file: name,
+      problem: `row ${firstRow + r} has a −Infinity logit for its label ${labels[r]}, an infinite loss the linear family cannot fit`,
+      fix: 'drop the rows whose label is masked',
+    });
+  }
 }
 
 export function countAbsent(labels: Int32Array, groups: ClassGroups | null): number {

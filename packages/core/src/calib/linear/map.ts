@@ -1,5 +1,5 @@
 import type { Backend } from '../../backend/backend.ts';
-import { InputError } from '../../errors.ts';
+import { maskFillCpu } from '../../cpu/linear-xent.ts';
 
 /**
  * A calibration of the linear family (DESIGN.md §1.1): scores s = W·x + b, with x the logits or their
@@ -30,40 +30,29 @@ export function zeroVec(form: LinearMap['form'], cols: number): MapVec {
   return { weights: new Float64Array(form === 'full' ? cols * cols : cols), bias: new Float64Array(cols) };
 }
 
-/** A row with a −∞ logit has no image under a full map: every score mixes every input. */
-function refuseMaskedInputs(z: Float32Array, cols: number, name: string, what: string): void {
-  const at = z.indexOf(Number.NEGATIVE_INFINITY);
-  if (at < 0) return;
-  throw new InputError({
-    code: 'non-finite',
-    file: name,
-    problem: `${what} mixes every logit into every score, and row ${Math.floor(at / cols)} holds a −Infinity logit`,
-    fix: 'give finite logits (mask classes after calibrating), or use a diagonal method (vector, affine, wa)',
-  });
-}
-
 /**
  * Calibrated scores s = W·x + b of `rows` rows, as float32: the log-softmax input on the backend, a full W
- * through backend.matmul, a diagonal one on the host (where a −∞ logit keeps its −∞), masked classes −∞.
- * `what` names the method in errors.
+ * through backend.matmul, a diagonal one on the host; masked classes score −∞, and so does a −∞ logit (a
+ * class masked in its row), which adds nothing to the other scores.
  */
 export async function linearScores(
   backend: Backend,
   map: LinearMap,
   z: Float32Array,
   rows: number,
-  name: string,
-  what: string,
 ): Promise<Float32Array> {
   const cols = map.cols;
   const x = map.input === 'log-softmax' ? await backend.softmax(z, rows, cols, { log: true }) : z;
   let s: Float32Array;
   if (map.form === 'full') {
-    refuseMaskedInputs(x, cols, name, what);
-    s = await backend.matmul(x, Float32Array.from(map.weights), rows, cols, cols, {
+    const masked = z.includes(Number.NEGATIVE_INFINITY);
+    const x0 = masked ? x.slice() : x;
+    if (masked) maskFillCpu(z, x0, 0);
+    s = await backend.matmul(x0, Float32Array.from(map.weights), rows, cols, cols, {
       transB: true,
       bias: Float32Array.from(map.bias),
     });
+    if (masked) maskFillCpu(z, s, Number.NEGATIVE_INFINITY);
   } else {
     s = new Float32Array(rows * cols);
     const a = Float32Array.from(map.weights);

@@ -4,6 +4,7 @@ import {
   concatSources,
   expandInputs,
   fileBytes,
+  type HeadWeights,
   InputError,
   openArray,
   type TensorSource,
@@ -114,6 +115,33 @@ export async function readMatrix(
   } finally {
     await source.close();
   }
+}
+
+/** Head weights (diagnostics, wa): one row per class of the head, nn.Linear layout. */
+export async function loadHeadWeights(spec: string, numClasses: number): Promise<HeadWeights> {
+  const w = await readMatrix(spec, 'head weights');
+  if (w.rows !== numClasses) {
+    const transposed = w.cols === numClasses ? ' (it looks transposed: save W.T)' : '';
+    throw new InputError(
+      `${spec}: ${w.rows} weight rows but the logits have ${numClasses} classes${transposed}; pass the head's weights in nn.Linear layout (classes × features)`,
+    );
+  }
+  return w;
+}
+
+/** The head's bias: one value per class of the weights `weightsSpec` holds. */
+export async function loadHeadBias(
+  spec: string,
+  weightsSpec: string,
+  numClasses: number,
+): Promise<Float32Array> {
+  const bias = await readVector(spec);
+  if (bias.length !== numClasses) {
+    throw new InputError(
+      `${spec}: ${bias.length} values but ${weightsSpec} has ${numClasses} classes; pass the bias of the same head`,
+    );
+  }
+  return bias;
 }
 
 /** A vector read whole (a bias): a 1-D array, or a 1×n / n×1 matrix. */

@@ -61,6 +61,24 @@ export function choiceOption(flags: string, description: string, choices: readon
   });
 }
 
+/** --odir λ,μ: the two ODIR weights of matrix and dirichlet, each a number ≥ 0. */
+export function odirOption(flags: string, description: string): Option {
+  const option = new Option(flags, description);
+  return option.argParser((value) => {
+    const flag = longFlag(option);
+    const parts = value.split(',');
+    if (parts.length !== 2) {
+      throw usageError(
+        flag,
+        `${quoted(value)} is not λ,μ (two numbers ≥ 0)`,
+        `pass both, e.g. ${flag} 1e-3,1e-3`,
+      );
+    }
+    const [lambda, mu] = parts.map((p) => parseNumber(flag, p, 'nonNegative'));
+    return { lambda: lambda!, mu: mu! };
+  });
+}
+
 /** Repeatable options (--logits a --logits b) keep every value, in order. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

@@ -9,11 +9,24 @@ export function fixed(v: number | undefined, digits: number): string {
   return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 }
 
-/** γ and T: four decimals, and significant digits for values too small for that. */
+/** γ and T: four decimals, and significant digits for values too small for that; NaN (none) a dash. */
 export function scalar(v: number): string {
+  if (Number.isNaN(v)) return '-';
   if (!Number.isFinite(v)) return String(v);
   if (v !== 0 && Math.abs(v) < 1e-3) return v.toPrecision(4);
   return v.toFixed(4);
+}
+
+/** What a calibrator applies, in words: its (γ, T), or the linear family's s = W·x + b. */
+export function calibratorText(c: {
+  method: string;
+  gamma: number;
+  temperature: number;
+  linear?: { input: string; form: string } | null;
+}): string {
+  if (!c.linear) return `method ${c.method}, γ = ${scalar(c.gamma)}, T = ${scalar(c.temperature)}`;
+  const x = c.linear.input === 'log-softmax' ? 'log softmax(z)' : 'z';
+  return `method ${c.method}, s = W·${x} + b (${c.linear.form} W)`;
 }
 
 export const accuracyHeader = (): string[] => [...ACCURACY_KEYS];

@@ -19,6 +19,8 @@ const FLAGS: Record<string, string | ((option: OptionRef) => string)> = {
   classNames: '--class-names FILE',
   train: '--fit-logits F --fit-labels FY',
   folds: '--fold-logits F --fold-seen LIST --pretrained-logits P',
+  weights: '--weights W',
+  odir: '--odir',
 };
 
 /** The CLI's wording of a library option, for `renderError`; undefined keeps the library's wording. */

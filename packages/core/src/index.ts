@@ -97,6 +97,7 @@ export {
   OTHER,
   SEEN,
 } from './calib/groups.ts';
+export { countAbsent } from './calib/linear/data.ts';
 export {
   DEFAULT_ODIR,
   FITTED_LINEAR_METHODS,
@@ -109,6 +110,7 @@ export {
   type LinearFitOptions,
   type LinearFitResult,
   linearTolerance,
+  refuseUnfittable,
 } from './calib/linear/fit.ts';
 export { type LinearMap, linearScores } from './calib/linear/map.ts';
 export type { LinearFitDetails, LinearNewtonOptions, LinearStopReason } from './calib/linear/newton.ts';

@@ -16,7 +16,7 @@ import { chunkRowsOption } from '../options.ts';
 import { info, print, printJson } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
-import { scalar } from '../tables.ts';
+import { calibratorText } from '../tables.ts';
 
 interface ApplyOptions {
   calibrator: string;
@@ -109,7 +109,7 @@ export function registerApply(program: Command): void {
   program
     .command('apply')
     .description(
-      'apply a calibrator to logits: calibrated logits (z + γ·[c∈U]) / T, or their softmax, streamed to an .npy written atomically',
+      'apply a calibrator to logits: calibrated logits ((z + γ·[c∈U]) / T, or W·x + b for the linear family), or their softmax, streamed to an .npy written atomically',
     )
     .requiredOption('--calibrator <file>', 'calibrator JSON written by ftcal calibrate')
     .requiredOption('--logits <file>', 'logits of the same model head (rows × classes)')
@@ -186,13 +186,16 @@ export function registerApply(program: Command): void {
           method: calibrator.method,
           gamma: calibrator.gamma,
           temperature: calibrator.temperature,
+          ...(calibrator.linear
+            ? { linear: { input: calibrator.linear.input, form: calibrator.linear.form } }
+            : {}),
           logitsAre: result.origin,
           nonFiniteRows: result.nonFinite,
         });
         return;
       }
       print(
-        `wrote ${opts.out}: ${result.rows}×${result.cols} float32 ${OUTPUT_NAMES[output]} (method ${calibrator.method}, γ = ${scalar(calibrator.gamma)}, T = ${scalar(calibrator.temperature)}; input: ${result.origin})`,
+        `wrote ${opts.out}: ${result.rows}×${result.cols} float32 ${OUTPUT_NAMES[output]} (${calibratorText(calibrator)}; input: ${result.origin})`,
       );
     });
 }

@@ -31,6 +31,7 @@ import { inputKind, statsOption } from '../stats-inputs.ts';
 import {
   accuracyCells,
   accuracyHeader,
+  calibratorText,
   curveJson,
   fixed,
   metricCells,
@@ -97,7 +98,7 @@ async function calibrationFromStats(
 /** Before/after tables, then every method's table on the same labelled set, then the skipped methods. */
 function printCalibration(c: Calibration, skipped: readonly Skipped[]): void {
   print(
-    `calibration on ${basename(c.data.source)} (${c.data.rows} rows: ${c.data.seenRows} labelled seen, ${c.data.absentRows} absent): method ${c.method}, γ = ${scalar(c.gamma)}, T = ${scalar(c.temperature)}`,
+    `calibration on ${basename(c.data.source)} (${c.data.rows} rows: ${c.data.seenRows} labelled seen, ${c.data.absentRows} absent): ${calibratorText({ ...c, linear: c.calibrator.linear })}`,
   );
   print(
     table([
@@ -137,7 +138,7 @@ export function registerCalibrate(program: Command): void {
   const cmd = program
     .command('calibrate')
     .description(
-      'fit γ (and T) by every method whose inputs are given, print the tables before and after and all methods side by side, and write the calibrator',
+      'fit γ (and T), and the linear family (vector, matrix, dirichlet, affine, wa), by every method whose inputs are given, print the tables before and after and all methods side by side, and write the calibrator',
     )
     .option(
       '--logits <file>',

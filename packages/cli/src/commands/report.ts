@@ -23,7 +23,7 @@ import {
 } from '../options.ts';
 import { print, printJson } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
-import { scalar } from '../tables.ts';
+import { calibratorText } from '../tables.ts';
 import { calibrationJson, runCalibration } from './calibrate.ts';
 
 interface ReportOptions extends CalibrationArgs {
@@ -82,9 +82,10 @@ export function registerReport(program: Command): void {
         };
       });
       const { thresholds, device, groups } = more!;
+      // The linear family has no γ: its methods are in the table, not on the γ curve.
       const marks: CurveMark[] = [
         markOf('γ = 0', 0, c.before),
-        ...c.methods.map((m) => markOf(m.method, m.gamma, m.table)),
+        ...c.methods.filter((m) => Number.isFinite(m.gamma)).map((m) => markOf(m.method, m.gamma, m.table)),
       ];
       const label = (k: number) => names?.[k] ?? String(k);
       const evaluated: [string, string][] = [
@@ -131,7 +132,7 @@ export function registerReport(program: Command): void {
         return;
       }
       print(
-        `wrote ${opts.out}: ${c.method} γ = ${scalar(c.gamma)}, T = ${scalar(c.temperature)}; U/Y ${c.before['U/Y'].toFixed(2)} → ${c.after['U/Y'].toFixed(2)}, Y/Y ${c.before['Y/Y'].toFixed(2)} → ${c.after['Y/Y'].toFixed(2)}`,
+        `wrote ${opts.out}: ${calibratorText({ ...c, linear: c.calibrator.linear })}; U/Y ${c.before['U/Y'].toFixed(2)} → ${c.after['U/Y'].toFixed(2)}, Y/Y ${c.before['Y/Y'].toFixed(2)} → ${c.after['Y/Y'].toFixed(2)}`,
       );
     });
 }

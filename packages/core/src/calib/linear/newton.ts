@@ -1,6 +1,6 @@
 import { InputError } from '../../errors.ts';
 import type { LinearData } from './data.ts';
-import { symmetricEigen } from './eigen.ts';
+import { choleskySolve, symmetricEigen } from './eigen.ts';
 import type { Parametrisation } from './family.ts';
 import type { MapVec } from './map.ts';
 
@@ -92,9 +92,9 @@ class Objective {
 }
 
 /**
- * The Newton step from the formed Hessian: its eigenvalues by their absolute values (affine's start can be
- * non-convex in θ), floored at 1e-10 of the largest so a flat direction (vector's common bias shift) takes
- * no step beyond its rounding noise.
+ * The Newton step from the formed Hessian: by Cholesky where it is clearly positive definite, else from its
+ * eigenvalues by their absolute values (affine's start can be non-convex in θ), floored at 1e-10 of the
+ * largest so a flat direction (vector's common bias shift) takes no step beyond its rounding noise.
  */
 async function exactStep(obj: Objective, point: Point): Promise<Float64Array> {
   const n = point.grad.length;
@@ -117,6 +117,10 @@ async function exactStep(obj: Objective, point: Point): Promise<Float64Array> {
       h[c * n + r] = avg;
     }
   }
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(h[i * n + i]!));
+  const direct = choleskySolve(h, point.grad, n, 1e-8 * maxDiag);
+  if (direct) return direct.map((x) => -x);
   const { values, vectors } = symmetricEigen(h, n);
   const top = values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
   const floor = Math.max(1e-10 * top, 1e-300);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type DevicePreference, InputError } from '@ftcal/core';
 
-export const SUITES = ['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul'] as const;
+export const SUITES = ['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -33,7 +33,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|gpu:NAME|cpu] [--out DIR] [--docs FILE]
-                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,nll,curve,end-to-end,scale,page,cpu-matmul]
+                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,nll,curve,end-to-end,scale,page,cpu-matmul,linear]
                   [--preflight] [--gpu-only] [--no-peers] [--render FILE]
   --json        print the result document on stdout (progress goes to stderr)
   --quick       small sizes only; finishes in under a minute on two cores

@@ -16,6 +16,7 @@ import { cpuMatmulSuite } from './suites/cpu-matmul.ts';
 import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
 import { kernelSuite } from './suites/kernels.ts';
+import { linearSuite } from './suites/linear.ts';
 import { nllSuite } from './suites/nll.ts';
 import { pageSuite } from './suites/page.ts';
 import { scaleSuite } from './suites/scale.ts';
@@ -188,6 +189,7 @@ async function main(argv: string[]): Promise<number> {
     if (opts.suites.has('end-to-end')) await endToEndSuite(ctx);
     if (opts.suites.has('scale')) await scaleSuite(ctx);
     if (opts.suites.has('page')) await pageSuite(ctx);
+    if (opts.suites.has('linear')) await linearSuite(ctx);
     if (opts.suites.has('cpu-matmul')) await cpuMatmulSuite(ctx, twin ?? main, cpuPeers);
   } finally {
     onEveryRun(null);

@@ -169,6 +169,7 @@ const SUITE_TITLE: Record<Case['suite'], string> = {
   scale: 'At scale on the CPU: one pass, NumPy and PyTorch beside it, and sharded statistics',
   page: 'The web page in headless Chromium',
   'cpu-matmul': 'CPU matmul: ftcal’s WebAssembly kernel, NumPy and the libraries it could have used',
+  linear: 'Linear family fits vs PyTorch LBFGS',
 };
 
 const SUITE_INTRO: Record<Case['suite'], string> = {
@@ -179,6 +180,12 @@ const SUITE_INTRO: Record<Case['suite'], string> = {
     'the whole Newton fit of (γ, T) (core’s nllMethod): with the logits uploaded once and read from the ' +
     'device by every pass (device-resident), and uploaded again for every pass (no device copy), beside ' +
     'PyTorch’s LBFGS fit of the same objective. Its agreement checks give each fit’s passes and final NLL.',
+  linear:
+    'Each fitted method of the linear family (DESIGN.md §1.1) once on the synthetic logits, from the rows in ' +
+    'host memory to the fitted map (the device upload included), and a PyTorch LBFGS (strong Wolfe, float32) ' +
+    'of the same objective in a subprocess, timed from its tensors on the device. Both stop at the same ' +
+    "max |∂L/∂θ| (1e-6 on the CPU, 1e-4 on the GPU); the notes give the final losses (LBFGS's re-evaluated " +
+    'in float64) and how each got there.',
   kernels:
     'Each call takes host arrays and returns host arrays (upload, kernel, read-back), as `Backend` does; ' +
     '"device-resident" calls reuse buffers already on the GPU and wait for the queue, with no copies. ' +

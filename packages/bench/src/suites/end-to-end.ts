@@ -29,7 +29,7 @@ function sizes(quick: boolean): [number, number][] {
 /** Rows generated and written per step, so a 4 GB file never sits in memory. */
 const WRITE_ROWS = 50_000;
 
-interface Files {
+export interface Files {
   logits: string;
   labels: string;
 }

@@ -86,6 +86,11 @@ async function calibratorMark(path: string, groups: ClassGroups): Promise<{ labe
       `${path}: the calibrator was fitted with other class groups than these; pass the groups it was fitted with`,
     );
   }
+  if (c.linear) {
+    throw new InputError(
+      `${path}: a ${c.method} calibrator maps the logits by s = W·x + b and has no γ to mark on the γ curve; pass a calibrator of the γ family (alg, oracle, constrained, hmean, pcv, nll, temperature)`,
+    );
+  }
   return { label: c.method, gamma: c.gamma };
 }
 

@@ -50,7 +50,9 @@ export function methodNote(row: { method: MethodName; details: unknown }): strin
       const fitted = a
         ? `; scales S ${Math.exp(a.thetaS).toFixed(3)}, U ${Math.exp(a.thetaU).toFixed(3)}, β ${a.beta.toFixed(3)}`
         : '';
-      return `${d.parameters} parameters, ${d.iterations} Newton steps (${solver}), max|grad| ${d.gradNorm.toExponential(1)}, ${stop}${fitted}; uses absent-class labels`;
+      const n = d.unlabelledClasses.length;
+      const unlabelled = n ? `; ${n} class${n === 1 ? '' : 'es'} without fitting rows held at −∞` : '';
+      return `${d.parameters} parameters, ${d.iterations} Newton steps (${solver}), max|grad| ${d.gradNorm.toExponential(1)}, ${stop}${fitted}${unlabelled}; uses absent-class labels`;
     }
     case 'wa': {
       const d = row.details as WaDetails;

@@ -132,6 +132,29 @@ describe('linear family refusals', () => {
     }
   });
 
+  it('holds a class without fitting rows at −∞ (vector, matrix, dirichlet), where its score would fall without end', async () => {
+    const four = makeGroups(4, [0, 1], [2, 3]);
+    const next = (() => {
+      let a = 7;
+      return () => ((a = (a * 16807) % 2147483647) / 2147483647) * 4 - 2;
+    })();
+    const rows = 60;
+    const z = Float32Array.from({ length: rows * 4 }, next);
+    // Class 3 (absent) is never a label.
+    const labels = Int32Array.from({ length: rows }, (_, r) => r % 3);
+    const passes = await logitPasses(arraySource(z, rows, 4, 'no-3.npy'), { labels });
+    for (const method of ['vector', 'matrix', 'dirichlet'] as const) {
+      const fit = await fitLinear(cpu, passes, four, method);
+      expect(fit.details.converged, method).toBe(true);
+      expect(fit.details.unlabelledClasses).toEqual([3]);
+      expect(fit.map.masked).toEqual([3]);
+      const s = await linearScores(cpu, fit.map, z, rows);
+      for (let r = 0; r < rows; r++) expect(s[r * 4 + 3]).toBe(Number.NEGATIVE_INFINITY);
+    }
+    const affine = await fitLinear(cpu, passes, four, 'affine');
+    expect(affine.details.unlabelledClasses).toEqual([]);
+  });
+
   it('refuses negative ODIR weights with the option named', async () => {
     const z = Float32Array.of(0, 1, 2, 1, 0, 0);
     const passes = await logitPasses(arraySource(z, 2, 3), { labels: Int32Array.of(2, 0) });

@@ -2,9 +2,8 @@ import type { Backend } from '../../backend/backend.ts';
 import { colSum64 } from '../../cpu/col-sum.ts';
 import { linearXentGradCpu, linearXentHvpCpu, maskFillCpu } from '../../cpu/linear-xent.ts';
 import { missingLabels } from '../accuracy.ts';
-import type { ClassGroups } from '../groups.ts';
 import type { LogitPasses } from '../passes.ts';
-import { coefOf, countAbsent, type LinearData, type MapShape, refuseMaskedLabels } from './data.ts';
+import { coefOf, countLabels, type LinearData, type MapShape, refuseMaskedLabels } from './data.ts';
 import { type LinearMap, type MapVec, zeroVec } from './map.ts';
 
 /** Rows per float32 partial sum of the weight gradient (backend.matmul sums in float32). */
@@ -31,7 +30,6 @@ interface Chunk {
 export async function cpuLinearData(
   backend: Backend,
   passes: LogitPasses,
-  groups: ClassGroups | null,
   shape: MapShape,
 ): Promise<LinearData> {
   const cols = passes.cols;
@@ -47,13 +45,13 @@ export async function cpuLinearData(
     }
     return { x, x0, labels, rows };
   };
-  let absentRows = 0;
+  const labelCounts = new Float64Array(cols);
   const kept: Chunk[] = [];
   let first = 0;
   await passes.forEach(async ({ z, rows, labels }) => {
     const chunk = await toChunk(z, rows, labels, first);
     first += rows;
-    absentRows += countAbsent(chunk.labels, groups);
+    countLabels(chunk.labels, labelCounts);
     if (passes.resident) kept.push(chunk);
   });
   const forEachChunk = async (fn: (chunk: Chunk) => Promise<void>) => {
@@ -102,14 +100,14 @@ export async function cpuLinearData(
     name: passes.name,
     rows: passes.rows,
     cols,
-    absentRows,
+    labelCounts,
     resident: passes.resident,
     lossNoise: 1e-7,
     async lossGrad(map) {
       point = map;
       let loss = 0;
       const grad = zeroVec(shape.form, cols);
-      const coef = coefOf(shape, map, null);
+      const coef = coefOf(map, null);
       await forEachChunk(async (chunk) => {
         const src = full ? await scores(chunk, map, true) : chunk.x;
         if (full && passes.resident) chunk.s = src;
@@ -128,7 +126,7 @@ export async function cpuLinearData(
       await forEachChunk(async (chunk) => {
         const s = full ? (chunk.s ?? (await scores(chunk, at, true))) : chunk.x;
         for (let d = 0; d < dirs.length; d++) {
-          const coef = coefOf(shape, at, dirs[d]!);
+          const coef = coefOf(at, dirs[d]!);
           const ds = full ? await scores(chunk, dirs[d]!, false) : undefined;
           const r = linearXentHvpCpu(s, chunk.rows, cols, { coef, diag: !full, ...(ds ? { ds } : {}) });
           if (full) await addWeightSums(out[d]!.weights, chunk, r.g);

@@ -8,7 +8,6 @@ export interface MapShape {
   form: LinearMap['form'];
   input: LinearMap['input'];
   cols: number;
-  masked: readonly number[];
 }
 
 /**
@@ -20,8 +19,8 @@ export interface LinearData {
   readonly name: string;
   readonly rows: number;
   readonly cols: number;
-  /** Rows labelled in U (the fit is refused without any). */
-  readonly absentRows: number;
+  /** Fitting rows per label class: what the fit can place (and the absent-row check). */
+  readonly labelCounts: Float64Array;
   /** Whether the rows stay resident between passes (else they are streamed from the source every pass). */
   readonly resident: boolean;
   /** Relative noise of `loss` from float32 rounding, below which a line search cannot tell two points apart. */
@@ -33,22 +32,28 @@ export interface LinearData {
   dispose(): void;
 }
 
-/** The kernels' coef array [a | b | da | db | mask] for a map (a, b used when diagonal) and a direction. */
-export function coefOf(shape: MapShape, map: MapVec | null, dir: MapVec | null): Float32Array {
-  const c = shape.cols;
+/**
+ * The kernels' coef array [a | b | da | db | mask] at a map (a, b used when diagonal; its masked classes),
+ * for a direction (da, db; diagonal) or none.
+ */
+export function coefOf(map: LinearMap, dir: MapVec | null): Float32Array {
+  const c = map.cols;
   const coef = new Float32Array(LINEAR_XENT_COEFS * c);
-  if (shape.form === 'diagonal') {
-    if (map) {
-      coef.set(map.weights, 0);
-      coef.set(map.bias, c);
-    }
+  if (map.form === 'diagonal') {
+    coef.set(map.weights, 0);
+    coef.set(map.bias, c);
     if (dir) {
       coef.set(dir.weights, 2 * c);
       coef.set(dir.bias, 3 * c);
     }
   }
-  for (const m of shape.masked) coef[4 * c + m] = 1;
+  for (const m of map.masked) coef[4 * c + m] = 1;
   return coef;
+}
+
+/** Adds the labels' classes into `counts`. */
+export function countLabels(labels: Int32Array, counts: Float64Array): void {
+  for (const y of labels) counts[y]!++;
 }
 
 /**
@@ -73,8 +78,7 @@ export function refuseMaskedLabels(
   }
 }
 
-export function countAbsent(labels: Int32Array, groups: ClassGroups | null): number {
-  if (!groups) return labels.length;
+export function countAbsent(labels: Int32Array, groups: ClassGroups): number {
   let n = 0;
   for (const y of labels) if (groups.codes[y] === ABSENT) n++;
   return n;

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.ts';
-import { ABSENT, type ClassGroups, OTHER } from '../groups.ts';
+import { ABSENT, type ClassGroups } from '../groups.ts';
 import type { LinearMap, MapVec } from './map.ts';
 
 /** The fitted members of the linear family (DESIGN.md §1.1); `wa` is closed-form (wa.ts). */
@@ -62,19 +62,23 @@ function centre(theta: Float64Array, start: number, stride: number, count: numbe
 }
 
 /**
- * Parametrisations of vector, matrix and dirichlet place the classes of S ∪ U only: no row is labelled in O
- * (DESIGN.md §1), so their likelihood would push O's scores down without bound; those classes are masked to
- * −∞, the limit, and have no parameters. affine ties O to the seen scale, which keeps it bounded.
+ * vector, matrix and dirichlet place only the classes the fitting set has rows labelled in: for any other
+ * class (every class of O, since no row is labelled there, and any class of S ∪ U without fitting rows)
+ * their likelihood pushes the score down without bound, so those classes are masked to −∞, the limit, and
+ * have no parameters. affine ties every class to a group's scale, which keeps it bounded.
  */
-function placedClasses(groups: ClassGroups | null, cols: number): { placed: number[]; masked: number[] } {
+function placedClasses(
+  labelled: (c: number) => boolean,
+  cols: number,
+): { placed: number[]; masked: number[] } {
   const placed: number[] = [];
   const masked: number[] = [];
-  for (let c = 0; c < cols; c++) (groups && groups.codes[c] === OTHER ? masked : placed).push(c);
+  for (let c = 0; c < cols; c++) (labelled(c) ? placed : masked).push(c);
   return { placed, masked };
 }
 
-function vector(cols: number, groups: ClassGroups | null): Parametrisation {
-  const { placed, masked } = placedClasses(groups, cols);
+function vector(cols: number, labelled: (c: number) => boolean): Parametrisation {
+  const { placed, masked } = placedClasses(labelled, cols);
   const k = placed.length;
   return {
     method: 'vector',
@@ -128,10 +132,10 @@ function vector(cols: number, groups: ClassGroups | null): Parametrisation {
 function full(
   method: 'matrix' | 'dirichlet',
   cols: number,
-  groups: ClassGroups | null,
+  labelled: (c: number) => boolean,
   odir: Odir,
 ): Parametrisation {
-  const { placed, masked } = placedClasses(groups, cols);
+  const { placed, masked } = placedClasses(labelled, cols);
   const k = placed.length;
   const size = k * cols + k;
   // ODIR: λ·Σ_{i≠j} W_ij² / (C(C−1)) + μ·Σ_j b_j² / C; masked rows hold no weight and no bias.
@@ -249,23 +253,38 @@ function affine(cols: number, groups: ClassGroups): Parametrisation {
   };
 }
 
+/** What a method's maps look like: known before the fit, so its rows can be laid out first. */
+export function mapShape(
+  method: FittedLinearMethod,
+  cols: number,
+): { form: LinearMap['form']; input: LinearMap['input']; cols: number } {
+  return {
+    form: method === 'matrix' || method === 'dirichlet' ? 'full' : 'diagonal',
+    input: method === 'dirichlet' ? 'log-softmax' : 'logits',
+    cols,
+  };
+}
+
 /**
- * The parametrisation of `method` for a head of `cols` classes. `groups` says which classes are O (masked
- * by vector, matrix and dirichlet) and U (affine's second scale and β); null means every class is placed,
- * which only the fitter's own tests use (C = 1 has no groups).
+ * The parametrisation of `method` for a head of `cols` classes, whose fitting set has `labelCounts[c]` rows
+ * labelled c: vector, matrix and dirichlet place the classes counted there (the others are masked),
+ * affine takes its two scales from `groups` (U against S ∪ O). `groups` null (only the fitter's own tests,
+ * at C = 1, which has no groups) serves vector, matrix and dirichlet alone.
  */
 export function parametrise(
   method: FittedLinearMethod,
   cols: number,
   groups: ClassGroups | null,
+  labelCounts: ArrayLike<number>,
   odir: Odir = DEFAULT_ODIR,
 ): Parametrisation {
+  const labelled = (c: number) => labelCounts[c]! > 0;
   switch (method) {
     case 'vector':
-      return vector(cols, groups);
+      return vector(cols, labelled);
     case 'matrix':
     case 'dirichlet':
-      return full(method, cols, groups, odir);
+      return full(method, cols, labelled, odir);
     case 'affine':
       if (!groups) {
         throw new InputError({

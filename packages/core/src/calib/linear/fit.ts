@@ -1,11 +1,20 @@
 import type { Backend } from '../../backend/backend.ts';
+import { WebGpuBackend } from '../../backend/webgpu.ts';
 import { InputError } from '../../errors.ts';
-import type { ClassGroups } from '../groups.ts';
+import { type ClassGroups, OTHER } from '../groups.ts';
 import { checkOption } from '../option-checks.ts';
 import type { LogitPasses } from '../passes.ts';
 import { cpuLinearData } from './cpu-data.ts';
 import { countAbsent, type LinearData, type MapShape } from './data.ts';
-import { DEFAULT_ODIR, type FittedLinearMethod, isFittedLinear, type Odir, parametrise } from './family.ts';
+import {
+  DEFAULT_ODIR,
+  type FittedLinearMethod,
+  isFittedLinear,
+  mapShape,
+  type Odir,
+  parametrise,
+} from './family.ts';
+import { gpuLinearData } from './gpu-data.ts';
 import type { LinearMap } from './map.ts';
 import { type LinearFitDetails, type LinearNewtonOptions, minimiseLinear } from './newton.ts';
 
@@ -18,6 +27,11 @@ export interface LinearFitResult {
   method: FittedLinearMethod;
   map: LinearMap;
   details: LinearFitDetails & {
+    /**
+     * Classes of S ∪ U the fitting set has no rows labelled in: vector, matrix and dirichlet hold them at
+     * −∞ (as every class of O), so the calibrated scores never predict them.
+     */
+    unlabelledClasses: number[];
     /** matrix, dirichlet: the ODIR weights used. */
     odir?: Odir;
     /** affine: θ_S, θ_U (log scales) and β. */
@@ -56,13 +70,16 @@ export function refuseUnfittable(
   if (fitted && countAbsent(fitSet.labels, groups) === 0) throw noAbsentRows(fitted, fitSet.logits.name);
 }
 
-async function dataFor(
-  backend: Backend,
-  passes: LogitPasses,
-  groups: ClassGroups | null,
-  shape: MapShape,
-): Promise<LinearData> {
-  return cpuLinearData(backend, passes, groups, shape);
+/** The data term where the backend computes: host memory and backend.matmul, or the WebGPU device. */
+function dataFor(backend: Backend, passes: LogitPasses, shape: MapShape): Promise<LinearData> {
+  if (backend instanceof WebGpuBackend) return gpuLinearData(backend.ctx, passes, shape);
+  return cpuLinearData(backend, passes, shape);
+}
+
+function countAbsentIn(labelCounts: Float64Array, groups: ClassGroups): number {
+  let n = 0;
+  for (const c of groups.absent) n += labelCounts[c]!;
+  return n;
 }
 
 /**
@@ -81,10 +98,10 @@ export async function fitLinear(
   const odir = options.odir ?? DEFAULT_ODIR;
   checkOption(odir.lambda, 'odir', 'the ODIR weight λ', 'nonNegative');
   checkOption(odir.mu, 'odir', 'the ODIR weight μ', 'nonNegative');
-  const param = parametrise(method, passes.cols, groups, odir);
-  const data = await dataFor(backend, passes, groups, param);
+  const data = await dataFor(backend, passes, mapShape(method, passes.cols));
   try {
-    if (groups && data.absentRows === 0) throw noAbsentRows(method, passes.name);
+    if (groups && countAbsentIn(data.labelCounts, groups) === 0) throw noAbsentRows(method, passes.name);
+    const param = parametrise(method, passes.cols, groups, data.labelCounts, odir);
     const { theta, details } = await minimiseLinear(
       param,
       data,
@@ -96,6 +113,7 @@ export async function fitLinear(
       map: param.map(theta),
       details: {
         ...details,
+        unlabelledClasses: param.masked.filter((c) => !groups || groups.codes[c] !== OTHER),
         ...(param.form === 'full' ? { odir } : {}),
         ...(method === 'affine' ? { affine: { thetaS: theta[0]!, thetaU: theta[1]!, beta: theta[2]! } } : {}),
       },

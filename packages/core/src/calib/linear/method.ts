@@ -3,7 +3,7 @@ import type { HeadWeights } from '../diagnostics.ts';
 import type { ClassGroups } from '../groups.ts';
 import { type LinearMethodName, methodNeeds } from '../methods/result.ts';
 import type { LogitPasses } from '../passes.ts';
-import type { FittedLinearMethod, Odir } from './family.ts';
+import { type FittedLinearMethod, type Odir, parametrise } from './family.ts';
 import { fitLinear, type LinearFitOptions, type LinearFitResult } from './fit.ts';
 import type { LinearMap } from './map.ts';
 import { type WaDetails, weightAligning } from './wa.ts';
@@ -42,4 +42,23 @@ export async function linearMethod(
     ...(input.odir ? { odir: input.odir } : {}),
   });
   return { method, map: r.map, details: r.details };
+}
+
+/**
+ * matrix and dirichlet run by default up to this many parameters (a full map of C = 100 classes): their
+ * cost grows with C² per row, so beyond it they run only when named in `methods`.
+ */
+export const DEFAULT_FULL_MAP_PARAMETERS = 10_100;
+
+/** The parameters of matrix or dirichlet when over DEFAULT_FULL_MAP_PARAMETERS (so not run by default), else null. */
+export function tooLargeByDefault(method: string, groups: ClassGroups): number | null {
+  if (method !== 'matrix' && method !== 'dirichlet') return null;
+  // Every class counted as labelled: the most parameters a fit on these groups can have.
+  const size = parametrise(
+    method,
+    groups.numClasses,
+    groups,
+    new Float64Array(groups.numClasses).fill(1),
+  ).size;
+  return size > DEFAULT_FULL_MAP_PARAMETERS ? size : null;
 }

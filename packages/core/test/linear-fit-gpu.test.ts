@@ -8,7 +8,7 @@ import { fitLinear } from '../src/calib/linear/fit.ts';
 import { linearScores } from '../src/calib/linear/map.ts';
 import { logitPasses } from '../src/calib/passes.ts';
 import { arraySource } from '../src/io/row-source.ts';
-import { openTestGpu } from './gpu-harness.ts';
+import { openTestGpu, TEST_ADAPTERS } from './gpu-harness.ts';
 
 /** make_linear_golden.py's fixtures: NumPy's exact-Hessian Newton fits in float64. */
 interface Golden {
@@ -34,11 +34,11 @@ function load(name: string) {
   return { g, z, labels: Int32Array.from(g.labels), groups };
 }
 
-describe('linear family fits on WebGPU vs NumPy and the CPU backend', () => {
+describe.each(TEST_ADAPTERS)('linear family fits on WebGPU (%s) vs NumPy', (adapter) => {
   let gpu: WebGpuBackend | null = null;
   const cpu = new CpuBackend({ threads: 1 });
   beforeAll(async () => {
-    gpu = await openTestGpu();
+    gpu = await openTestGpu(adapter);
   });
   afterAll(() => {
     gpu?.dispose();

@@ -6,7 +6,7 @@ import { linearXentGradCpu, linearXentHvpCpu, maskFillCpu } from '../src/cpu/lin
 import { recordColSum } from '../src/webgpu/col-sum.ts';
 import { recordLinearXent, recordMaskFill } from '../src/webgpu/linear-xent.ts';
 import { GpuBuffers } from '../src/webgpu/row-runner.ts';
-import { openTestGpu, randomNormal, rng } from './gpu-harness.ts';
+import { openTestGpu, randomNormal, rng, TEST_ADAPTERS } from './gpu-harness.ts';
 
 function normals(count: number, seed: number, scale: number): Float32Array {
   const next = rng(seed);
@@ -93,158 +93,161 @@ describe('linear-xent CPU twin against its definition', () => {
   });
 });
 
-describe('linear-xent and col_sum kernels vs the CPU twins', () => {
-  let gpu: WebGpuBackend | null = null;
-  beforeAll(async () => {
-    gpu = await openTestGpu();
-  });
-  afterAll(() => gpu?.dispose());
+describe.each(TEST_ADAPTERS)(
+  'linear-xent, mask_fill and col_sum kernels vs the CPU twins on %s',
+  (adapter) => {
+    let gpu: WebGpuBackend | null = null;
+    beforeAll(async () => {
+      gpu = await openTestGpu(adapter);
+    });
+    afterAll(() => gpu?.dispose());
 
-  // C = 1 and 2, odd widths, one thread per row up to a whole workgroup per row; N = 1 and many rows.
-  const shapes = [
-    [1, 1],
-    [7, 2],
-    [1, 9],
-    [333, 7],
-    [150, 130],
-    [40, 1000],
-  ] as const;
+    // C = 1 and 2, odd widths, one thread per row up to a whole workgroup per row; N = 1 and many rows.
+    const shapes = [
+      [1, 1],
+      [7, 2],
+      [1, 9],
+      [333, 7],
+      [150, 130],
+      [40, 1000],
+    ] as const;
 
-  for (const [rows, cols] of shapes) {
-    for (const diag of [false, true]) {
-      it(`grad and hvp, ${rows}×${cols}, ${diag ? 'diagonal' : 'full'} map`, async (t) => {
-        if (!gpu) return t.skip();
-        const ctx = gpu.ctx;
-        const seed = 7 * rows + cols + (diag ? 1 : 0);
-        // Large logits (the kernel subtracts the row max) and masked classes where C allows.
-        const src = normals(rows * cols, seed, 20);
-        const coef = coefFor(cols, seed + 1, cols > 2);
-        const labels = labelsFor(rows, cols, coef, seed + 2);
-        // Masked logits (−∞ inputs of a diagonal map, −∞ scores of a full one), never at a label.
-        const hide = rng(seed + 4);
-        for (let i = 0; i < src.length; i++) {
-          if (cols > 1 && hide() < 0.05 && i % cols !== labels[Math.floor(i / cols)])
-            src[i] = Number.NEGATIVE_INFINITY;
-        }
-        const ds = normals(rows * cols, seed + 3, 1);
-        const bufs = new GpuBuffers(ctx);
-        try {
-          const read = await ctx.checked('test linear-xent', async () => {
-            const srcBuf = bufs.upload(src);
-            const coefBuf = bufs.upload(coef);
-            const labelsBuf = bufs.upload(labels);
-            const g = bufs.storage(rows * cols * 4);
-            const h = bufs.storage(rows * cols * 4);
-            const loss = bufs.storage(rows * 4);
-            const dg = bufs.upload(ds);
-            const dh = bufs.storage(rows * cols * 4);
-            const encoder = ctx.device.createCommandEncoder();
-            const shape = { rows, cols, diag };
-            recordLinearXent(
-              ctx,
-              encoder,
-              bufs,
-              'grad',
-              {
-                src: srcBuf,
-                coef: coefBuf,
-                labels: labelsBuf,
-                outG: g,
-                loss,
-                ...(diag ? { outH: h } : {}),
-              },
-              shape,
-            );
-            recordLinearXent(
-              ctx,
-              encoder,
-              bufs,
-              'hvp',
-              { src: srcBuf, coef: coefBuf, outG: dg, ...(diag ? { outH: dh } : {}) },
-              shape,
-            );
-            ctx.device.queue.submit([encoder.finish()]);
-            return {
-              g: await ctx.readF32(g, rows * cols),
-              h: await ctx.readF32(h, rows * cols),
-              loss: await ctx.readF32(loss, rows),
-              dg: await ctx.readF32(dg, rows * cols),
-              dh: await ctx.readF32(dh, rows * cols),
-            };
-          });
-          const want = linearXentGradCpu(src, rows, cols, labels, { coef, diag });
-          const xScale = diag ? 20 * 4 : 1;
-          expectClose(read.g, want.g, xScale, 'G');
-          if (diag) expectClose(read.h, want.h!, 1, 'G (diag)');
-          expectClose(read.loss, want.loss, 20, 'loss');
-          const wantHvp = linearXentHvpCpu(src, rows, cols, { coef, diag, ds });
-          expectClose(read.dg, wantHvp.g, 5 * xScale, 'dG');
-          if (diag) expectClose(read.dh, wantHvp.h!, 5, 'dG (diag)');
-        } finally {
-          bufs.free();
-        }
-      });
-    }
-  }
-
-  it('mask_fill puts the fill wherever z is −∞, and nowhere else', async (t) => {
-    if (!gpu) return t.skip();
-    const ctx = gpu.ctx;
-    const count = 1000;
-    const z = normals(count, 21, 1).map((v, i) => (i % 7 === 3 ? Number.NEGATIVE_INFINITY : v));
-    const out = normals(count, 22, 1);
-    const bufs = new GpuBuffers(ctx);
-    try {
-      for (const fill of [0, Number.NEGATIVE_INFINITY]) {
-        const got = await ctx.checked('test mask_fill', async () => {
-          const outBuf = bufs.upload(out);
-          const encoder = ctx.device.createCommandEncoder();
-          recordMaskFill(ctx, encoder, bufs, bufs.upload(z), outBuf, count, fill);
-          ctx.device.queue.submit([encoder.finish()]);
-          return ctx.readF32(outBuf, count);
+    for (const [rows, cols] of shapes) {
+      for (const diag of [false, true]) {
+        it(`grad and hvp, ${rows}×${cols}, ${diag ? 'diagonal' : 'full'} map`, async (t) => {
+          if (!gpu) return t.skip();
+          const ctx = gpu.ctx;
+          const seed = 7 * rows + cols + (diag ? 1 : 0);
+          // Large logits (the kernel subtracts the row max) and masked classes where C allows.
+          const src = normals(rows * cols, seed, 20);
+          const coef = coefFor(cols, seed + 1, cols > 2);
+          const labels = labelsFor(rows, cols, coef, seed + 2);
+          // Masked logits (−∞ inputs of a diagonal map, −∞ scores of a full one), never at a label.
+          const hide = rng(seed + 4);
+          for (let i = 0; i < src.length; i++) {
+            if (cols > 1 && hide() < 0.05 && i % cols !== labels[Math.floor(i / cols)])
+              src[i] = Number.NEGATIVE_INFINITY;
+          }
+          const ds = normals(rows * cols, seed + 3, 1);
+          const bufs = new GpuBuffers(ctx);
+          try {
+            const read = await ctx.checked('test linear-xent', async () => {
+              const srcBuf = bufs.upload(src);
+              const coefBuf = bufs.upload(coef);
+              const labelsBuf = bufs.upload(labels);
+              const g = bufs.storage(rows * cols * 4);
+              const h = bufs.storage(rows * cols * 4);
+              const loss = bufs.storage(rows * 4);
+              const dg = bufs.upload(ds);
+              const dh = bufs.storage(rows * cols * 4);
+              const encoder = ctx.device.createCommandEncoder();
+              const shape = { rows, cols, diag };
+              recordLinearXent(
+                ctx,
+                encoder,
+                bufs,
+                'grad',
+                {
+                  src: srcBuf,
+                  coef: coefBuf,
+                  labels: labelsBuf,
+                  outG: g,
+                  loss,
+                  ...(diag ? { outH: h } : {}),
+                },
+                shape,
+              );
+              recordLinearXent(
+                ctx,
+                encoder,
+                bufs,
+                'hvp',
+                { src: srcBuf, coef: coefBuf, outG: dg, ...(diag ? { outH: dh } : {}) },
+                shape,
+              );
+              ctx.device.queue.submit([encoder.finish()]);
+              return {
+                g: await ctx.readF32(g, rows * cols),
+                h: await ctx.readF32(h, rows * cols),
+                loss: await ctx.readF32(loss, rows),
+                dg: await ctx.readF32(dg, rows * cols),
+                dh: await ctx.readF32(dh, rows * cols),
+              };
+            });
+            const want = linearXentGradCpu(src, rows, cols, labels, { coef, diag });
+            const xScale = diag ? 20 * 4 : 1;
+            expectClose(read.g, want.g, xScale, 'G');
+            if (diag) expectClose(read.h, want.h!, 1, 'G (diag)');
+            expectClose(read.loss, want.loss, 20, 'loss');
+            const wantHvp = linearXentHvpCpu(src, rows, cols, { coef, diag, ds });
+            expectClose(read.dg, wantHvp.g, 5 * xScale, 'dG');
+            if (diag) expectClose(read.dh, wantHvp.h!, 5, 'dG (diag)');
+          } finally {
+            bufs.free();
+          }
         });
-        const want = out.slice();
-        maskFillCpu(z, want, fill);
-        expect(Array.from(got)).toEqual(Array.from(want));
-        expect(want.filter((v) => v === fill).length).toBeGreaterThan(100);
       }
-    } finally {
-      bufs.free();
     }
-  });
 
-  it('col_sum sums columns, adds onto its output and reads a row range by binding offset', async (t) => {
-    if (!gpu) return t.skip();
-    const ctx = gpu.ctx;
-    const cols = 64;
-    const rows = 777;
-    const x = normals(rows * cols, 11, 3);
-    const bufs = new GpuBuffers(ctx);
-    try {
-      const got = await ctx.checked('test col_sum', async () => {
-        const xBuf = bufs.upload(x);
-        const out = bufs.storage(cols * 4);
-        const encoder = ctx.device.createCommandEncoder();
-        // Rows [0, 512) and then [512, 777): the second range starts at a 256-byte aligned offset.
-        const split = 512;
-        recordColSum(ctx, encoder, bufs, { buffer: xBuf, offset: 0, size: split * cols * 4 }, out, {
-          rows: split,
-          cols,
+    it('mask_fill puts the fill wherever z is −∞, and nowhere else', async (t) => {
+      if (!gpu) return t.skip();
+      const ctx = gpu.ctx;
+      const count = 1000;
+      const z = normals(count, 21, 1).map((v, i) => (i % 7 === 3 ? Number.NEGATIVE_INFINITY : v));
+      const out = normals(count, 22, 1);
+      const bufs = new GpuBuffers(ctx);
+      try {
+        for (const fill of [0, Number.NEGATIVE_INFINITY]) {
+          const got = await ctx.checked('test mask_fill', async () => {
+            const outBuf = bufs.upload(out);
+            const encoder = ctx.device.createCommandEncoder();
+            recordMaskFill(ctx, encoder, bufs, bufs.upload(z), outBuf, count, fill);
+            ctx.device.queue.submit([encoder.finish()]);
+            return ctx.readF32(outBuf, count);
+          });
+          const want = out.slice();
+          maskFillCpu(z, want, fill);
+          expect(Array.from(got)).toEqual(Array.from(want));
+          expect(want.filter((v) => v === fill).length).toBeGreaterThan(100);
+        }
+      } finally {
+        bufs.free();
+      }
+    });
+
+    it('col_sum sums columns, adds onto its output and reads a row range by binding offset', async (t) => {
+      if (!gpu) return t.skip();
+      const ctx = gpu.ctx;
+      const cols = 64;
+      const rows = 777;
+      const x = normals(rows * cols, 11, 3);
+      const bufs = new GpuBuffers(ctx);
+      try {
+        const got = await ctx.checked('test col_sum', async () => {
+          const xBuf = bufs.upload(x);
+          const out = bufs.storage(cols * 4);
+          const encoder = ctx.device.createCommandEncoder();
+          // Rows [0, 512) and then [512, 777): the second range starts at a 256-byte aligned offset.
+          const split = 512;
+          recordColSum(ctx, encoder, bufs, { buffer: xBuf, offset: 0, size: split * cols * 4 }, out, {
+            rows: split,
+            cols,
+          });
+          recordColSum(
+            ctx,
+            encoder,
+            bufs,
+            { buffer: xBuf, offset: split * cols * 4, size: (rows - split) * cols * 4 },
+            out,
+            { rows: rows - split, cols, accumulate: true },
+          );
+          ctx.device.queue.submit([encoder.finish()]);
+          return ctx.readF32(out, cols);
         });
-        recordColSum(
-          ctx,
-          encoder,
-          bufs,
-          { buffer: xBuf, offset: split * cols * 4, size: (rows - split) * cols * 4 },
-          out,
-          { rows: rows - split, cols, accumulate: true },
-        );
-        ctx.device.queue.submit([encoder.finish()]);
-        return ctx.readF32(out, cols);
-      });
-      expectClose(got, colSumCpu(x, rows, cols), Math.sqrt(rows) * 3, 'column sum');
-    } finally {
-      bufs.free();
-    }
-  });
-});
+        expectClose(got, colSumCpu(x, rows, cols), Math.sqrt(rows) * 3, 'column sum');
+      } finally {
+        bufs.free();
+      }
+    });
+  },
+);

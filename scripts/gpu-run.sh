@@ -26,7 +26,8 @@ done
 bash "$kit_src"
 node tools/esbuild.mjs packages/bench/src/main.ts .gpu-kit/app/bench.mjs
 # The bundle looks for its peers next to itself (peers/numpy.ts and peers/torch.ts try ./*.py).
-cp packages/bench/src/peers/numpy_peer.py packages/bench/src/peers/torch_peer.py .gpu-kit/app/
+cp packages/bench/src/peers/numpy_peer.py packages/bench/src/peers/torch_peer.py \
+  packages/bench/src/peers/torch_linear_peer.py .gpu-kit/app/
 # tfjs is imported by name at run time (peers/tfjs.ts): give it small ESM bundles in the kit.
 node scripts/gpu-run-tfjs.mjs
 # The command the device runs, kept in the kit so --verify runs the same bytes.
@@ -102,4 +103,20 @@ under files_at: bench-full.json, benchmarks.md and log.txt):
 
 Then render the tables with:
   node packages/bench/dist/bench.mjs --render <files_at>/bench-full.json --docs /tmp/gpu.md
+EOF
+
+# The linear family's fits (issue 13) in a call of their own, on the same warm machine: vector, matrix,
+# dirichlet and affine at 10⁵×100 (also on the CPU, 16 threads, beside torch's CPU LBFGS) and at 10⁶×10³ on
+# the GPU, each beside a PyTorch CUDA LBFGS of the same objective; the 4 GB input file is written once.
+linear="OUT=\$OUT FTCAL_CPU_THREADS=16 bash .gpu-kit/run.sh bash -c 'mkdir -p \$OUT/linear; \
+timeout 540 $bench --only linear --out \$OUT/linear 2>&1 | tee \$OUT/linear/log.txt | tail -40'"
+cat <<EOF
+
+Then, for the linear family (about 6 minutes; linear/bench-full.json, linear/benchmarks.md and the log):
+
+  run(
+    command: "${linear//\"/\\\"}",
+    carry: [".gpu-kit"],
+    timeout_s: 570
+  )
 EOF

@@ -61,7 +61,7 @@ describe('ftcal report (built binary)', () => {
     expect(r.code, r.stderr).toBe(0);
     const before = golden.expected.accuracy[0]!.table;
     expect(r.stdout).toMatch(
-      new RegExp(`^wrote .*plain\\.html: oracle γ = .*U/Y ${before['U/Y']!.toFixed(2)} → `),
+      new RegExp(`^wrote .*plain\\.html: method oracle, γ = .*U/Y ${before['U/Y']!.toFixed(2)} → `),
     );
     expect(readFileSync(out, 'utf8')).toContain('skipped: needs the fine-tuning training logits');
   });

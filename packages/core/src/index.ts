@@ -113,7 +113,7 @@ export {
   refuseUnfittable,
 } from './calib/linear/fit.ts';
 export { type LinearMap, linearScores } from './calib/linear/map.ts';
-export { DEFAULT_FULL_MAP_PARAMETERS, tooLargeByDefault } from './calib/linear/method.ts';
+export { DEFAULT_FULL_MAP_PARAMETERS, type DefaultSkip, defaultSkip } from './calib/linear/method.ts';
 export type { LinearFitDetails, LinearNewtonOptions, LinearStopReason } from './calib/linear/newton.ts';
 export { type WaDetails, weightAligning } from './calib/linear/wa.ts';
 export { type AlgDetails, algMethod } from './calib/methods/alg.ts';

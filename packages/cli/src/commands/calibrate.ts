@@ -65,13 +65,17 @@ export async function runCalibration<T = undefined>(
     const opened = await openCalibration(files, opts);
     return withBackend(opts.device, async (backend) => {
       const bar = progress(`calibrating on ${basename(opts.logits)}`);
+      // The methods after the statistics pass: the linear family's fits can take minutes at large C.
+      const methodsBar = progress(`methods on ${basename(opts.logits)}`);
       const calibration = await calibrate(backend, {
         ...opened.input,
         bins: opts.bins,
         ...(opts.equalMass ? { equalMass: true } : {}),
         onProgress: (_stage, done, total) => bar.update(done, total),
+        onMethod: (_method, done, total) => methodsBar.update(done, total),
       });
       bar.done();
+      methodsBar.done();
       return { calibration, skipped: opened.skipped, more: await more?.(backend, calibration, opened) };
     });
   });

@@ -3,6 +3,7 @@ import { CpuBackend } from '../../src/backend/cpu.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { fitLinear } from '../../src/calib/linear/fit.ts';
 import { type LinearMap, linearScores } from '../../src/calib/linear/map.ts';
+import { defaultSkip } from '../../src/calib/linear/method.ts';
 import { nllMethod, temperatureMethod } from '../../src/calib/methods/nll.ts';
 import { logitPasses } from '../../src/calib/passes.ts';
 import { InputError } from '../../src/errors.ts';
@@ -153,6 +154,25 @@ describe('linear family refusals', () => {
     }
     const affine = await fitLinear(cpu, passes, four, 'affine');
     expect(affine.details.unlabelledClasses).toEqual([]);
+  });
+
+  it('leaves out of the defaults a full map over 100 classes and a fit with fewer rows than parameters', () => {
+    const labels = (rows: number, cols: number) => Int32Array.from({ length: rows }, (_, r) => r % cols);
+    const big = makeGroups(101, [0, 1], undefined);
+    expect(defaultSkip('matrix', big, labels(20_000, 101))).toEqual({
+      reason: 'too-large',
+      parameters: 101 * 101 + 101,
+      rows: 20_000,
+    });
+    expect(defaultSkip('vector', big, labels(20_000, 101))).toBeNull();
+    // Ten classes labelled, so vector places ten: 20 parameters for 15 rows.
+    expect(defaultSkip('vector', big, labels(15, 10))).toEqual({
+      reason: 'too-few-rows',
+      parameters: 20,
+      rows: 15,
+    });
+    expect(defaultSkip('affine', big, labels(15, 10))).toBeNull();
+    expect(defaultSkip('nll', big, labels(1, 1))).toBeNull();
   });
 
   it('refuses negative ODIR weights with the option named', async () => {

@@ -3,7 +3,8 @@ import type { HeadWeights } from '../diagnostics.ts';
 import type { ClassGroups } from '../groups.ts';
 import { type LinearMethodName, methodNeeds } from '../methods/result.ts';
 import type { LogitPasses } from '../passes.ts';
-import { type FittedLinearMethod, type Odir, parametrise } from './family.ts';
+import { countLabels } from './data.ts';
+import { type FittedLinearMethod, isFittedLinear, type Odir, parametrise } from './family.ts';
 import { fitLinear, type LinearFitOptions, type LinearFitResult } from './fit.ts';
 import type { LinearMap } from './map.ts';
 import { type WaDetails, weightAligning } from './wa.ts';
@@ -50,15 +51,27 @@ export async function linearMethod(
  */
 export const DEFAULT_FULL_MAP_PARAMETERS = 10_100;
 
-/** The parameters of matrix or dirichlet when over DEFAULT_FULL_MAP_PARAMETERS (so not run by default), else null. */
-export function tooLargeByDefault(method: string, groups: ClassGroups): number | null {
-  if (method !== 'matrix' && method !== 'dirichlet') return null;
-  // Every class counted as labelled: the most parameters a fit on these groups can have.
-  const size = parametrise(
-    method,
-    groups.numClasses,
-    groups,
-    new Float64Array(groups.numClasses).fill(1),
-  ).size;
-  return size > DEFAULT_FULL_MAP_PARAMETERS ? size : null;
+/** Why a fitted linear method is left out of the default methods, with the numbers to say so. */
+export interface DefaultSkip {
+  /** `too-large`: a full map over DEFAULT_FULL_MAP_PARAMETERS; `too-few-rows`: fewer fitting rows than parameters. */
+  reason: 'too-large' | 'too-few-rows';
+  parameters: number;
+  rows: number;
+}
+
+/**
+ * Whether `method` stays out of the default methods for a fitting set with these labels, and why: a full
+ * map too large to fit by default, or more parameters than fitting rows, where the classes tend to
+ * separate and the likelihood to have no optimum. Named in `methods`, it runs anyway. Null: it runs.
+ */
+export function defaultSkip(method: string, groups: ClassGroups, labels: Int32Array): DefaultSkip | null {
+  if (!isFittedLinear(method)) return null;
+  const counts = new Float64Array(groups.numClasses);
+  countLabels(labels, counts);
+  const parameters = parametrise(method, groups.numClasses, groups, counts).size;
+  const rows = labels.length;
+  if ((method === 'matrix' || method === 'dirichlet') && parameters > DEFAULT_FULL_MAP_PARAMETERS) {
+    return { reason: 'too-large', parameters, rows };
+  }
+  return rows < parameters ? { reason: 'too-few-rows', parameters, rows } : null;
 }

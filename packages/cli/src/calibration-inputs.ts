@@ -1,23 +1,31 @@
+import { basename } from 'node:path';
 import {
   type CalibrateInput,
   type CalibrateOptions,
   type ClassGroups,
+  countAbsent,
+  defaultSkip,
   InputError,
+  isFittedLinear,
+  LINEAR_METHOD_NAMES,
   METHOD_NAMES,
   type MethodName,
+  type Odir,
   type PcvFold,
+  refuseUnfittable,
   requireBothGroups,
   type TensorSource,
   type TrainingSet,
 } from '@ftcal/core';
 import { type Command, Option } from 'commander';
-import { labelsFor, type OpenFiles, openLogitsFor } from './datasets.ts';
+import { labelsFor, loadHeadBias, loadHeadWeights, type OpenFiles, openLogitsFor } from './datasets.ts';
 import { type GroupArgs, loadGroups, nanPolicyOf } from './inputs.ts';
 import {
   choiceOption,
   indexListOption,
   listOption,
   numberOption,
+  odirOption,
   parseIndexList,
   quoted,
   usageError,
@@ -42,6 +50,9 @@ export interface CalibrationArgs extends GroupArgs {
   nanPolicy?: string;
   allowOtherLabels?: boolean;
   chunkRows?: number;
+  odir?: Odir;
+  weights?: string;
+  bias?: string;
 }
 
 export function addCalibrationOptions(cmd: Command): Command {
@@ -92,7 +103,18 @@ export function addCalibrationOptions(cmd: Command): Command {
         '--pretrained-logits <file>',
         'pcv: the pre-trained model on the fold rows; once, or once per fold',
       ),
-    );
+    )
+    .addOption(
+      odirOption(
+        '--odir <λ,μ>',
+        'matrix, dirichlet: ODIR weights on the off-diagonal of W and on b (default 1e-3,1e-3)',
+      ),
+    )
+    .option(
+      '--weights <file>',
+      'head weights (classes × features, nn.Linear layout): wa, and the weight-norm diagnostics',
+    )
+    .option('--bias <file>', 'head bias, one value per class (wa; needs --weights)');
 }
 
 function methodList(text: string): MethodName[] {
@@ -107,8 +129,8 @@ function methodList(text: string): MethodName[] {
   return [...new Set(names)] as MethodName[];
 }
 
-/** Methods that iterate over the logits: statistics files cannot run them. */
-const NEEDS_LOGITS: readonly MethodName[] = ['nll', 'temperature'];
+/** Methods that iterate over the logits (or score them anew): statistics files cannot run them. */
+const NEEDS_LOGITS: readonly MethodName[] = ['nll', 'temperature', ...LINEAR_METHOD_NAMES];
 
 /** Why a method cannot run with the inputs given (null: it can). */
 function missingInput(method: MethodName, args: CalibrationArgs, statsOnly: boolean): string | null {
@@ -119,6 +141,34 @@ function missingInput(method: MethodName, args: CalibrationArgs, statsOnly: bool
   }
   if (method === 'pcv' && !args.foldLogits?.length) {
     return 'needs fold models: --fold-logits F --fold-seen LIST (per fold) and --pretrained-logits P';
+  }
+  if (method === 'wa' && !args.weights) return "needs the head's weights: --weights W [--bias b]";
+  if (isFittedLinear(method) && args.fitStats?.length) {
+    return 'fits on the fitting set’s logits, and --fit-stats gives its statistics: pass --fit-logits F --fit-labels FY';
+  }
+  return null;
+}
+
+/**
+ * Why vector, matrix, dirichlet or affine is left out of the default methods for this fitting set (null:
+ * it runs): no rows labelled in U, a full map over 100 classes, or fewer rows than parameters.
+ */
+function linearDefaultSkip(
+  method: MethodName,
+  fit: { logits: { name: string }; labels: Int32Array } | null,
+  groups: ClassGroups,
+): string | null {
+  if (!isFittedLinear(method) || !fit) return null;
+  const name = basename(fit.logits.name);
+  if (countAbsent(fit.labels, groups) === 0) {
+    return `its fitting set ${name} has no rows labelled in U (fitting would push the absent classes down)`;
+  }
+  const skip = defaultSkip(method, groups, fit.labels);
+  if (skip?.reason === 'too-large') {
+    return `a full C×C map of ${skip.parameters.toLocaleString('en-US')} parameters is fitted only when named: --methods ${method} or --method ${method}`;
+  }
+  if (skip) {
+    return `its fitting set ${name} has ${skip.rows} rows for ${skip.parameters} parameters (too few: the likelihood may have no optimum); name it to fit anyway: --methods ${method}`;
   }
   return null;
 }
@@ -221,8 +271,17 @@ async function openTraining(
   };
 }
 
-/** The methods to run, checked against the inputs given: named ones must be runnable, others are skipped. */
-function planMethods(args: CalibrationArgs, statsOnly: boolean) {
+/**
+ * The methods to run, checked against the inputs given: named ones must be runnable, others are skipped.
+ * `fit` is the linear family's fitting set (the fine-tuning logits, else the labelled set's; null with
+ * statistics only).
+ */
+function planMethods(
+  args: CalibrationArgs,
+  statsOnly: boolean,
+  groups: ClassGroups,
+  fit: { logits: { name: string }; labels: Int32Array } | null,
+) {
   if (args.method) {
     const missing = missingInput(args.method, args, statsOnly);
     if (missing)
@@ -237,10 +296,13 @@ function planMethods(args: CalibrationArgs, statsOnly: boolean) {
     const missing = missingInput(m, args, statsOnly);
     if (missing) throw new InputError(`--methods names ${m}, which ${missing}; pass them or drop ${m}`);
   }
+  // Named, a fitted linear method refuses a fitting set without absent-labelled rows (core's one line).
+  if (fit) for (const m of [args.method, ...(args.methods ?? [])]) if (m) refuseUnfittable([m], fit, groups);
   const skipped: OpenedCalibration['skipped'] = [];
   const methods: MethodName[] = [];
   for (const m of args.methods ? METHOD_NAMES.filter((n) => args.methods!.includes(n)) : METHOD_NAMES) {
-    const missing = missingInput(m, args, statsOnly);
+    const named = args.methods !== undefined || args.method === m;
+    const missing = missingInput(m, args, statsOnly) ?? (named ? null : linearDefaultSkip(m, fit, groups));
     if (missing) skipped.push({ method: m, reason: missing });
     else methods.push(m);
   }
@@ -253,12 +315,19 @@ async function calibrationOptions(
   args: CalibrationArgs,
   groups: ClassGroups,
   against: string,
-  statsOnly: boolean,
+  labelled: { logits: TensorSource; labels: Int32Array } | null,
 ) {
   const allowOther = args.allowOtherLabels === true;
   const train = await openTraining(files, args, groups, against);
   const folds = await openFolds(files, args, groups, allowOther);
-  const { methods, skipped } = planMethods(args, statsOnly);
+  if (args.bias && !args.weights) {
+    throw new InputError("--bias without --weights; pass the head's weights with its bias");
+  }
+  const weights = args.weights ? await loadHeadWeights(args.weights, groups.numClasses) : undefined;
+  const bias =
+    args.bias && args.weights ? await loadHeadBias(args.bias, args.weights, groups.numClasses) : undefined;
+  const fit = train ? ('stats' in train ? null : train) : labelled;
+  const { methods, skipped } = planMethods(args, labelled === null, groups, fit);
   const options: CalibrateOptions = {
     methods,
     maxSeenDrop: args.maxSeenDrop,
@@ -268,6 +337,9 @@ async function calibrationOptions(
     folds: folds.length ? folds : undefined,
     allowOtherLabels: allowOther,
     chunkRows: args.chunkRows,
+    weights,
+    bias,
+    odir: args.odir,
   };
   return { options, skipped };
 }
@@ -284,13 +356,13 @@ export async function openCalibration(files: OpenFiles, args: CalibrationArgs): 
   const counts = [0, 0, 0];
   for (const y of labels) counts[groups.codes[y]!]!++;
   requireBothGroups(args.labels, counts[0]!, counts[1]!);
-  const { options, skipped } = await calibrationOptions(files, args, groups, args.logits, false);
+  const { options, skipped } = await calibrationOptions(files, args, groups, args.logits, { logits, labels });
   return { input: { logits, labels, groups, ...options }, skipped, logits };
 }
 
 /** The same from merged statistics files (--stats): nll and temperature cannot run on them. */
 export async function openStatsCalibration(files: OpenFiles, args: CalibrationArgs & { stats: string[] }) {
   const { data, fingerprints } = await loadStats(args.stats, args);
-  const { options, skipped } = await calibrationOptions(files, args, data.groups, data.source, true);
+  const { options, skipped } = await calibrationOptions(files, args, data.groups, data.source, null);
   return { data, fingerprints, options, skipped };
 }

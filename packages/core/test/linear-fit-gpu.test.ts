@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend/cpu.ts';
+import { ResidentLogits } from '../src/backend/resident-logits.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu.ts';
 import { type ClassGroups, makeGroups } from '../src/calib/groups.ts';
 import type { FittedLinearMethod } from '../src/calib/linear/family.ts';
 import { fitLinear } from '../src/calib/linear/fit.ts';
 import { linearScores } from '../src/calib/linear/map.ts';
-import { logitPasses } from '../src/calib/passes.ts';
 import { arraySource } from '../src/io/row-source.ts';
+import { deviceLogits } from '../src/webgpu/device-logits.ts';
 import { openTestGpu, TEST_ADAPTERS } from './gpu-harness.ts';
 
 /** make_linear_golden.py's fixtures: NumPy's exact-Hessian Newton fits in float64. */
@@ -53,7 +54,7 @@ describe.each(TEST_ADAPTERS)('linear family fits on WebGPU (%s) vs NumPy', (adap
       const exactHessianMax = f.method === 'matrix' || f.method === 'vector' ? 0 : undefined;
       it(`${name}: ${f.method}${f.odir ? ` odir ${f.odir}` : ''}${exactHessianMax === 0 ? ' (truncated Newton)' : ''}`, async (t) => {
         if (!gpu) return t.skip();
-        const passes = await logitPasses(arraySource(z, g.logits.rows, g.logits.cols, name), { labels });
+        const passes = ResidentLogits.of(arraySource(z, g.logits.rows, g.logits.cols, name), { labels });
         const fit = await fitLinear(gpu, passes, groups, f.method, { odir, exactHessianMax });
         // WebGPU's float32 partial sums stop at max|∂L/∂θ| ≤ 1e-4 (DESIGN.md §1.1).
         expect(fit.details).toMatchObject({ converged: true, residentLogits: true, tolerance: 1e-4 });
@@ -74,12 +75,13 @@ describe.each(TEST_ADAPTERS)('linear family fits on WebGPU (%s) vs NumPy', (adap
   it('splits the rows over several device chunks when bindings are small, with the same fit', async (t) => {
     if (!gpu) return t.skip();
     const { g, z, labels, groups } = load('linear-masked');
-    const passes = await logitPasses(arraySource(z, g.logits.rows, g.logits.cols), { labels });
-    const whole = await fitLinear(gpu, passes, groups, 'dirichlet');
-    // 32 rows of 5 classes per binding: five chunks of the 160 rows.
-    gpu.ctx.capBindingBytes(32 * g.numClasses * 4);
+    const rows = () => ResidentLogits.of(arraySource(z, g.logits.rows, g.logits.cols), { labels });
+    const whole = await fitLinear(gpu, rows(), groups, 'dirichlet');
+    // 64 rows of 5 classes per binding (the fewest the 256-byte offset alignment allows): three device
+    // chunks of the 160 rows, each with its own working set.
+    gpu.ctx.capBindingBytes(64 * g.numClasses * 4);
     try {
-      const split = await fitLinear(gpu, passes, groups, 'dirichlet');
+      const split = await fitLinear(gpu, rows(), groups, 'dirichlet');
       expect(split.details.converged).toBe(true);
       expect(Math.abs(split.details.loss - whole.details.loss)).toBeLessThan(1e-6);
       split.map.weights.forEach((w, i) => {
@@ -87,6 +89,24 @@ describe.each(TEST_ADAPTERS)('linear family fits on WebGPU (%s) vs NumPy', (adap
       });
     } finally {
       gpu.ctx.capBindingBytes(undefined);
+    }
+  });
+
+  it('fits rows the device copy streams (too large to keep) to the same optimum', async (t) => {
+    if (!gpu) return t.skip();
+    const { g, z, labels, groups } = load('linear-masked');
+    const rows = () =>
+      ResidentLogits.of(arraySource(z, g.logits.rows, g.logits.cols), { labels, chunkRows: 40 });
+    for (const method of ['matrix', 'vector'] as const) {
+      const whole = await fitLinear(gpu, rows(), groups, method);
+      // Room for one 40-row chunk on the device: the other three are streamed on every pass.
+      const streamed = rows();
+      const copy = await deviceLogits(gpu.ctx, streamed, { deviceBytes: 40 * g.numClasses * 4 });
+      expect(copy.residentRows).toBe(40);
+      const fit = await fitLinear(gpu, streamed, groups, method);
+      expect(fit.details).toMatchObject({ converged: true, residentLogits: false });
+      expect(Math.abs(fit.details.loss - whole.details.loss)).toBeLessThan(1e-6);
+      streamed.release();
     }
   });
 });

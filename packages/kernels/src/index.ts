@@ -5,6 +5,12 @@ export {
   l2NormalizeSubgroupVec4Kernel,
 } from './l2-normalize.ts';
 export {
+  LINEAR_XENT_COEFS,
+  linearXentGradKernel,
+  linearXentHvpKernel,
+  maskFillKernel,
+} from './linear-xent.ts';
+export {
   MATMUL_TILE,
   MATMUL_TILE_128,
   matmulSmallKernel,
@@ -13,12 +19,6 @@ export {
   matmulTiledKernel,
   matmulTiledVec4Kernel,
 } from './matmul.ts';
-export {
-  LINEAR_XENT_COEFS,
-  linearXentGradKernel,
-  linearXentHvpKernel,
-  maskFillKernel,
-} from './linear-xent.ts';
 export {
   NLL_GRAD_KMAX,
   NLL_GRAD_TERMS,

@@ -5,8 +5,8 @@ import {
   type FittedLinearMethod,
   fitLinear,
   type LinearFitResult,
-  logitPasses,
   openNpy,
+  ResidentLogits,
   readNpyLabels,
 } from '@ftcal/core';
 import { type BenchContext, newCase, skipped, unavailable, withTiming } from '../context.ts';
@@ -78,8 +78,9 @@ export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
     const labels = await readNpyLabels(files.labels);
     const source = await openNpy(files.logits);
     const losses = new Map<string, number>();
+    // One set of fitting rows for every fit: the GPU's copy is uploaded once and shared by the four.
+    const fitRows = ResidentLogits.of(source, { labels });
     try {
-      const passes = await logitPasses(source, { labels });
       const backends: [Backend | null, string, boolean][] = [
         [cpu, 'ftcal-cpu', size.cpu],
         [gpu, 'ftcal-webgpu', true],
@@ -95,7 +96,7 @@ export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
           ctx.log(`  ${c.op} ${label} on ${impl}`);
           const t0 = performance.now();
           try {
-            const r = await fitLinear(backend, passes, groups, method);
+            const r = await fitLinear(backend, fitRows, groups, method);
             const ms = performance.now() - t0;
             losses.set(`${impl}:${method}`, r.details.loss);
             c.runs.push({
@@ -114,6 +115,7 @@ export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
         }
       }
     } finally {
+      fitRows.release();
       await source.close();
     }
     await torchRuns(ctx, mine, files, groups.codes, losses, size, Boolean(gpu));

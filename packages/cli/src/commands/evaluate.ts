@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
-import { type Evaluation, evaluate, evaluateStats, type HeadWeights, InputError } from '@ftcal/core';
+import { type Evaluation, evaluate, evaluateStats, InputError } from '@ftcal/core';
 import type { Command } from 'commander';
-import { labelsFor, openLogitsFor, readMatrix, withOpenFiles } from '../datasets.ts';
+import { labelsFor, loadHeadWeights, openLogitsFor, withOpenFiles } from '../datasets.ts';
 import {
   deviceOption,
   type GroupArgs,
@@ -39,18 +39,6 @@ interface EvaluateOptions extends GroupArgs {
   chunkRows?: number;
   device?: string;
   json?: boolean;
-}
-
-/** Head weights for the weight-norm diagnostics: one row per class of the head. */
-async function loadHeadWeights(spec: string, numClasses: number): Promise<HeadWeights> {
-  const w = await readMatrix(spec, 'head weights');
-  if (w.rows !== numClasses) {
-    const transposed = w.cols === numClasses ? ' (it looks transposed: save W.T)' : '';
-    throw new InputError(
-      `${spec}: ${w.rows} weight rows but the logits have ${numClasses} classes${transposed}; pass the head's weights in nn.Linear layout (classes × features)`,
-    );
-  }
-  return w;
 }
 
 function droppedText(e: Evaluation): string | null {

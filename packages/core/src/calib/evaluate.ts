@@ -7,12 +7,25 @@ import { Calibrator, type CalibratorJson, type Fingerprint, fingerprint } from '
 import { type GammaCurve, gammaCurve, requireBothGroups } from './curve.ts';
 import { type Diagnostics, diagnostics, type HeadWeights } from './diagnostics.ts';
 import { ABSENT, type ClassGroups, SEEN } from './groups.ts';
+import { countAbsent } from './linear/data.ts';
+import { isFittedLinear, type Odir } from './linear/family.ts';
+import { type LinearFitOptions, refuseUnfittable } from './linear/fit.ts';
+import { type LinearMap, linearScores } from './linear/map.ts';
+import { defaultSkip, linearMethod } from './linear/method.ts';
 import { algMethod } from './methods/alg.ts';
 import { constrainedMethod, hmeanMethod, oracleMethod } from './methods/curve-picks.ts';
 import type { NewtonOptions } from './methods/newton.ts';
 import { nllMethod, temperatureMethod } from './methods/nll.ts';
 import { type PcvFold, pcvMethod } from './methods/pcv.ts';
-import { METHOD_NAMES, type MethodName, type MethodResult, methodNeeds } from './methods/result.ts';
+import {
+  isLinearMethod,
+  LINEAR_METHOD_NAMES,
+  type LinearMethodName,
+  METHOD_NAMES,
+  type MethodName,
+  type MethodResult,
+  methodNeeds,
+} from './methods/result.ts';
 import { type ConfidenceMetrics, confidenceMetrics } from './metrics.ts';
 import { checkGamma, checkTemperature } from './option-checks.ts';
 import { accumulateStats, type DataStats, type NanPolicy } from './stats.ts';
@@ -289,11 +302,18 @@ export type TrainingSet =
   | { stats: DataStats; fingerprints?: Fingerprint[] };
 
 export interface CalibrateInput extends LabelledSet, EngineOptions {
-  /** The fine-tuning training data: the fitting set of `alg`. */
+  /**
+   * The fine-tuning training data: the fitting set of `alg`, and (as logits) of vector, matrix, dirichlet
+   * and affine, which otherwise fit on the labelled set.
+   */
   train?: TrainingSet;
   /** Fold models for `pcv`. */
   folds?: readonly PcvFold[];
-  /** Methods to run. Default: every method whose inputs were given. */
+  /**
+   * Methods to run. Default: every method whose inputs were given (alg: train; pcv: folds; wa: weights;
+   * vector, matrix, dirichlet, affine: fitting logits with rows labelled in U, at least as many rows as
+   * parameters, and for matrix and dirichlet at most C = 100 classes; see defaultSkip).
+   */
   methods?: readonly MethodName[];
   /**
    * The method whose (γ, T) becomes the calibration. Default: the first of alg, pcv, nll that ran, in
@@ -305,10 +325,22 @@ export interface CalibrateInput extends LabelledSet, EngineOptions {
   /** The fixed γ of `temperature`. Default 0. */
   temperatureGamma?: number;
   newton?: NewtonOptions;
+  /** The head's weights (C×D, nn.Linear layout): the weight-norm diagnostics and `wa`. */
   weights?: HeadWeights;
+  /** The head's bias, C values (`wa`); default none. */
+  bias?: Float32Array;
+  /** ODIR weights of matrix and dirichlet (DESIGN.md §1.1). Default λ = μ = 1e-3. */
+  odir?: Odir;
+  /** Stopping rule and Hessian choice of the linear family's Newton fits. */
+  linear?: LinearFitOptions;
+  /** Progress over the methods, after the statistics pass: called as each starts, and once at the end. */
+  onMethod?: (method: MethodName | null, done: number, total: number) => void;
 }
 
-/** One row of the methods table: the method's (γ, T), its metric table on the labelled set, its details. */
+/**
+ * One row of the methods table: the method's (γ, T), its metric table on the labelled set, its details. A
+ * method of the linear family has no (γ, T) (NaN, null in JSON): its table is that of its calibrated scores.
+ */
 export interface MethodRow {
   method: MethodName;
   gamma: number;
@@ -339,7 +371,7 @@ export interface Calibration {
 const SELECT_ORDER: readonly MethodName[] = ['alg', 'pcv', 'nll'];
 
 async function runMethod(
-  name: MethodName,
+  name: Exclude<MethodName, LinearMethodName>,
   backend: Backend,
   p: Prepared,
   input: CalibrateOptions & { groups: ClassGroups },
@@ -369,6 +401,49 @@ async function runMethod(
         gamma: input.temperatureGamma ?? 0,
       });
   }
+}
+
+/**
+ * The metric table of a linear-family calibration on the labelled set: the table of its calibrated scores
+ * (at γ = 0, T = 1 of those scores, by DESIGN.md §1's rules), from one pass over the logits mapped chunk
+ * by chunk.
+ */
+async function linearTable(
+  backend: Backend,
+  set: LabelledSet,
+  options: EngineOptions,
+  map: LinearMap,
+): Promise<{ table: MetricTable; confidence: ConfidenceMetrics }> {
+  const source = set.logits;
+  const calibrated: RowSource = {
+    name: source.name,
+    rows: source.rows,
+    cols: source.cols,
+    readRows: async (start, count) => linearScores(backend, map, await source.readRows(start, count), count),
+    close: () => source.close(),
+  };
+  const p = await prepare(backend, { ...set, logits: calibrated }, { ...options, onProgress: undefined });
+  const { table, confidence } = await tableAt(p, 0, 1);
+  p.release();
+  return { table: { ...table, gamma: Number.NaN, temperature: Number.NaN }, confidence };
+}
+
+/** The logits the fitted linear methods fit on: the fine-tuning set's when given as logits, else the labelled set's. */
+function linearFitSet(input: CalibrateInput): { logits: RowSource; labels: Int32Array } | null {
+  if (!input.train) return input;
+  return 'stats' in input.train ? null : input.train;
+}
+
+/** Whether a method of the linear family runs by default (see CalibrateInput.methods). */
+function linearByDefault(m: MethodName, input: CalibrateInput): boolean {
+  if (m === 'wa') return input.weights !== undefined;
+  if (!isFittedLinear(m)) return true;
+  const fit = linearFitSet(input);
+  return (
+    fit !== null &&
+    countAbsent(fit.labels, input.groups) > 0 &&
+    defaultSkip(m, input.groups, fit.labels) === null
+  );
 }
 
 /** The methods to run and the one selected, checked before any work. */
@@ -403,14 +478,22 @@ export type CalibrateOptions = Omit<CalibrateInput, keyof LabelledSet>;
 export async function calibrate(backend: Backend, input: CalibrateInput): Promise<Calibration> {
   const plan = methodPlan(
     input,
-    (m) => (m !== 'alg' || !!input.train) && (m !== 'pcv' || !!input.folds?.length),
+    (m) =>
+      m === input.select ||
+      ((m !== 'alg' || !!input.train) && (m !== 'pcv' || !!input.folds?.length) && linearByDefault(m, input)),
   );
+  if (plan.methods.includes('wa') && !input.weights) throw methodNeeds('wa', "the head's weights", 'weights');
+  const fit = linearFitSet(input);
+  const fitted = plan.methods.find(isFittedLinear);
+  if (fitted && !fit)
+    throw needsLogits(`calibrate's ${fitted} (fitting on the training set)`, input.logits.name);
+  if (fit) refuseUnfittable(plan.methods, fit, input.groups);
   const p = await prepare(backend, input, input);
-  return fitCalibration(p, input, plan, [await fingerprint(input.logits)]);
+  return fitCalibration(p, input, plan, [await fingerprint(input.logits)], input);
 }
 
 /** Methods that iterate over the logits: statistics alone cannot run them (DESIGN.md §1.3). */
-const NEEDS_LOGITS: readonly MethodName[] = ['nll', 'temperature'];
+const NEEDS_LOGITS: readonly MethodName[] = ['nll', 'temperature', ...LINEAR_METHOD_NAMES];
 
 /**
  * The calibration from statistics taken before (`ftcal stats`, merged shards), at T = 1: every method but
@@ -451,6 +534,7 @@ async function fitCalibration(
   input: CalibrateOptions & { groups: ClassGroups },
   plan: { methods: readonly MethodName[]; select: MethodName },
   fingerprints: Fingerprint[],
+  set: LabelledSet | null = null,
 ): Promise<Calibration> {
   const { backend } = p;
   const { methods, select } = plan;
@@ -470,26 +554,49 @@ async function fitCalibration(
           });
     return train;
   };
+  // The linear family's fitting rows: the fine-tuning logits when given, else the labelled set's passes.
+  let trainLogits: ResidentLogits | null = null;
+  const linearLogits = async () => {
+    const train = input.train;
+    if (!train || 'stats' in train) return p.passes();
+    trainLogits ??= ResidentLogits.of(train.logits, {
+      labels: train.labels,
+      keep: (await trainStats()).keep,
+      residentBytes: input.residentBytes ?? 2 ** 30,
+      chunkRows: input.chunkRows,
+    });
+    return trainLogits;
+  };
   const rows: MethodRow[] = [];
   let chosenConfidence: ConfidenceMetrics | null = null;
-  for (const m of methods) {
+  let chosenMap: LinearMap | null = null;
+  for (const [i, m] of methods.entries()) {
+    input.onMethod?.(m, i, methods.length);
+    if (isLinearMethod(m)) {
+      const r = await linearMethod(backend, m, { ...input, logits: linearLogits, fit: input.linear });
+      const { table, confidence } = await linearTable(backend, set!, input, r.map);
+      if (m === select) [chosenConfidence, chosenMap] = [confidence, r.map];
+      rows.push({ method: m, gamma: Number.NaN, temperature: Number.NaN, table, details: r.details });
+      continue;
+    }
     const r = await runMethod(m, backend, p, input, trainStats);
     const { table, confidence } = await tableAt(p, r.gamma, r.temperature);
     if (m === select) chosenConfidence = confidence;
     rows.push({ method: m, gamma: r.gamma, temperature: r.temperature, table, details: r.details });
   }
+  input.onMethod?.(null, methods.length, methods.length);
   const chosen = rows.find((r) => r.method === select)!;
   const before = await tableAt(p, 0, 1);
   // The methods and tables are done with the logits: free what the passes kept.
   p.release();
-  if (input.train && methods.includes('alg')) {
+  (trainLogits as ResidentLogits | null)?.release();
+  if (input.train && methods.some((m) => m === 'alg' || isFittedLinear(m))) {
     const set = input.train;
     fingerprints.push(...('stats' in set ? (set.fingerprints ?? []) : [await fingerprint(set.logits)]));
   }
   const calibrator = new Calibrator({
     groups: input.groups,
-    gamma: chosen.gamma,
-    temperature: chosen.temperature,
+    ...(chosenMap ? { linear: chosenMap } : { gamma: chosen.gamma, temperature: chosen.temperature }),
     method: select,
     fingerprints,
   });

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
+import { ResidentLogits } from '../../src/backend/resident-logits.ts';
 import { type ClassGroups, makeGroups } from '../../src/calib/groups.ts';
 import type { FittedLinearMethod } from '../../src/calib/linear/family.ts';
 import { fitLinear } from '../../src/calib/linear/fit.ts';
 import { linearScores } from '../../src/calib/linear/map.ts';
 import { weightAligning } from '../../src/calib/linear/wa.ts';
-import { logitPasses } from '../../src/calib/passes.ts';
 import { arraySource } from '../../src/io/row-source.ts';
 
 /** What make_linear_golden.py writes: NumPy's exact-Hessian Newton fits in float64. */
@@ -84,7 +84,7 @@ describe('linear family vs the NumPy exact-Hessian Newton fits', () => {
     for (const f of g.fits) {
       const odir = f.odir ? { lambda: f.odir[0], mu: f.odir[1] } : undefined;
       it(`${g.name}: ${f.method}${f.odir ? ` odir ${f.odir}` : ''}`, async () => {
-        const passes = await logitPasses(arraySource(z, g.logits.rows, g.logits.cols, g.name), { labels });
+        const passes = ResidentLogits.of(arraySource(z, g.logits.rows, g.logits.cols, g.name), { labels });
         // Near the CPU path's floor (float32 scores and matmul sums, float64 sums over rows: about 1e-7 of
         // gradient noise), the loss agrees to 3e-8 and every row's probabilities to 1e-6. The parameters
         // agree to 3e-5 where the data holds them; a full W's weakly held directions (a common shift of its

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
+import { ResidentLogits } from '../../src/backend/resident-logits.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { fitLinear } from '../../src/calib/linear/fit.ts';
 import { type LinearMap, linearScores } from '../../src/calib/linear/map.ts';
 import { defaultSkip } from '../../src/calib/linear/method.ts';
 import { nllMethod, temperatureMethod } from '../../src/calib/methods/nll.ts';
-import { logitPasses } from '../../src/calib/passes.ts';
 import { InputError } from '../../src/errors.ts';
 import { arraySource } from '../../src/io/row-source.ts';
 import { FIXTURES, loadFixture } from './fixtures.ts';
@@ -43,7 +43,7 @@ describe.each(FIXTURES)('linear family properties on %s', (name) => {
   const labels = fx.labels;
   const groups = makeGroups(fx.numClasses, fx.seen, fx.absent);
   const cols = fx.numClasses;
-  const passes = () => logitPasses(arraySource(z, rows, cols, name), { labels });
+  const passes = () => ResidentLogits.of(arraySource(z, rows, cols, name), { labels });
 
   it('affine with tied scales is the nll method: same objective, stationary at its (γ, T), never worse', async () => {
     const nll = await nllMethod(cpu, await passes(), groups);
@@ -113,7 +113,7 @@ describe('linear family refusals', () => {
 
   it('refuses a fitting set with no rows labelled in U', async () => {
     const z = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i));
-    const passes = await logitPasses(arraySource(z, 4, 3, 'seen-only.npy'), {
+    const passes = ResidentLogits.of(arraySource(z, 4, 3, 'seen-only.npy'), {
       labels: Int32Array.of(0, 1, 0, 1),
     });
     const fit = fitLinear(cpu, passes, groups, 'matrix');
@@ -125,7 +125,7 @@ describe('linear family refusals', () => {
 
   it('refuses a row whose label logit is −∞ (infinite loss), naming the row', async () => {
     const z = Float32Array.of(0, 1, 2, Number.NEGATIVE_INFINITY, 1, 0);
-    const passes = await logitPasses(arraySource(z, 2, 3, 'masked.npy'), { labels: Int32Array.of(2, 0) });
+    const passes = ResidentLogits.of(arraySource(z, 2, 3, 'masked.npy'), { labels: Int32Array.of(2, 0) });
     for (const method of ['affine', 'matrix'] as const) {
       await expect(fitLinear(cpu, passes, groups, method)).rejects.toThrow(
         /^masked\.npy: row 1 has a −Infinity logit for its label 0/,
@@ -143,7 +143,7 @@ describe('linear family refusals', () => {
     const z = Float32Array.from({ length: rows * 4 }, next);
     // Class 3 (absent) is never a label.
     const labels = Int32Array.from({ length: rows }, (_, r) => r % 3);
-    const passes = await logitPasses(arraySource(z, rows, 4, 'no-3.npy'), { labels });
+    const passes = ResidentLogits.of(arraySource(z, rows, 4, 'no-3.npy'), { labels });
     for (const method of ['vector', 'matrix', 'dirichlet'] as const) {
       const fit = await fitLinear(cpu, passes, four, method);
       expect(fit.details.converged, method).toBe(true);
@@ -177,7 +177,7 @@ describe('linear family refusals', () => {
 
   it('refuses negative ODIR weights with the option named', async () => {
     const z = Float32Array.of(0, 1, 2, 1, 0, 0);
-    const passes = await logitPasses(arraySource(z, 2, 3), { labels: Int32Array.of(2, 0) });
+    const passes = ResidentLogits.of(arraySource(z, 2, 3), { labels: Int32Array.of(2, 0) });
     const fit = fitLinear(cpu, passes, groups, 'matrix', { odir: { lambda: -1, mu: 0 } });
     await expect(fit).rejects.toMatchObject({ code: 'option', option: { name: 'odir' } });
   });

@@ -1,8 +1,8 @@
 import type { Backend } from '../../backend/backend.ts';
+import type { ResidentLogits } from '../../backend/resident-logits.ts';
 import { colSum64 } from '../../cpu/col-sum.ts';
 import { linearXentGradCpu, linearXentHvpCpu, maskFillCpu } from '../../cpu/linear-xent.ts';
 import { missingLabels } from '../accuracy.ts';
-import type { LogitPasses } from '../passes.ts';
 import { coefOf, countLabels, type LinearData, type MapShape, refuseMaskedLabels } from './data.ts';
 import { type LinearMap, type MapVec, zeroVec } from './map.ts';
 
@@ -23,20 +23,20 @@ interface Chunk {
 /**
  * The data term on the CPU backend: the matmuls run on backend.matmul (the WebAssembly kernel on the worker
  * pool), the cross-entropy passes on their twins, and every sum over rows is float64 (the weight gradient's
- * across blocks of 2048 rows). Resident passes keep
- * the inputs (the log-softmax already taken for dirichlet) and the scores of the current point in memory;
- * streamed ones read, transform and score the source again on every pass.
+ * across blocks of 2048 rows). When the logits are held in memory, so are the inputs (the log-softmax
+ * already taken for dirichlet) and the scores of the current point; otherwise every pass reads, transforms
+ * and scores the source again.
  */
 export async function cpuLinearData(
   backend: Backend,
-  passes: LogitPasses,
+  logits: ResidentLogits,
   shape: MapShape,
 ): Promise<LinearData> {
-  const cols = passes.cols;
+  const cols = logits.cols;
   const full = shape.form === 'full';
   const toChunk = async (z: Float32Array, rows: number, labels: Int32Array | null, first: number) => {
-    if (!labels) throw missingLabels('the linear family', passes.name);
-    refuseMaskedLabels(z, labels, cols, first, passes.name);
+    if (!labels) throw missingLabels('the linear family', logits.name);
+    refuseMaskedLabels(z, labels, cols, first, logits.name);
     const x = shape.input === 'log-softmax' ? await backend.softmax(z, rows, cols, { log: true }) : z;
     let x0 = x;
     if (full && z.includes(Number.NEGATIVE_INFINITY)) {
@@ -47,22 +47,18 @@ export async function cpuLinearData(
   };
   const labelCounts = new Float64Array(cols);
   const kept: Chunk[] = [];
-  let first = 0;
-  await passes.forEach(async ({ z, rows, labels }) => {
-    const chunk = await toChunk(z, rows, labels, first);
-    first += rows;
+  await logits.forEach(async ({ z, rows, labels, r0 }) => {
+    const chunk = await toChunk(z, rows, labels, r0);
     countLabels(chunk.labels, labelCounts);
-    if (passes.resident) kept.push(chunk);
+    if (logits.resident) kept.push(chunk);
   });
   const forEachChunk = async (fn: (chunk: Chunk) => Promise<void>) => {
-    if (passes.resident) {
+    if (logits.resident) {
       for (const c of kept) await fn(c);
       return;
     }
-    let at = 0;
-    await passes.forEach(async ({ z, rows, labels }) => {
-      await fn(await toChunk(z, rows, labels, at));
-      at += rows;
+    await logits.forEach(async ({ z, rows, labels, r0 }) => {
+      await fn(await toChunk(z, rows, labels, r0));
     });
   };
   // X0·Wᵀ + b; at a point (not a direction) masked logits' scores go back to −∞.
@@ -91,17 +87,17 @@ export async function cpuLinearData(
     }
   };
   const mean = (v: MapVec) => {
-    for (const a of [v.weights, v.bias]) for (let i = 0; i < a.length; i++) a[i]! /= passes.rows;
+    for (const a of [v.weights, v.bias]) for (let i = 0; i < a.length; i++) a[i]! /= logits.rows;
     return v;
   };
   let point: LinearMap | null = null;
 
   return {
-    name: passes.name,
-    rows: passes.rows,
+    name: logits.name,
+    rows: logits.rows,
     cols,
     labelCounts,
-    resident: passes.resident,
+    resident: logits.resident,
     lossNoise: 1e-7,
     async lossGrad(map) {
       point = map;
@@ -110,14 +106,14 @@ export async function cpuLinearData(
       const coef = coefOf(map, null);
       await forEachChunk(async (chunk) => {
         const src = full ? await scores(chunk, map, true) : chunk.x;
-        if (full && passes.resident) chunk.s = src;
+        if (full && logits.resident) chunk.s = src;
         const r = linearXentGradCpu(src, chunk.rows, cols, chunk.labels, { coef, diag: !full });
         for (const v of r.loss) loss += v;
         if (full) await addWeightSums(grad.weights, chunk, r.g);
         else colSum64(r.g, chunk.rows, cols, grad.weights);
         colSum64(r.h ?? r.g, chunk.rows, cols, grad.bias);
       });
-      return { loss: loss / passes.rows, grad: mean(grad) };
+      return { loss: loss / logits.rows, grad: mean(grad) };
     },
     async hessVecs(dirs) {
       if (!point) throw new Error('hessVecs before lossGrad');

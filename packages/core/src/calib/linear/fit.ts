@@ -1,9 +1,9 @@
 import type { Backend } from '../../backend/backend.ts';
+import type { ResidentLogits } from '../../backend/resident-logits.ts';
 import { WebGpuBackend } from '../../backend/webgpu.ts';
 import { InputError } from '../../errors.ts';
 import { type ClassGroups, OTHER } from '../groups.ts';
 import { checkOption } from '../option-checks.ts';
-import type { LogitPasses } from '../passes.ts';
 import { cpuLinearData } from './cpu-data.ts';
 import { countAbsent, type LinearData, type MapShape } from './data.ts';
 import {
@@ -71,9 +71,9 @@ export function refuseUnfittable(
 }
 
 /** The data term where the backend computes: host memory and backend.matmul, or the WebGPU device. */
-function dataFor(backend: Backend, passes: LogitPasses, shape: MapShape): Promise<LinearData> {
-  if (backend instanceof WebGpuBackend) return gpuLinearData(backend.ctx, passes, shape);
-  return cpuLinearData(backend, passes, shape);
+function dataFor(backend: Backend, logits: ResidentLogits, shape: MapShape): Promise<LinearData> {
+  if (backend instanceof WebGpuBackend) return gpuLinearData(backend.ctx, logits, shape);
+  return cpuLinearData(backend, logits, shape);
 }
 
 function countAbsentIn(labelCounts: Float64Array, groups: ClassGroups): number {
@@ -84,13 +84,13 @@ function countAbsentIn(labelCounts: Float64Array, groups: ClassGroups): number {
 
 /**
  * Fits one member of the linear family (vector, matrix, dirichlet, affine; DESIGN.md §1.1) on the kept,
- * labelled rows of `passes`: the mean cross-entropy of s = W·x + b (plus ODIR for matrix and dirichlet)
+ * labelled rows of `logits`: the mean cross-entropy of s = W·x + b (plus ODIR for matrix and dirichlet)
  * minimised by Newton steps (minimiseLinear), the rows kept where the backend computes for the whole fit.
  * `groups` null fits every class (no absent-row check): the fitter's tests at C = 1 use it.
  */
 export async function fitLinear(
   backend: Backend,
-  passes: LogitPasses,
+  logits: ResidentLogits,
   groups: ClassGroups | null,
   method: FittedLinearMethod,
   options: LinearFitOptions = {},
@@ -98,10 +98,10 @@ export async function fitLinear(
   const odir = options.odir ?? DEFAULT_ODIR;
   checkOption(odir.lambda, 'odir', 'the ODIR weight λ', 'nonNegative');
   checkOption(odir.mu, 'odir', 'the ODIR weight μ', 'nonNegative');
-  const data = await dataFor(backend, passes, mapShape(method, passes.cols));
+  const data = await dataFor(backend, logits, mapShape(method, logits.cols));
   try {
-    if (groups && countAbsentIn(data.labelCounts, groups) === 0) throw noAbsentRows(method, passes.name);
-    const param = parametrise(method, passes.cols, groups, data.labelCounts, odir);
+    if (groups && countAbsentIn(data.labelCounts, groups) === 0) throw noAbsentRows(method, logits.name);
+    const param = parametrise(method, logits.cols, groups, data.labelCounts, odir);
     const { theta, details } = await minimiseLinear(
       param,
       data,

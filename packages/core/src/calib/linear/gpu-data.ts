@@ -1,19 +1,20 @@
+import type { ResidentLogits } from '../../backend/resident-logits.ts';
 import type { GpuContext } from '../../gpu/context.ts';
 import { type GpuRange, recordColSum } from '../../webgpu/col-sum.ts';
+import { type DeviceLogitChunk, deviceLogits } from '../../webgpu/device-logits.ts';
 import { recordLinearXent, recordMaskFill } from '../../webgpu/linear-xent.ts';
 import { recordMatmul } from '../../webgpu/matmul.ts';
 import { recordSoftmax } from '../../webgpu/resident-rows.ts';
-import { GpuBuffers, planRowChunks } from '../../webgpu/row-runner.ts';
+import { GpuBuffers } from '../../webgpu/row-runner.ts';
 import { missingLabels } from '../accuracy.ts';
-import type { LogitPasses } from '../passes.ts';
 import { coefOf, countLabels, type LinearData, type MapShape, refuseMaskedLabels } from './data.ts';
 import type { LinearMap, MapVec } from './map.ts';
 
 /** Row losses are summed as this many column sums (each over rows / LOSS_PARTS rows), added on the host. */
 const LOSS_PARTS = 256;
 
-/** One chunk of fitting rows on the device, each buffer within one storage binding. */
-interface DeviceChunk {
+/** A device chunk's working set for one pass, each buffer within one storage binding. */
+interface Work {
   rows: number;
   /** Inputs (dirichlet: their log-softmax), −∞ where a logit is masked. */
   x: GPUBuffer;
@@ -30,89 +31,99 @@ interface DeviceChunk {
 }
 
 /**
- * The fitting rows, uploaded once (the log-softmax of dirichlet taken on the device, masked logits' zeros
- * filled in for a full map's matmul) and split so that every buffer fits one storage binding.
+ * The data term on WebGPU (DESIGN.md §1.1), on the device copy of the fitting rows (deviceLogits, uploaded
+ * once and shared with the other fits). A full map's forward pass is the matmul X0·Wᵀ + b, the fused
+ * softmax-minus-one-hot (linear_xent grad), the transposed matmul Gᵀ·X0 for W and a column sum for b; a
+ * Hessian-vector product is the matmul X0·Vᵀ + v_b, linear_xent hvp and the same two sums. A diagonal map
+ * forms its scores inside linear_xent and needs only the column sums. Sums are float32 on the device
+ * (chunk partials added there too); the host adds the last few hundred in float64.
  *
- * This upload is the narrow stand-in for the resident-logits object of issue 12, which fits are to take
- * once it exists: everything below it only needs per-chunk x, x0 and labels buffers.
- */
-async function uploadRows(
-  ctx: GpuContext,
-  passes: LogitPasses,
-  shape: MapShape,
-  owned: GpuBuffers,
-): Promise<{ chunks: DeviceChunk[]; labelCounts: Float64Array }> {
-  const cols = passes.cols;
-  const chunks: DeviceChunk[] = [];
-  const labelCounts = new Float64Array(cols);
-  let first = 0;
-  await passes.forEach(async ({ z, rows, labels }) => {
-    if (!labels) throw missingLabels('the linear family', passes.name);
-    refuseMaskedLabels(z, labels, cols, first, passes.name);
-    first += rows;
-    for (const { r0, rows: n } of planRowChunks(rows, [cols * 4], ctx.maxBindingBytes, 1, 'the linear fit')) {
-      const zc = z.subarray(r0 * cols, (r0 + n) * cols);
-      const y = labels.subarray(r0, r0 + n);
-      countLabels(y, labelCounts);
-      const masked = zc.includes(Number.NEGATIVE_INFINITY);
-      await ctx.checked('the linear fit: upload', async () => {
-        const encoder = ctx.device.createCommandEncoder({ label: 'linear-upload' });
-        const temps = new GpuBuffers(ctx);
-        let x = owned.upload(zc, 'linear-x');
-        if (shape.input === 'log-softmax') {
-          const logits = x;
-          const rec = recordSoftmax(
-            ctx,
-            encoder,
-            { logits, groups: temps.storage(cols * 4), rows: n, cols },
-            { log: true },
-          );
-          temps.adopt(rec);
-          temps.own(logits);
-          x = owned.own(rec.out);
-        }
-        let x0 = x;
-        if (masked && shape.form === 'full') {
-          x0 = owned.storage(n * cols * 4, 'linear-x0');
-          encoder.copyBufferToBuffer(x, 0, x0, 0, n * cols * 4);
-          recordMaskFill(ctx, encoder, temps, x, x0, n * cols, 0);
-        }
-        ctx.device.queue.submit([encoder.finish()]);
-        temps.free();
-        chunks.push({
-          rows: n,
-          x,
-          x0,
-          masked,
-          labels: owned.upload(y, 'linear-labels'),
-          s: owned.storage(n * cols * 4, 'linear-s'),
-          t: owned.storage(n * cols * 4, 'linear-t'),
-          loss: owned.storage(Math.ceil(n / LOSS_PARTS) * LOSS_PARTS * 4, 'linear-loss'),
-        });
-      });
-    }
-  });
-  return { chunks, labelCounts };
-}
-
-/**
- * The data term on WebGPU (DESIGN.md §1.1), with the rows on the device for the whole fit: per evaluation
- * one command buffer over every chunk, one read-back. A full map's forward pass is the matmul X0·Wᵀ + b,
- * the fused softmax-minus-one-hot (linear_xent grad), the transposed matmul Gᵀ·X0 for W and a column sum
- * for b; a Hessian-vector product is the matmul X0·Vᵀ + v_b, linear_xent hvp, and the same two sums. A
- * diagonal map forms its scores inside linear_xent and needs only the column sums. Sums are float32 on the
- * device (chunk partials added there too); the host adds the last few hundred in float64.
+ * When every row stays on the device, so does each chunk's working set (dirichlet's log-softmax, the
+ * scores of the current point), and a pass over all chunks is one command buffer and one read-back. When
+ * some rows are streamed (the copy did not fit the device), every pass visits the chunks one submit at a
+ * time through one reused working set, and a Hessian-vector product first scores its chunk again.
  */
 export async function gpuLinearData(
   ctx: GpuContext,
-  passes: LogitPasses,
+  logits: ResidentLogits,
   shape: MapShape,
 ): Promise<LinearData> {
   const cols = shape.cols;
   const full = shape.form === 'full';
+  // The host rows once: their labels, and which chunks hold a masked (−∞) logit.
+  const labelCounts = new Float64Array(cols);
+  const maskedFrom: number[] = [];
+  await logits.forEach(({ z, labels, r0, rows }) => {
+    if (!labels) throw missingLabels('the linear family', logits.name);
+    refuseMaskedLabels(z, labels, cols, r0, logits.name);
+    countLabels(labels, labelCounts);
+    if (z.includes(Number.NEGATIVE_INFINITY)) maskedFrom.push(r0, r0 + rows);
+  });
+  const maskedAt = (r0: number) =>
+    maskedFrom.some((v, i) => i % 2 === 0 && r0 >= v && r0 < maskedFrom[i + 1]!);
+  const device = await deviceLogits(ctx, logits);
   const owned = new GpuBuffers(ctx);
   try {
-    const { chunks, labelCounts } = await uploadRows(ctx, passes, shape, owned);
+    const chunkBytes = (n: number) => n * cols * 4;
+    /** A chunk's working set, in `into`; x and x0 recorded from the chunk's logits into `encoder`. */
+    const workOf = (
+      chunk: DeviceLogitChunk,
+      into: GpuBuffers,
+      encoder: GPUCommandEncoder,
+      temps: GpuBuffers,
+    ): Work => {
+      const n = chunk.rows;
+      let x = chunk.logits;
+      if (shape.input === 'log-softmax') {
+        const groups = temps.storage(cols * 4, 'linear-no-groups');
+        const rec = temps.adopt(
+          recordSoftmax(
+            ctx,
+            encoder,
+            { logits: x, groups, rows: n, cols },
+            { log: true, out: into.storage(chunkBytes(n), 'linear-x') },
+          ),
+        );
+        x = rec.out;
+      }
+      const masked = maskedAt(chunk.r0);
+      let x0 = x;
+      if (masked && full) {
+        x0 = into.storage(chunkBytes(n), 'linear-x0');
+        encoder.copyBufferToBuffer(x, 0, x0, 0, chunkBytes(n));
+        recordMaskFill(ctx, encoder, temps, x, x0, n * cols, 0);
+      }
+      return {
+        rows: n,
+        x,
+        x0,
+        masked,
+        labels: chunk.labels!,
+        s: into.storage(chunkBytes(n), 'linear-s'),
+        t: into.storage(chunkBytes(n), 'linear-t'),
+        loss: into.storage(Math.ceil(n / LOSS_PARTS) * LOSS_PARTS * 4, 'linear-loss'),
+      };
+    };
+
+    // Every row on the device: the working sets are made once and kept.
+    let kept: Work[] | null = null;
+    if (device.residentRows === device.rows) {
+      kept = [];
+      const made = kept;
+      await ctx.checked('the linear fit: setup', async () => {
+        const temps = new GpuBuffers(ctx);
+        try {
+          const encoder = ctx.device.createCommandEncoder({ label: 'linear-setup' });
+          await device.forEach((chunk) => {
+            made.push(workOf(chunk, owned, encoder, temps));
+          });
+          ctx.device.queue.submit([encoder.finish()]);
+        } finally {
+          temps.free();
+        }
+      });
+    }
+
     const wSize = full ? cols * cols : cols;
     // A map-space vector per slot: its weights, then its bias, each at a 256-byte aligned offset so that
     // col_sum can bind it.
@@ -123,16 +134,15 @@ export async function gpuLinearData(
     const partial = full ? owned.storage(cols * cols * 4, 'linear-weight-partial') : null;
     let point: LinearMap | null = null;
 
-    /** Records, for one chunk, the sums of a pass into slot `out` (adding to it after the first chunk). */
+    /** Records, for one chunk, the sums of a pass into slot `offset` of `out` (adding after the first chunk). */
     const recordSums = (
       encoder: GPUCommandEncoder,
       temps: GpuBuffers,
-      chunk: DeviceChunk,
+      w: Work,
       out: GPUBuffer,
       offset: number,
       accumulate: boolean,
     ) => {
-      const n = chunk.rows;
       const weights: GpuRange = { buffer: out, offset, size: wSize * 4 };
       const bias: GpuRange = { buffer: out, offset: offset + biasAt, size: cols * 4 };
       if (full) {
@@ -140,31 +150,91 @@ export async function gpuLinearData(
           recordMatmul(
             ctx,
             encoder,
-            { a: chunk.t, b: chunk.x0, c: partial! },
-            { m: cols, n: cols, k: n, transA: true },
+            { a: w.t, b: w.x0, c: partial! },
+            { m: cols, n: cols, k: w.rows, transA: true },
           ),
         );
         recordColSum(ctx, encoder, temps, partial!, weights, { rows: 1, cols: wSize, accumulate });
-        recordColSum(ctx, encoder, temps, chunk.t, bias, { rows: n, cols, accumulate });
+        recordColSum(ctx, encoder, temps, w.t, bias, { rows: w.rows, cols, accumulate });
       } else {
-        recordColSum(ctx, encoder, temps, chunk.t, weights, { rows: n, cols, accumulate });
-        recordColSum(ctx, encoder, temps, chunk.s, bias, { rows: n, cols, accumulate });
+        recordColSum(ctx, encoder, temps, w.t, weights, { rows: w.rows, cols, accumulate });
+        recordColSum(ctx, encoder, temps, w.s, bias, { rows: w.rows, cols, accumulate });
       }
     };
 
-    /** Runs `record` in one command buffer and reads back `bytes` of `out`. */
-    const run = async (
+    /** A map's (or direction's) W and b on the device, uploaded once per pass. */
+    interface DeviceMap {
+      w: GPUBuffer;
+      b: GPUBuffer;
+    }
+    const upload = (temps: GpuBuffers, map: MapVec): DeviceMap => ({
+      w: temps.upload(Float32Array.from(map.weights)),
+      b: temps.upload(Float32Array.from(map.bias)),
+    });
+    /** s = X0·Wᵀ + b for a point (masked logits back to −∞) into w.s, or a direction's into w.t. */
+    const recordScores = (
+      encoder: GPUCommandEncoder,
+      temps: GpuBuffers,
+      w: Work,
+      map: DeviceMap,
+      into: 's' | 't',
+    ) => {
+      temps.adopt(
+        recordMatmul(
+          ctx,
+          encoder,
+          { a: w.x0, b: map.w, c: w[into], bias: map.b },
+          { m: w.rows, n: cols, k: cols, transB: true },
+        ),
+      );
+      if (into === 's' && w.masked)
+        recordMaskFill(ctx, encoder, temps, w.x, w.s, w.rows * cols, Number.NEGATIVE_INFINITY);
+    };
+
+    /**
+     * Runs a pass: `setup` once (the pass's uploads), then `record` for every chunk's working set (k counts
+     * chunks), into `out`, read back once. Kept working sets go in one command buffer; streamed chunks
+     * one submit each through a working set made for them (`fresh`).
+     */
+    const pass = <S>(
       label: string,
       bytes: number,
-      record: (enc: GPUCommandEncoder, temps: GpuBuffers, out: GPUBuffer) => void,
+      setup: (temps: GpuBuffers) => S,
+      record: (
+        encoder: GPUCommandEncoder,
+        temps: GpuBuffers,
+        w: Work,
+        k: number,
+        out: GPUBuffer,
+        shared: S,
+        fresh: boolean,
+      ) => void,
     ) =>
       ctx.checked(label, async () => {
         const temps = new GpuBuffers(ctx);
         try {
           const out = temps.storage(bytes, `${label}-out`);
-          const encoder = ctx.device.createCommandEncoder({ label });
-          record(encoder, temps, out);
-          ctx.device.queue.submit([encoder.finish()]);
+          const shared = setup(temps);
+          if (kept) {
+            const encoder = ctx.device.createCommandEncoder({ label });
+            kept.forEach((w, k) => {
+              record(encoder, temps, w, k, out, shared, false);
+            });
+            ctx.device.queue.submit([encoder.finish()]);
+          } else {
+            let k = 0;
+            await device.forEach((chunk) => {
+              const scratch = new GpuBuffers(ctx);
+              try {
+                const encoder = ctx.device.createCommandEncoder({ label });
+                record(encoder, temps, workOf(chunk, scratch, encoder, temps), k++, out, shared, true);
+                // A streamed chunk's buffers are reused by the next one: submit before returning.
+                ctx.device.queue.submit([encoder.finish()]);
+              } finally {
+                scratch.free();
+              }
+            });
+          }
           return new Float32Array(await ctx.read(out, bytes));
         } finally {
           temps.free();
@@ -173,7 +243,7 @@ export async function gpuLinearData(
 
     const slotOf = (data: Float32Array, slot: number): MapVec => {
       const base = (slot * slotBytes) / 4;
-      const mean = (a: Float32Array) => Float64Array.from(a, (v) => v / passes.rows);
+      const mean = (a: Float32Array) => Float64Array.from(a, (v) => v / logits.rows);
       return {
         weights: mean(data.subarray(base, base + wSize)),
         bias: mean(data.subarray(base + biasAt / 4, base + biasAt / 4 + cols)),
@@ -181,39 +251,33 @@ export async function gpuLinearData(
     };
 
     return {
-      name: passes.name,
-      rows: passes.rows,
+      name: logits.name,
+      rows: logits.rows,
       cols,
       labelCounts,
-      resident: true,
+      resident: kept !== null,
       lossNoise: 1e-6,
       async lossGrad(map) {
         point = map;
         const lossOffset = slotBytes;
-        const data = await run('linear-loss-grad', slotBytes + LOSS_PARTS * 4, (encoder, temps, out) => {
-          const coef = temps.upload(coefOf(map, null));
-          const w = full ? temps.upload(Float32Array.from(map.weights)) : null;
-          const b = full ? temps.upload(Float32Array.from(map.bias)) : null;
-          chunks.forEach((chunk, k) => {
-            const n = chunk.rows;
+        const setup = (temps: GpuBuffers) => ({
+          coef: temps.upload(coefOf(map, null)),
+          map: full ? upload(temps, map) : null,
+        });
+        const data = await pass(
+          'linear-loss-grad',
+          slotBytes + LOSS_PARTS * 4,
+          setup,
+          (encoder, temps, w, k, out, { coef, map: dm }) => {
             if (full) {
-              temps.adopt(
-                recordMatmul(
-                  ctx,
-                  encoder,
-                  { a: chunk.x0, b: w!, c: chunk.s, bias: b! },
-                  { m: n, n: cols, k: cols, transB: true },
-                ),
-              );
-              if (chunk.masked)
-                recordMaskFill(ctx, encoder, temps, chunk.x, chunk.s, n * cols, Number.NEGATIVE_INFINITY);
+              recordScores(encoder, temps, w, dm!, 's');
               recordLinearXent(
                 ctx,
                 encoder,
                 temps,
                 'grad',
-                { src: chunk.s, coef, labels: chunk.labels, outG: chunk.t, loss: chunk.loss },
-                { rows: n, cols, diag: false },
+                { src: w.s, coef, labels: w.labels, outG: w.t, loss: w.loss },
+                { rows: w.rows, cols, diag: false },
               );
             } else {
               recordLinearXent(
@@ -221,78 +285,76 @@ export async function gpuLinearData(
                 encoder,
                 temps,
                 'grad',
-                { src: chunk.x, coef, labels: chunk.labels, outG: chunk.t, outH: chunk.s, loss: chunk.loss },
-                { rows: n, cols, diag: true },
+                { src: w.x, coef, labels: w.labels, outG: w.t, outH: w.s, loss: w.loss },
+                { rows: w.rows, cols, diag: true },
               );
             }
-            recordSums(encoder, temps, chunk, out, 0, k > 0);
-            const parts = chunk.loss.size / 4 / LOSS_PARTS;
+            recordSums(encoder, temps, w, out, 0, k > 0);
             recordColSum(
               ctx,
               encoder,
               temps,
-              chunk.loss,
+              w.loss,
               { buffer: out, offset: lossOffset, size: LOSS_PARTS * 4 },
               {
-                rows: parts,
+                rows: w.loss.size / 4 / LOSS_PARTS,
                 cols: LOSS_PARTS,
                 accumulate: k > 0,
               },
             );
-          });
-        });
+          },
+        );
         let loss = 0;
         for (const v of data.subarray(lossOffset / 4)) loss += v;
-        return { loss: loss / passes.rows, grad: slotOf(data, 0) };
+        return { loss: loss / logits.rows, grad: slotOf(data, 0) };
       },
       async hessVecs(dirs) {
         if (!point) throw new Error('hessVecs before lossGrad');
         const at = point;
-        const data = await run(
+        const bytes = Math.max(1, dirs.length) * slotBytes;
+        const setup = (temps: GpuBuffers) => ({
+          point: full ? upload(temps, at) : null,
+          dirs: dirs.map((dir) => ({
+            coef: temps.upload(coefOf(at, dir)),
+            map: full ? upload(temps, dir) : null,
+          })),
+        });
+        const data = await pass(
           'linear-hessian-products',
-          Math.max(1, dirs.length) * slotBytes,
-          (encoder, temps, out) => {
-            dirs.forEach((dir, d) => {
-              const coef = temps.upload(coefOf(at, dir));
-              const v = full ? temps.upload(Float32Array.from(dir.weights)) : null;
-              const vb = full ? temps.upload(Float32Array.from(dir.bias)) : null;
-              chunks.forEach((chunk, k) => {
-                const n = chunk.rows;
-                if (full) {
-                  temps.adopt(
-                    recordMatmul(
-                      ctx,
-                      encoder,
-                      { a: chunk.x0, b: v!, c: chunk.t, bias: vb! },
-                      { m: n, n: cols, k: cols, transB: true },
-                    ),
-                  );
-                  recordLinearXent(
-                    ctx,
-                    encoder,
-                    temps,
-                    'hvp',
-                    { src: chunk.s, coef, outG: chunk.t },
-                    { rows: n, cols, diag: false },
-                  );
-                } else {
-                  recordLinearXent(
-                    ctx,
-                    encoder,
-                    temps,
-                    'hvp',
-                    { src: chunk.x, coef, outG: chunk.t, outH: chunk.s },
-                    { rows: n, cols, diag: true },
-                  );
-                }
-                recordSums(encoder, temps, chunk, out, d * slotBytes, k > 0);
-              });
+          bytes,
+          setup,
+          (encoder, temps, w, k, out, shared, fresh) => {
+            // A streamed chunk's scores at the point are not kept: score it again.
+            if (full && fresh) recordScores(encoder, temps, w, shared.point!, 's');
+            shared.dirs.forEach(({ coef, map: dm }, d) => {
+              if (full) {
+                recordScores(encoder, temps, w, dm!, 't');
+                recordLinearXent(
+                  ctx,
+                  encoder,
+                  temps,
+                  'hvp',
+                  { src: w.s, coef, outG: w.t },
+                  { rows: w.rows, cols, diag: false },
+                );
+              } else {
+                recordLinearXent(
+                  ctx,
+                  encoder,
+                  temps,
+                  'hvp',
+                  { src: w.x, coef, outG: w.t, outH: w.s },
+                  { rows: w.rows, cols, diag: true },
+                );
+              }
+              recordSums(encoder, temps, w, out, d * slotBytes, k > 0);
             });
           },
         );
         return dirs.map((_, d) => slotOf(data, d));
       },
       dispose() {
+        // The device copy of the rows belongs to the logits (released with them); the working sets are ours.
         owned.free();
       },
     };

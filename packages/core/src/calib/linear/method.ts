@@ -1,8 +1,8 @@
 import type { Backend } from '../../backend/backend.ts';
+import type { ResidentLogits } from '../../backend/resident-logits.ts';
 import type { HeadWeights } from '../diagnostics.ts';
 import type { ClassGroups } from '../groups.ts';
 import { type LinearMethodName, methodNeeds } from '../methods/result.ts';
-import type { LogitPasses } from '../passes.ts';
 import { countLabels } from './data.ts';
 import { type FittedLinearMethod, isFittedLinear, type Odir, parametrise } from './family.ts';
 import { fitLinear, type LinearFitOptions, type LinearFitResult } from './fit.ts';
@@ -18,7 +18,7 @@ export interface LinearMethodResult {
 
 export interface LinearMethodInput {
   /** The fitting set's kept, labelled rows (vector, matrix, dirichlet, affine). */
-  passes: () => Promise<LogitPasses>;
+  logits: () => Promise<ResidentLogits>;
   groups: ClassGroups;
   /** The head (wa). */
   weights?: HeadWeights;
@@ -38,7 +38,7 @@ export async function linearMethod(
     return { method, ...weightAligning(input.weights, input.bias ?? null, input.groups) };
   }
   const fitted: FittedLinearMethod = method;
-  const r = await fitLinear(backend, await input.passes(), input.groups, fitted, {
+  const r = await fitLinear(backend, await input.logits(), input.groups, fitted, {
     ...input.fit,
     ...(input.odir ? { odir: input.odir } : {}),
   });

@@ -191,6 +191,21 @@ export async function gpuLinearData(
         recordMaskFill(ctx, encoder, temps, w.x, w.s, w.rows * cols, Number.NEGATIVE_INFINITY);
     };
 
+    /** linear_xent over a working set: a full map's scores in s (G, dG into t), a diagonal one's from x. */
+    const recordXent = (
+      encoder: GPUCommandEncoder,
+      temps: GpuBuffers,
+      entry: 'grad' | 'hvp',
+      w: Work,
+      coef: GPUBuffer,
+    ) => {
+      const rowsOut = entry === 'grad' ? { labels: w.labels, loss: w.loss } : {};
+      const buffers = full
+        ? { src: w.s, coef, outG: w.t, ...rowsOut }
+        : { src: w.x, coef, outG: w.t, outH: w.s, ...rowsOut };
+      recordLinearXent(ctx, encoder, temps, entry, buffers, { rows: w.rows, cols, diag: !full });
+    };
+
     /**
      * Runs a pass: `setup` once (the pass's uploads), then `record` for every chunk's working set (k counts
      * chunks), into `out`, read back once. Kept working sets go in one command buffer; streamed chunks
@@ -269,26 +284,8 @@ export async function gpuLinearData(
           slotBytes + LOSS_PARTS * 4,
           setup,
           (encoder, temps, w, k, out, { coef, map: dm }) => {
-            if (full) {
-              recordScores(encoder, temps, w, dm!, 's');
-              recordLinearXent(
-                ctx,
-                encoder,
-                temps,
-                'grad',
-                { src: w.s, coef, labels: w.labels, outG: w.t, loss: w.loss },
-                { rows: w.rows, cols, diag: false },
-              );
-            } else {
-              recordLinearXent(
-                ctx,
-                encoder,
-                temps,
-                'grad',
-                { src: w.x, coef, labels: w.labels, outG: w.t, outH: w.s, loss: w.loss },
-                { rows: w.rows, cols, diag: true },
-              );
-            }
+            if (full) recordScores(encoder, temps, w, dm!, 's');
+            recordXent(encoder, temps, 'grad', w, coef);
             recordSums(encoder, temps, w, out, 0, k > 0);
             recordColSum(
               ctx,
@@ -327,26 +324,8 @@ export async function gpuLinearData(
             // A streamed chunk's scores at the point are not kept: score it again.
             if (full && fresh) recordScores(encoder, temps, w, shared.point!, 's');
             shared.dirs.forEach(({ coef, map: dm }, d) => {
-              if (full) {
-                recordScores(encoder, temps, w, dm!, 't');
-                recordLinearXent(
-                  ctx,
-                  encoder,
-                  temps,
-                  'hvp',
-                  { src: w.s, coef, outG: w.t },
-                  { rows: w.rows, cols, diag: false },
-                );
-              } else {
-                recordLinearXent(
-                  ctx,
-                  encoder,
-                  temps,
-                  'hvp',
-                  { src: w.x, coef, outG: w.t, outH: w.s },
-                  { rows: w.rows, cols, diag: true },
-                );
-              }
+              if (full) recordScores(encoder, temps, w, dm!, 't');
+              recordXent(encoder, temps, 'hvp', w, coef);
               recordSums(encoder, temps, w, out, d * slotBytes, k > 0);
             });
           },

@@ -138,7 +138,8 @@ function linearFromJson(v: unknown, cols: number, name: string, fix: string): Li
       fix,
     );
   }
-  if (!isF32List(o.bias, cols)) bad(name, `"linear.bias" must hold ${cols} numbers within float32 range`, fix);
+  if (!isF32List(o.bias, cols))
+    bad(name, `"linear.bias" must hold ${cols} numbers within float32 range`, fix);
   if (!isIndexList(o.masked) || o.masked.some((c) => c < 0 || c >= cols)) {
     bad(name, `"linear.masked" must list class indices in [0, ${cols})`, fix);
   }
@@ -379,7 +380,10 @@ export class Calibrator {
     let out: Float32Array;
     if (this.linear) {
       const s = await linearScores(backend, this.linear, z, rows);
-      out = output === 'logits' ? s : await backend.softmax(s, rows, cols, { log: output === 'log-probabilities' });
+      out =
+        output === 'logits'
+          ? s
+          : await backend.softmax(s, rows, cols, { log: output === 'log-probabilities' });
     } else {
       out =
         output === 'logits'

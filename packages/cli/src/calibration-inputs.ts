@@ -317,12 +317,12 @@ async function calibrationOptions(
   against: string,
   labelled: { logits: TensorSource; labels: Int32Array } | null,
 ) {
+  if (args.bias && !args.weights) {
+    throw usageError('--bias', 'a head bias without its weights', 'pass the head as --weights W --bias b');
+  }
   const allowOther = args.allowOtherLabels === true;
   const train = await openTraining(files, args, groups, against);
   const folds = await openFolds(files, args, groups, allowOther);
-  if (args.bias && !args.weights) {
-    throw new InputError("--bias without --weights; pass the head's weights with its bias");
-  }
   const weights = args.weights ? await loadHeadWeights(args.weights, groups.numClasses) : undefined;
   const bias =
     args.bias && args.weights ? await loadHeadBias(args.bias, args.weights, groups.numClasses) : undefined;

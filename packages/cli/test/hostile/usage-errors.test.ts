@@ -120,6 +120,30 @@ describe('hostile: every usage mistake is one line with a fix', () => {
       /'abc'/,
     ],
     [
+      '--odir 1e-3 (one weight)',
+      ['calibrate', ...LABELLED, '--out', 'c.json', '--odir', '1e-3'],
+      '--odir',
+      /is not λ,μ/,
+    ],
+    [
+      '--odir a,b',
+      ['calibrate', ...LABELLED, '--out', 'c.json', '--odir', 'a,b'],
+      '--odir',
+      /'a' is not a finite number ≥ 0/,
+    ],
+    [
+      '--odir 1,-1 (a negative weight)',
+      ['calibrate', ...LABELLED, '--out', 'c.json', '--odir', '1,-1'],
+      '--odir',
+      /'-1' is not a finite number ≥ 0/,
+    ],
+    [
+      '--bias without --weights',
+      ['calibrate', ...LABELLED, '--out', 'c.json', '--method', 'wa', '--bias', 'labels.npy'],
+      '--bias',
+      /without its weights.*--weights W --bias b/,
+    ],
+    [
       '--seen empty',
       ['evaluate', '--logits', 'logits.npy', '--labels', 'labels.npy', '--seen', ''],
       '--seen',

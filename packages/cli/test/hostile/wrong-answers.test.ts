@@ -24,6 +24,20 @@ describe('hostile: no silent NaN, no overflow passed through', () => {
   });
   afterAll(() => w.remove());
 
+  /** A schemaVersion 2 calibrator of the linear family over the toy head's 10 classes. */
+  const linear = (map: { weights?: number[]; bias?: number[] }) => ({
+    schemaVersion: 2,
+    gamma: undefined,
+    temperature: undefined,
+    linear: {
+      input: 'logits',
+      form: 'diagonal',
+      weights: map.weights ?? Array(10).fill(1),
+      bias: map.bias ?? Array(10).fill(0),
+      masked: [],
+    },
+  });
+
   const broken: [string, Record<string, unknown>, RegExp][] = [
     ['γ = 1e39 (overflows float32)', { gamma: 1e39 }, /"gamma".*float32/],
     ['γ = -1e39', { gamma: -1e39 }, /"gamma".*float32/],
@@ -31,6 +45,13 @@ describe('hostile: no silent NaN, no overflow passed through', () => {
     ['T = 1e-39 (1/T overflows float32)', { temperature: 1e-39 }, /"temperature".*float32/],
     ['T = 5e-324', { temperature: 5e-324 }, /"temperature".*float32/],
     ['T = 1e39 (overflows float32)', { temperature: 1e39 }, /"temperature".*float32/],
+    [
+      'a linear weight of 1e39 (overflows float32)',
+      linear({ weights: [1e39, ...Array(9).fill(1)] }),
+      /"linear\.weights".*float32/,
+    ],
+    ['a linear bias of -1e39', linear({ bias: [...Array(9).fill(0), -1e39] }), /"linear\.bias".*float32/],
+    ['a linear map of 9 weights for 10 classes', linear({ weights: Array(9).fill(1) }), /"linear\.weights"/],
     [
       'numClasses = 1e12 (no allocation of a trillion classes)',
       { groups: { numClasses: 1e12, seen: [0], absent: [1], other: [] } },
@@ -124,6 +145,32 @@ describe('hostile: no silent NaN, no overflow passed through', () => {
     ]);
     expectOneLine(r, { code: 2, says: /huge\.npy.*row 0.*float32/, afterDevice: true });
     expect(snapshot(w.path('p2.npy'))).toBe('missing');
+  });
+
+  it('apply --probs with a linear map whose scores overflow float32 is refused, nothing written', () => {
+    writeFileSync(
+      w.path('big-w.json'),
+      JSON.stringify({
+        ...calibrator,
+        ...linear({ weights: Array(10).fill(2) }),
+        method: 'vector',
+        provenance: { created: 'x', fingerprints: [] },
+      }),
+    );
+    const r = w.run([
+      'apply',
+      '--calibrator',
+      'big-w.json',
+      '--logits',
+      'huge.npy',
+      '--out',
+      'p3.npy',
+      '--probs',
+      '--device',
+      'cpu',
+    ]);
+    expectOneLine(r, { code: 2, says: /huge\.npy.*row 0.*vector.*float32/, afterDevice: true });
+    expect(snapshot(w.path('p3.npy'))).toBe('missing');
   });
 
   it('evaluate on such logits gives finite metrics, not a TypeError inside the ECE binning', () => {

@@ -1,7 +1,16 @@
 import { parseArgs } from 'node:util';
 import { type DevicePreference, InputError } from '@ftcal/core';
 
-export const SUITES = ['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear'] as const;
+export const SUITES = [
+  'kernels',
+  'nll',
+  'curve',
+  'end-to-end',
+  'scale',
+  'page',
+  'cpu-matmul',
+  'linear',
+] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { peerScript } from '../paths.ts';
+import { runPeerScript } from '../process.ts';
 
 /** One fit for torch_linear_peer.py: the files and the objective (DESIGN.md §1.1). */
 export interface TorchLinearCase {
@@ -39,18 +38,6 @@ export type TorchLinearDocument =
       results: TorchLinearResult[];
     };
 
-function scriptPath(): string | null {
-  for (const rel of [
-    '../src/peers/torch_linear_peer.py',
-    './torch_linear_peer.py',
-    '../peers/torch_linear_peer.py',
-  ]) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
 /**
  * Runs torch_linear_peer.py once for `cases` on `device` (cpu or cuda). Resolves to its document; torch
  * missing, or CUDA asked for and absent, is `available: false` with the reason, as is a missing python3 or
@@ -62,33 +49,13 @@ export function runTorchLinearPeer(
   threads: number,
   python = process.env.PYTHON ?? 'python3',
 ): Promise<TorchLinearDocument> {
-  const script = scriptPath();
+  const script = peerScript('torch_linear_peer.py');
   if (!script)
     return Promise.resolve({ available: false, reason: 'torch_linear_peer.py not found beside the bench' });
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', (e) => resolve({ available: false, reason: `${python}: ${e.message}` }));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`torch_linear_peer.py exited ${code}: ${err.trim().split('\n').at(-1) ?? ''}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(out) as TorchLinearDocument);
-      } catch {
-        reject(
-          new Error(`torch_linear_peer.py printed no JSON document: ${err.trim().split('\n').at(-1) ?? ''}`),
-        );
-      }
-    });
-    child.stdin.end(JSON.stringify({ device, threads, cases }));
-  });
+  return runPeerScript<TorchLinearDocument>(python, script, { device, threads, cases }).catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return { available: false, reason: `${python} not found (${e.message})` };
+      throw e;
+    },
+  );
 }

@@ -355,8 +355,11 @@ const GPU_RECIPE = [
   'keeps torch), then a 20-second preflight (the adapter, a 256 MiB and a 4e9-byte buffer, one resident',
   '4096³ matmul, one resident softmax over 4e9 bytes; a failure stops the run, exit 3), then the kernels, the',
   'nll suite and the GPU half of the curve suite (`--gpu-only`: no CPU twin, NumPy or paper re-scan), under',
-  '`timeout -k 15 530`. Every measurement is written to `$OUT/bench-full.json` as it is taken, so a run the',
-  'limit stops keeps what it measured. `bash scripts/gpu-run.sh --verify` runs the same command on this',
+  '`timeout -k 15 330`; then, in a second bench process under `timeout -k 15 190`, the linear family’s fits',
+  '(`--only linear --gpu-only`: vector, matrix, dirichlet and affine at 10⁴×100, 10⁵×100 and 10⁶×10³, each',
+  'beside PyTorch CUDA’s LBFGS of the same objective) into `$OUT/linear/`. Every measurement is written to',
+  '`bench-full.json` as it is taken, so a run the limit stops keeps what it measured. `bash',
+  'scripts/gpu-run.sh --verify` runs the same command on this',
   'machine with SwiftShader standing in for the GPU (`--quick` sizes; PyTorch on its CPU backend where',
   '/usr/bin/python3 has torch) to check it end to end.',
 ].join('\n');

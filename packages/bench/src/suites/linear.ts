@@ -9,7 +9,7 @@ import {
   ResidentLogits,
   readNpyLabels,
 } from '@ftcal/core';
-import { type BenchContext, newCase, skipped, unavailable, withTiming } from '../context.ts';
+import { type BenchContext, newCase, recordRun, skipped, unavailable, withTiming } from '../context.ts';
 import { pow10 } from '../data.ts';
 import { externalTiming } from '../harness.ts';
 import { runTorchLinearPeer, type TorchLinearCase, type TorchLinearResult } from '../peers/torch-linear.ts';
@@ -56,8 +56,7 @@ function torchCheck(t: TorchLinearResult, ftcalLoss: number | undefined): string
  * beside a PyTorch LBFGS of the same objective in a subprocess (torch_linear_peer.py, timed from its
  * tensors on the device), both stopping at the same max |∂L/∂θ|. The final losses are compared.
  */
-export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
-  const cases: Case[] = [];
+export async function linearSuite(ctx: BenchContext): Promise<void> {
   const cpu: Backend | null = ctx.main.kind === 'cpu' ? ctx.main : ctx.twin;
   const gpu: Backend | null = ctx.main.kind === 'webgpu' ? ctx.main : null;
   for (const size of sizes(ctx.opts.quick)) {
@@ -66,7 +65,6 @@ export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
     const mine = FITTED_LINEAR_METHODS.map((m) =>
       newCase(ctx, 'linear', `linear fit: ${m}`, label, { rows, cols }, { rows }),
     );
-    cases.push(...mine);
     if (rows * cols > ctx.opts.maxE2eCells) {
       for (const c of mine)
         skipped(c, ctx.mainImpl, ctx.mainDevice, 'in-process', `N·C over --max-e2e-cells`);
@@ -99,17 +97,17 @@ export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
             const r = await fitLinear(backend, fitRows, groups, method);
             const ms = performance.now() - t0;
             losses.set(`${impl}:${method}`, r.details.loss);
-            c.runs.push({
+            recordRun(c, {
               ...withTiming(c, { impl, device: backend.name, mode: 'in-process' }, externalTiming([ms], 0)),
               note: fitNote(r),
             });
           } catch (e) {
-            c.runs.push({
+            recordRun(c, {
               impl,
               device: backend.name,
               mode: 'in-process',
               status: 'failed',
-              note: (e as Error).message,
+              note: (e as Error).message.split('\n')[0],
             });
           }
         }
@@ -118,9 +116,8 @@ export async function linearSuite(ctx: BenchContext): Promise<Case[]> {
       fitRows.release();
       await source.close();
     }
-    await torchRuns(ctx, mine, files, groups.codes, losses, size, Boolean(gpu));
+    await torchRuns(ctx, mine, files, groups.codes, losses, size.cpu && cpu !== null, gpu !== null);
   }
-  return cases;
 }
 
 async function torchRuns(
@@ -129,11 +126,12 @@ async function torchRuns(
   files: { logits: string; labels: string },
   codes: Uint32Array,
   losses: Map<string, number>,
-  size: Size,
+  onCpu: boolean,
   onGpu: boolean,
 ): Promise<void> {
+  // Torch's CPU LBFGS beside ftcal's CPU fit, its CUDA one beside the WebGPU fit (none with --gpu-only's CPU half).
   const devices: ['cpu' | 'cuda', string][] = [];
-  if (size.cpu) devices.push(['cpu', 'ftcal-cpu']);
+  if (onCpu) devices.push(['cpu', 'ftcal-cpu']);
   if (onGpu) devices.push(['cuda', 'ftcal-webgpu']);
   for (const [device, against] of devices) {
     const impl = `torch-lbfgs-${device}`;
@@ -166,7 +164,7 @@ async function torchRuns(
       const t = doc.results.find((r) => r.id === FITTED_LINEAR_METHODS[i]);
       const deviceName = `${doc.device} (torch ${doc.torch}, ${doc.threads} threads)`;
       if (!t || t.error || t.seconds === undefined) {
-        c.runs.push({
+        recordRun(c, {
           impl,
           device: deviceName,
           mode: 'subprocess',
@@ -175,7 +173,7 @@ async function torchRuns(
         });
         continue;
       }
-      c.runs.push({
+      recordRun(c, {
         ...withTiming(
           c,
           { impl, device: deviceName, mode: 'subprocess' },

@@ -109,7 +109,6 @@ export {
   fitLinear,
   type LinearFitOptions,
   type LinearFitResult,
-  linearTolerance,
   refuseUnfittable,
 } from './calib/linear/fit.ts';
 export { type LinearMap, linearScores } from './calib/linear/map.ts';

@@ -179,6 +179,7 @@ export function withTraining(backend: Backend): TrainingBackend {
     rowPass: (...a) => backend.rowPass(...a),
     nllGrad: (...a) => backend.nllGrad(...a),
     nllGradResident: (...a) => backend.nllGradResident(...a),
+    withLinearData: (logits, shape, use) => backend.withLinearData(logits, shape, use),
     sortKeys: (...a) => backend.sortKeys(...a),
     l2Normalize: (...a) => backend.l2Normalize(...a),
     dispose: () => backend.dispose(),

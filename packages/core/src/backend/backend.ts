@@ -1,3 +1,4 @@
+import type { LinearData, MapShape } from '../calib/linear/data.ts';
 import type { AdapterReport } from '../device/adapter.ts';
 import type { ResidentLogits } from './resident-logits.ts';
 
@@ -186,6 +187,17 @@ export interface Backend {
    * `logits.release()`); the CPU backend reads the host chunks.
    */
   nllGradResident(logits: ResidentLogits, options: NllPassOptions): Promise<NllGradResult>;
+  /**
+   * The linear family's data term (DESIGN.md §1.1) over the kept, labelled rows of `logits`, for the whole
+   * of one fit (`use`), disposed after it: on the WebGPU backend over its device copy, on the CPU backend
+   * over the host chunks. One op for the whole fit, so a device lost in the middle of it re-runs the fit
+   * on the CPU like any other op.
+   */
+  withLinearData<T>(
+    logits: ResidentLogits,
+    shape: MapShape,
+    use: (data: LinearData) => Promise<T>,
+  ): Promise<T>;
   /** Ascending, stable sort of f32 keys: returns the sorted keys and, for each position, the original index.
    *  Total order: -Infinity < finite (with -0 < +0) < +Infinity < NaN (all NaNs last, in input order). */
   sortKeys(keys: Float32Array): Promise<SortedKeys>;

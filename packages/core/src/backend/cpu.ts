@@ -1,3 +1,5 @@
+import { cpuLinearData } from '../calib/linear/cpu-data.ts';
+import { type LinearData, type MapShape, usingLinearData } from '../calib/linear/data.ts';
 import { l2NormalizeCpu } from '../cpu/l2-normalize.ts';
 import { nllGradResidentCpu } from '../cpu/nll-grad.ts';
 import { ParallelCpu, type ParallelCpuOptions } from '../cpu/parallel.ts';
@@ -91,6 +93,13 @@ export class CpuBackend implements Backend {
   async nllGradResident(logits: ResidentLogits, options: NllPassOptions): Promise<NllGradResult> {
     checkNllResident(logits, options);
     return nllGradResidentCpu(logits, options, (z, rows, cols, o) => this.parallel.nllGrad(z, rows, cols, o));
+  }
+  async withLinearData<T>(
+    logits: ResidentLogits,
+    shape: MapShape,
+    use: (data: LinearData) => Promise<T>,
+  ): Promise<T> {
+    return usingLinearData(await cpuLinearData(this, logits, shape), use);
   }
 
   async sortKeys(keys: Float32Array): Promise<SortedKeys> {

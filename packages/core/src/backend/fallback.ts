@@ -13,21 +13,26 @@ export function withCpuFallback(primary: Backend, log: (line: string) => void = 
   return new Proxy(primary, {
     get(_target, prop, _receiver) {
       if (prop === 'dispose') return () => current.dispose();
-      const value = Reflect.get(current, prop, current);
+      const on = current;
+      const value = Reflect.get(on, prop, on);
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
         try {
-          return await value.apply(current, args);
+          return await value.apply(on, args);
         } catch (e) {
-          if (current === primary && e instanceof GpuError && e.kind === 'device-lost') {
-            log(`ftcal: the GPU device was lost (${e.message}); continuing on the CPU backend`);
-            const cpu = new CpuBackend();
-            current = cpu;
-            try {
-              primary.dispose();
-            } catch {
-              // the device is already gone; nothing else to release
+          // `on`, not `current`: ops run concurrently (a chunk read ahead while the device works on the
+          // last), and the second to see the loss is re-run on the CPU too, after the first switched.
+          if (on === primary && e instanceof GpuError && e.kind === 'device-lost') {
+            if (current === primary) {
+              log(`ftcal: the GPU device was lost (${e.message}); continuing on the CPU backend`);
+              current = new CpuBackend();
+              try {
+                primary.dispose();
+              } catch {
+                // the device is already gone; nothing else to release
+              }
             }
+            const cpu = current;
             const retry = Reflect.get(cpu, prop, cpu) as (...a: unknown[]) => unknown;
             return await retry.apply(cpu, args);
           }

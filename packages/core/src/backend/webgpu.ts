@@ -1,3 +1,6 @@
+import type { LinearData, MapShape } from '../calib/linear/data.ts';
+import { usingLinearData } from '../calib/linear/data.ts';
+import { gpuLinearData } from '../calib/linear/gpu-data.ts';
 import { rowPassCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { l2NormalizeGpu } from '../webgpu/l2-normalize.ts';
@@ -98,6 +101,14 @@ export class WebGpuBackend implements Backend {
   async nllGradResident(logits: ResidentLogits, options: NllPassOptions): Promise<NllGradResult> {
     checkNllResident(logits, options);
     return nllGradResidentGpu(this.ctx, logits, options);
+  }
+
+  async withLinearData<T>(
+    logits: ResidentLogits,
+    shape: MapShape,
+    use: (data: LinearData) => Promise<T>,
+  ): Promise<T> {
+    return usingLinearData(await gpuLinearData(this.ctx, logits, shape), use);
   }
 
   sortKeys(keys: Float32Array): Promise<SortedKeys> {

@@ -99,6 +99,7 @@ export async function cpuLinearData(
     labelCounts,
     resident: logits.resident,
     lossNoise: 1e-7,
+    tolerance: 1e-6,
     async lossGrad(map) {
       point = map;
       let loss = 0;

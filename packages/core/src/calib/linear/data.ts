@@ -25,11 +25,28 @@ export interface LinearData {
   readonly resident: boolean;
   /** Relative noise of `loss` from float32 rounding, below which a line search cannot tell two points apart. */
   readonly lossNoise: number;
+  /**
+   * The stopping max |∂L/∂θ| of DESIGN.md §1.1 for these sums: 1e-6 where they are float64 (the CPU
+   * backend), 1e-4 where they are float32 partial sums (WebGPU).
+   */
+  readonly tolerance: number;
   /** Mean cross-entropy at `map` and its (W, b) gradient; the point of the following hessVecs. */
   lossGrad(map: LinearMap): Promise<{ loss: number; grad: MapVec }>;
   /** The mean cross-entropy's Hessian at the last lossGrad point, applied to each direction. */
   hessVecs(dirs: readonly MapVec[]): Promise<MapVec[]>;
   dispose(): void;
+}
+
+/** Runs `use` on `data` and disposes of it after, whatever happens. */
+export async function usingLinearData<T>(
+  data: LinearData,
+  use: (data: LinearData) => Promise<T>,
+): Promise<T> {
+  try {
+    return await use(data);
+  } finally {
+    data.dispose();
+  }
 }
 
 /**

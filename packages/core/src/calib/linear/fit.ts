@@ -1,11 +1,9 @@
 import type { Backend } from '../../backend/backend.ts';
 import type { ResidentLogits } from '../../backend/resident-logits.ts';
-import { WebGpuBackend } from '../../backend/webgpu.ts';
 import { InputError } from '../../errors.ts';
 import { type ClassGroups, OTHER } from '../groups.ts';
 import { checkOption } from '../option-checks.ts';
-import { cpuLinearData } from './cpu-data.ts';
-import { countAbsent, type LinearData, type MapShape } from './data.ts';
+import { countAbsent } from './data.ts';
 import {
   DEFAULT_ODIR,
   type FittedLinearMethod,
@@ -14,7 +12,6 @@ import {
   type Odir,
   parametrise,
 } from './family.ts';
-import { gpuLinearData } from './gpu-data.ts';
 import type { LinearMap } from './map.ts';
 import { type LinearFitDetails, type LinearNewtonOptions, minimiseLinear } from './newton.ts';
 
@@ -37,11 +34,6 @@ export interface LinearFitResult {
     /** affine: θ_S, θ_U (log scales) and β. */
     affine?: { thetaS: number; thetaU: number; beta: number };
   };
-}
-
-/** The stopping gradient of DESIGN.md §1.1: float64 sums on the CPU, float32 partial sums on WebGPU. */
-export function linearTolerance(backend: Backend): number {
-  return backend.kind === 'cpu' ? 1e-6 : 1e-4;
 }
 
 /**
@@ -71,11 +63,6 @@ export function refuseUnfittable(
 }
 
 /** The data term where the backend computes: host memory and backend.matmul, or the WebGPU device. */
-function dataFor(backend: Backend, logits: ResidentLogits, shape: MapShape): Promise<LinearData> {
-  if (backend instanceof WebGpuBackend) return gpuLinearData(backend.ctx, logits, shape);
-  return cpuLinearData(backend, logits, shape);
-}
-
 function countAbsentIn(labelCounts: Float64Array, groups: ClassGroups): number {
   let n = 0;
   for (const c of groups.absent) n += labelCounts[c]!;
@@ -98,14 +85,13 @@ export async function fitLinear(
   const odir = options.odir ?? DEFAULT_ODIR;
   checkOption(odir.lambda, 'odir', 'the ODIR weight λ', 'nonNegative');
   checkOption(odir.mu, 'odir', 'the ODIR weight μ', 'nonNegative');
-  const data = await dataFor(backend, logits, mapShape(method, logits.cols));
-  try {
+  return backend.withLinearData(logits, mapShape(method, logits.cols), async (data) => {
     if (groups && countAbsentIn(data.labelCounts, groups) === 0) throw noAbsentRows(method, logits.name);
     const param = parametrise(method, logits.cols, groups, data.labelCounts, odir);
     const { theta, details } = await minimiseLinear(
       param,
       data,
-      options.tolerance ?? linearTolerance(backend),
+      options.tolerance ?? data.tolerance,
       options,
     );
     return {
@@ -118,7 +104,5 @@ export async function fitLinear(
         ...(method === 'affine' ? { affine: { thetaS: theta[0]!, thetaU: theta[1]!, beta: theta[2]! } } : {}),
       },
     };
-  } finally {
-    data.dispose();
-  }
+  });
 }

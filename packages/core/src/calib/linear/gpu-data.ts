@@ -272,6 +272,7 @@ export async function gpuLinearData(
       labelCounts,
       resident: kept !== null,
       lossNoise: 1e-6,
+      tolerance: 1e-4,
       async lossGrad(map) {
         point = map;
         const lossOffset = slotBytes;

@@ -71,11 +71,17 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'ftcal logits (.npy → .npy, end to end)',
       'evaluate end to end (.npy)',
       'stats ×3 shards + evaluate --stats',
+      'linear fit: vector',
+      'linear fit: matrix',
+      'linear fit: dirichlet',
+      'linear fit: affine',
     ]) {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul']).toContain(c.suite);
+      expect(['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear']).toContain(
+        c.suite,
+      );
       // The page's cases compare its two backends (and Node) with the page on the CPU; `ftcal logits`
       // end to end and the sharded run are the built CLI as a process; everything else the backend in process.
       const cli = c.op.startsWith('ftcal logits') || c.op.startsWith('stats ×3');
@@ -101,6 +107,13 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
     for (const c of doc.cases.filter((c: { suite: string }) => c.suite === 'kernels')) {
       const ours = c.runs.find((run: { impl: string }) => run.impl === 'ftcal-cpu');
       expect(ours?.status).toBe('ok');
+    }
+
+    // Every linear fit of the backend under test converged (DESIGN.md §1.1: it must get there).
+    for (const c of doc.cases.filter((c: { suite: string }) => c.suite === 'linear')) {
+      const ours = c.runs.find((run: { impl: string }) => run.impl === 'ftcal-cpu');
+      expect(ours?.status, c.op).toBe('ok');
+      expect(ours.note, c.op).toMatch(/, converged$/);
     }
 
     // The paper's re-scan and ftcal's exact sweep found the same curve (same points, same AUSUC).

@@ -232,6 +232,8 @@ describe('ftcal calibrate and apply with the linear family (built binary)', () =
     );
     const r = ftcal(['calibrate', ...labelled(), '--bias', s.path('bias.npy'), '--out', s.path('w.json')]);
     expect(r.code).toBe(2);
-    expect(messageLines(r).join('\n')).toMatch(/--bias without --weights/);
+    expect(messageLines(r)).toEqual([
+      'ftcal: --bias: a head bias without its weights; pass the head as --weights W --bias b',
+    ]);
   });
 });

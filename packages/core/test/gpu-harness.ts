@@ -36,6 +36,29 @@ export function randomNormal(next: () => number): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
 }
 
+/** rows×cols seeded normal logits times `scale`, on a lattice of `lattice` when given (exact ties). */
+export function randomLogits(rows: number, cols: number, seed: number, scale = 3, lattice = 0): Float32Array {
+  const next = rng(seed);
+  const z = new Float32Array(rows * cols);
+  for (let i = 0; i < z.length; i++) {
+    const v = randomNormal(next) * scale;
+    z[i] = lattice ? Math.round(v / lattice) * lattice : v;
+  }
+  return z;
+}
+
+/** Random group codes; `codes` picks which of 0 (S), 1 (U), 2 (O) may appear. */
+export function randomGroups(cols: number, seed: number, codes: readonly number[] = [0, 1, 2]): Uint32Array {
+  const next = rng(seed);
+  return Uint32Array.from({ length: cols }, () => codes[Math.floor(next() * codes.length)]!);
+}
+
+/** A label in [0, cols) per row. */
+export function randomLabels(rows: number, cols: number, seed: number): Int32Array {
+  const next = rng(seed);
+  return Int32Array.from({ length: rows }, () => Math.floor(next() * cols));
+}
+
 /** Max relative error between two arrays, treating equal infinities and both-NaN as equal. */
 export function maxRelError(a: Float32Array, b: Float32Array, floor = 1e-30): number {
   let worst = 0;

@@ -180,6 +180,7 @@ export function withTraining(backend: Backend): TrainingBackend {
     nllGrad: (...a) => backend.nllGrad(...a),
     nllGradResident: (...a) => backend.nllGradResident(...a),
     withLinearData: (logits, shape, use) => backend.withLinearData(logits, shape, use),
+    labelRanks: (...a) => backend.labelRanks(...a),
     sortKeys: (...a) => backend.sortKeys(...a),
     l2Normalize: (...a) => backend.l2Normalize(...a),
     dispose: () => backend.dispose(),

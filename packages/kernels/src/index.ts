@@ -19,6 +19,7 @@ export {
   matmulTiledKernel,
   matmulTiledVec4Kernel,
 } from './matmul.ts';
+export { labelRankKernel } from './label-rank.ts';
 export {
   NLL_GRAD_KMAX,
   NLL_GRAD_TERMS,

@@ -145,6 +145,27 @@ export interface NllGradResult {
   residentRows?: number;
 }
 
+export interface LabelRankOptions {
+  /** One group code per class (0 seen, 1 absent, 2 other). */
+  groups: Uint32Array;
+  /** One label per row, in [0, cols). */
+  labels: Int32Array;
+  /** Bias added to the absent-class logits. Default 0. */
+  gamma?: number;
+}
+
+/**
+ * Where each row's label ranks by score z + γ·[c∈U] (DESIGN.md §1.2 top-k): the number of classes
+ * ranked before it, ties going to S∪O before U and then to the lower index. The label is among the top
+ * k of a class set iff its rank there is < k.
+ */
+export interface LabelRanks {
+  /** Among all C classes. */
+  rankY: Int32Array;
+  /** Among the classes of the label's own group (S, U or O); does not depend on γ. */
+  rankOwn: Int32Array;
+}
+
 /** `sortKeys` result: the keys' bits in ascending order, and the input index of each. */
 export interface SortedKeys {
   keys: Float32Array;
@@ -198,6 +219,8 @@ export interface Backend {
     shape: MapShape,
     use: (data: LinearData) => Promise<T>,
   ): Promise<T>;
+  /** The label's rank among all classes and within its group, at bias γ (top-k accuracy). */
+  labelRanks(z: Float32Array, rows: number, cols: number, options: LabelRankOptions): Promise<LabelRanks>;
   /** Ascending, stable sort of f32 keys: returns the sorted keys and, for each position, the original index.
    *  Total order: -Infinity < finite (with -0 < +0) < +Infinity < NaN (all NaNs last, in input order). */
   sortKeys(keys: Float32Array): Promise<SortedKeys>;

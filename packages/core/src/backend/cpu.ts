@@ -2,10 +2,13 @@ import { cpuLinearData } from '../calib/linear/cpu-data.ts';
 import { type LinearData, type MapShape, usingLinearData } from '../calib/linear/data.ts';
 import { l2NormalizeCpu } from '../cpu/l2-normalize.ts';
 import { nllGradResidentCpu } from '../cpu/nll-grad.ts';
+import { labelRanksCpu } from '../cpu/label-rank.ts';
 import { ParallelCpu, type ParallelCpuOptions } from '../cpu/parallel.ts';
 import { sortKeysCpu } from '../cpu/sort.ts';
 import type {
   Backend,
+  LabelRankOptions,
+  LabelRanks,
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
@@ -19,6 +22,7 @@ import type {
 } from './backend.ts';
 import type { ResidentLogits } from './resident-logits.ts';
 import {
+  checkLabelRanks,
   checkMatmul,
   checkNllGrad,
   checkNllResident,
@@ -100,6 +104,16 @@ export class CpuBackend implements Backend {
     use: (data: LinearData) => Promise<T>,
   ): Promise<T> {
     return usingLinearData(await cpuLinearData(this, logits, shape), use);
+  }
+
+  async labelRanks(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options: LabelRankOptions,
+  ): Promise<LabelRanks> {
+    checkLabelRanks(z, rows, cols, options);
+    return labelRanksCpu(z, rows, cols, options);
   }
 
   async sortKeys(keys: Float32Array): Promise<SortedKeys> {

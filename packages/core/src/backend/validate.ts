@@ -2,6 +2,7 @@ import { accumulatorOf } from '../calib/accumulators.ts';
 import { OPTION_KINDS } from '../calib/option-checks.ts';
 import { InputError } from '../errors.ts';
 import type {
+  LabelRankOptions,
   MatmulOptions,
   NllGradOptions,
   NllPassOptions,
@@ -107,6 +108,21 @@ export function checkRowPass(z: Float32Array, rows: number, cols: number, option
     });
   }
   for (const job of options.accumulators ?? []) accumulatorOf(job);
+}
+
+export function checkLabelRanks(
+  z: Float32Array,
+  rows: number,
+  cols: number,
+  options: LabelRankOptions,
+): void {
+  checkShape('labelRanks', z, rows, cols);
+  checkGroups('labelRanks', options.groups, cols);
+  checkLabelIndices('labelRanks', options.labels, rows, cols);
+  const gamma = options.gamma ?? 0;
+  if (!Number.isFinite(gamma)) {
+    throw new InputError({ code: 'option', problem: `labelRanks: γ must be a finite number, got ${gamma}` });
+  }
 }
 
 /** Checks nllGrad's inputs and returns K, the number of candidates. */

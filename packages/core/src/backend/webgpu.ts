@@ -1,9 +1,11 @@
 import type { LinearData, MapShape } from '../calib/linear/data.ts';
 import { usingLinearData } from '../calib/linear/data.ts';
 import { gpuLinearData } from '../calib/linear/gpu-data.ts';
+import { accumulatorOf } from '../calib/accumulators.ts';
 import { rowPassCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { l2NormalizeGpu } from '../webgpu/l2-normalize.ts';
+import { labelRanksGpu } from '../webgpu/label-rank.ts';
 import { matmulGpu } from '../webgpu/matmul.ts';
 import { nllGradGpu, nllGradResidentGpu } from '../webgpu/nll-grad.ts';
 import { rowStatsGpu } from '../webgpu/row-stats.ts';
@@ -11,6 +13,8 @@ import { softmaxGpu } from '../webgpu/softmax.ts';
 import { sortKeysGpu } from '../webgpu/sort.ts';
 import type {
   Backend,
+  LabelRankOptions,
+  LabelRanks,
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
@@ -24,6 +28,7 @@ import type {
 } from './backend.ts';
 import type { ResidentLogits } from './resident-logits.ts';
 import {
+  checkLabelRanks,
   checkMatmul,
   checkNllGrad,
   checkNllResident,
@@ -82,10 +87,50 @@ export class WebGpuBackend implements Backend {
     return rowStatsGpu(this.ctx, z, rows, cols, options);
   }
 
-  /** The device computes the statistics; the host adds the NaN marks, moments and accumulators. */
+  /**
+   * Statistics on the device; marks, moments and accumulators on the host (rowPassCpu), except the
+   * accumulators with a device path (top-k: the label-rank kernel), which run on the device afterwards
+   * over the rows the host counted.
+   */
   async rowPass(z: Float32Array, rows: number, cols: number, options: RowPassOptions): Promise<RowPass> {
     checkRowPass(z, rows, cols, options);
-    return rowPassCpu(z, rows, cols, options, await rowStatsGpu(this.ctx, z, rows, cols, options));
+    const jobs = options.accumulators ?? [];
+    const onDevice = jobs.map((job) => accumulatorOf(job).addChunk !== undefined);
+    const host = rowPassCpu(
+      z,
+      rows,
+      cols,
+      { ...options, accumulators: jobs.filter((_, j) => !onDevice[j]) },
+      await rowStatsGpu(this.ctx, z, rows, cols, options),
+    );
+    if (!onDevice.includes(true)) return host;
+    const counted = new Uint8Array(rows);
+    for (let r = 0; r < rows; r++) {
+      counted[r] = Number.isNaN(host.stats.lseSO[r]!) || (options.keep && !options.keep[r]) ? 0 : 1;
+    }
+    const chunk = {
+      z,
+      rows,
+      cols,
+      groups: options.groups,
+      labels: options.labels ?? null,
+      invT: Math.fround(1 / (options.temperature ?? 1)),
+      stats: host.stats,
+      counted,
+    };
+    const fromHost = host.accumulated[Symbol.iterator]();
+    const accumulated: Float64Array[] = [];
+    for (const [j, job] of jobs.entries()) {
+      if (!onDevice[j]) {
+        accumulated.push(fromHost.next().value!);
+        continue;
+      }
+      const acc = accumulatorOf(job);
+      const state = new Float64Array(acc.stateLength(job.params as never, cols));
+      await acc.addChunk!(this, state, job.params as never, chunk);
+      accumulated.push(state);
+    }
+    return { ...host, accumulated };
   }
 
   async nllGrad(
@@ -109,6 +154,16 @@ export class WebGpuBackend implements Backend {
     use: (data: LinearData) => Promise<T>,
   ): Promise<T> {
     return usingLinearData(await gpuLinearData(this.ctx, logits, shape), use);
+  }
+
+  async labelRanks(
+    z: Float32Array,
+    rows: number,
+    cols: number,
+    options: LabelRankOptions,
+  ): Promise<LabelRanks> {
+    checkLabelRanks(z, rows, cols, options);
+    return labelRanksGpu(this.ctx, z, rows, cols, options);
   }
 
   sortKeys(keys: Float32Array): Promise<SortedKeys> {

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'groups'
   /** NaN or +Infinity in the logits. */
   | 'non-finite'
+  /** Probabilities where logits were expected, or the other way round. */
+  | 'input-kind'
   /** An option value that is malformed or out of range. */
   | 'option'
   /** A method or combination that cannot run on the inputs given. */

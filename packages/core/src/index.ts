@@ -3,6 +3,8 @@
 export type {
   AccumulatorJob,
   Backend,
+  LabelRankOptions,
+  LabelRanks,
   MatmulOptions,
   NllGradOptions,
   NllGradResult,
@@ -31,6 +33,7 @@ export {
   addState,
   type ChunkAccumulator,
   type ChunkRows,
+  type DeviceChunk,
 } from './calib/accumulators.ts';
 export {
   type AccuracyTable,
@@ -115,7 +118,7 @@ export { type LinearMap, linearScores } from './calib/linear/map.ts';
 export { DEFAULT_FULL_MAP_PARAMETERS, type DefaultSkip, defaultSkip } from './calib/linear/method.ts';
 export type { LinearFitDetails, LinearNewtonOptions, LinearStopReason } from './calib/linear/newton.ts';
 export { type WaDetails, weightAligning } from './calib/linear/wa.ts';
-export { type AlgDetails, algMethod } from './calib/methods/alg.ts';
+export { type AlgDetails, type AlgTerms, algMethod, algTerms } from './calib/methods/alg.ts';
 export {
   type ConstrainedDetails,
   constrainedMethod,
@@ -139,6 +142,46 @@ export {
   type MethodName,
   type MethodResult,
 } from './calib/methods/result.ts';
+export {
+  type BootstrapInput,
+  type BootstrapIntervals,
+  type BootstrapMetric,
+  type BootstrapOptions,
+  bootstrapIntervals,
+  type Interval,
+  weightedMetrics,
+} from './calib/metrics/bootstrap.ts';
+export {
+  type BinErrors,
+  equalWidthBin,
+  equalWidthEdges,
+  errorsOfBins,
+  errorsOfTotals,
+} from './calib/metrics/calibration-error.ts';
+export {
+  type ClasswiseEce,
+  type ClasswiseParams,
+  classwiseAccumulator,
+  classwiseJob,
+  classwiseOf,
+} from './calib/metrics/classwise.ts';
+export {
+  INPUT_KINDS,
+  type InputKind,
+  looksLikeProbabilities,
+  withInputKind,
+} from './calib/metrics/input-kind.ts';
+export { Xoshiro128 } from './calib/metrics/random.ts';
+export {
+  checkTopK,
+  TOP_K_SPLITS,
+  type TopKKey,
+  type TopKParams,
+  type TopKTable,
+  topKAccumulator,
+  topKJob,
+  topKTable,
+} from './calib/metrics/topk.ts';
 export {
   type Binning,
   type CalibrationError,

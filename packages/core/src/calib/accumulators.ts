@@ -1,5 +1,7 @@
-import type { AccumulatorJob, RowStats } from '../backend/backend.ts';
+import type { AccumulatorJob, Backend, RowStats } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
+import { classwiseAccumulator } from './metrics/classwise.ts';
+import { topKAccumulator } from './metrics/topk.ts';
 
 /**
  * Chunk accumulators: what the one pass over the logits (Backend.rowPass) computes besides per-row
@@ -29,15 +31,30 @@ export interface ChunkRows {
   stats: Omit<RowStats, 'rows'>;
 }
 
+/** A whole chunk as a device path sees it: its rows, and which of them the accumulators count. */
+export interface DeviceChunk extends ChunkRows {
+  rows: number;
+  /** 1 for a row to add (kept, and with no NaN/+Infinity logit). */
+  counted: Uint8Array;
+}
+
 export interface ChunkAccumulator<P = never> {
   /** Words of state for these parameters and this many classes. */
   stateLength(params: P, cols: number): number;
   /** Adds row r of the chunk (never a row with NaN/+Infinity logits or dropped for its label) to `state`. */
   addRow(state: Float64Array, params: P, chunk: ChunkRows, r: number): void;
+  /**
+   * Optional device path: the WebGPU backend's rowPass adds the whole chunk through the backend's own
+   * kernels instead of calling addRow per row on the host. It must add exactly what addRow would.
+   */
+  addChunk?(backend: Backend, state: Float64Array, params: P, chunk: DeviceChunk): Promise<void>;
 }
 
-/** Every accumulator the pass can run, by name. Issue 14's metrics register theirs here. */
-export const ACCUMULATORS: Record<string, ChunkAccumulator<never>> = {};
+/** Every accumulator the pass can run, by name: DESIGN.md §1.2's top-k splits and classwise ECE. */
+export const ACCUMULATORS: Record<string, ChunkAccumulator<never>> = {
+  topK: topKAccumulator as ChunkAccumulator<never>,
+  classwise: classwiseAccumulator as ChunkAccumulator<never>,
+};
 
 /** The registered accumulator of a job; a name nobody registered is the caller's mistake. */
 export function accumulatorOf(job: AccumulatorJob): ChunkAccumulator<unknown> {

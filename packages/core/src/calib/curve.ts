@@ -48,7 +48,7 @@ export interface GammaCurve {
  * A γ strictly beyond τ by about 1, as DESIGN.md asks; for |τ| so large that τ ± 1 rounds back to τ the
  * step grows to a relative one so that the point still lies outside the last threshold.
  */
-function beyond(tau: number, direction: 1 | -1): number {
+export function beyond(tau: number, direction: 1 | -1): number {
   const g = tau + direction;
   return g !== tau ? g : tau + direction * Math.abs(tau) * 2 ** -40;
 }
@@ -57,7 +57,11 @@ function beyond(tau: number, direction: 1 | -1): number {
  * Ascending order of the finite thresholds. The backend sorts their f32 roundings; since rounding to f32
  * is monotone, only runs of equal f32 keys can be out of f64 order, and those are fixed here.
  */
-async function sortThresholds(backend: Backend, t: Float64Array, rows: Uint32Array): Promise<Uint32Array> {
+export async function sortThresholds(
+  backend: Backend,
+  t: Float64Array,
+  rows: Uint32Array,
+): Promise<Uint32Array> {
   // Nothing to sort; and a zero-length buffer is not something to hand a GPU.
   if (rows.length === 0) return rows;
   const keys = new Float32Array(rows.length);

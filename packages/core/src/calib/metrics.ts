@@ -2,24 +2,24 @@ import type { Backend } from '../backend/backend.ts';
 import { InputError } from '../errors.ts';
 import { type LabelledStats, requireLabels, thresholdOf } from './accuracy.ts';
 import { ABSENT, SEEN } from './groups.ts';
+import {
+  type BinErrors,
+  equalWidthBin,
+  equalWidthEdges,
+  errorsOfBins,
+  type ReliabilityBin,
+} from './metrics/calibration-error.ts';
 import { checkGamma, checkOption } from './option-checks.ts';
 
-/** One reliability bin: its confidence range, rows, and their mean top-label confidence and accuracy (0–1). */
-export interface ReliabilityBin {
-  lo: number;
-  hi: number;
-  count: number;
-  /** 0 for an empty bin (which contributes nothing to the ECE). */
-  meanConfidence: number;
-  accuracy: number;
-}
+export type { ReliabilityBin };
 
 export type Binning = 'equal-width' | 'equal-mass';
 
-export interface CalibrationError {
-  ece: number;
+/** A binning of the top-label confidences and its ECE, MCE and RMSCE (DESIGN.md §1.2). */
+export interface CalibrationError extends BinErrors {
   binning: Binning;
   numBins: number;
+  /** Of `ece` (MCE is the max norm, RMSCE the L2 norm of the same bin gaps). */
   norm: 'L1';
   /**
    * equal-width: bins (lo, hi] with lo = k/B, confidence 0 in the first bin and 1.0 in the last (the
@@ -29,18 +29,17 @@ export interface CalibrationError {
   bins: ReliabilityBin[];
 }
 
-export interface GroupMetrics {
+export interface GroupMetrics extends BinErrors {
   rows: number;
   nll: number;
   brier: number;
-  ece: number;
 }
 
 /**
  * Confidence metrics at (γ, T) (DESIGN.md §1). Scores s = (z + γ·[c∈U]) / T, p = softmax(s); the
  * prediction follows the accuracy tie rule and its probability is the top-label confidence.
  */
-export interface ConfidenceMetrics {
+export interface ConfidenceMetrics extends BinErrors {
   gamma: number;
   temperature: number;
   rows: number;
@@ -48,8 +47,7 @@ export interface ConfidenceMetrics {
   nll: number;
   /** Mean over rows of Σ_c (p_c − y_c)² (multi-class Brier score, range 0–2). */
   brier: number;
-  /** Top-label ECE, L1, equal-width bins: the headline number. */
-  ece: number;
+  /** `ece`, `mce`, `rmsce`: top-label, over equal-width bins (the headline numbers; `calibration` has the bins). */
   calibration: CalibrationError;
   /** Present when asked for (`equalMass: true`). */
   equalMass: CalibrationError | null;
@@ -59,6 +57,8 @@ export interface ConfidenceMetrics {
     nll: 'mean, natural log';
     brier: 'sum over classes of squared error, mean over rows';
     ece: 'top-label, L1, confidence = probability of the predicted class (tie rule)';
+    mce: 'top-label, max over non-empty bins of |accuracy - confidence|';
+    rmsce: 'top-label, sqrt of the row-weighted mean of (accuracy - confidence)^2 over bins';
   };
 }
 
@@ -150,14 +150,6 @@ export function rowConfidence(data: TemperedStats, gamma: number): RowConfidence
   return out;
 }
 
-/** Equal-width bin of a confidence: the first bin k with c ≤ (k+1)/B, so (lo, hi] and 0 in bin 0. */
-function widthBin(c: number, edges: Float64Array, n: number): number {
-  let b = Math.min(n - 1, Math.max(0, Math.ceil(c * n) - 1));
-  while (b > 0 && c <= edges[b]!) b--;
-  while (b < n - 1 && c > edges[b + 1]!) b++;
-  return b;
-}
-
 function summarise(rows: number[], conf: ArrayLike<number>, correct: Uint8Array): { c: number; a: number } {
   let c = 0;
   let a = 0;
@@ -168,26 +160,20 @@ function summarise(rows: number[], conf: ArrayLike<number>, correct: Uint8Array)
   return rows.length ? { c: c / rows.length, a: a / rows.length } : { c: 0, a: 0 };
 }
 
-function eceOf(bins: ReliabilityBin[], total: number): number {
-  let e = 0;
-  for (const b of bins) if (b.count) e += (b.count / total) * Math.abs(b.accuracy - b.meanConfidence);
-  return e;
-}
-
 export function equalWidthBins(
   conf: ArrayLike<number>,
   correct: Uint8Array,
   rows: readonly number[],
   numBins: number,
 ): CalibrationError {
-  const edges = Float64Array.from({ length: numBins + 1 }, (_, k) => k / numBins);
+  const edges = equalWidthEdges(numBins);
   const members: number[][] = Array.from({ length: numBins }, () => []);
-  for (const r of rows) members[widthBin(conf[r]!, edges, numBins)]!.push(r);
+  for (const r of rows) members[equalWidthBin(conf[r]!, edges, numBins)]!.push(r);
   const bins = members.map((m, k) => {
     const s = summarise(m, conf, correct);
     return { lo: edges[k]!, hi: edges[k + 1]!, count: m.length, meanConfidence: s.c, accuracy: s.a };
   });
-  return { ece: eceOf(bins, rows.length), binning: 'equal-width', numBins, norm: 'L1', bins };
+  return { ...errorsOfBins(bins), binning: 'equal-width', numBins, norm: 'L1', bins };
 }
 
 async function equalMassBins(
@@ -212,7 +198,7 @@ async function equalMassBins(
       accuracy: s.a,
     };
   });
-  return { ece: eceOf(bins, n), binning: 'equal-mass', numBins, norm: 'L1', bins };
+  return { ...errorsOfBins(bins), binning: 'equal-mass', numBins, norm: 'L1', bins };
 }
 
 function mean(values: Float64Array, rows: readonly number[]): number {
@@ -250,12 +236,8 @@ export async function confidenceMetrics(
   const part = (g: number): GroupMetrics | null => {
     const rows = all.filter((r) => rr.labelGroup[r] === g);
     if (rows.length === 0) return null;
-    return {
-      rows: rows.length,
-      nll: mean(rr.nll, rows),
-      brier: mean(rr.brier, rows),
-      ece: equalWidthBins(rr.confidence, rr.correct, rows, numBins).ece,
-    };
+    const { ece, mce, rmsce } = equalWidthBins(rr.confidence, rr.correct, rows, numBins);
+    return { rows: rows.length, nll: mean(rr.nll, rows), brier: mean(rr.brier, rows), ece, mce, rmsce };
   };
   return {
     gamma,
@@ -264,6 +246,8 @@ export async function confidenceMetrics(
     nll: mean(rr.nll, all),
     brier: mean(rr.brier, all),
     ece: calibration.ece,
+    mce: calibration.mce,
+    rmsce: calibration.rmsce,
     calibration,
     equalMass: options.equalMass
       ? await equalMassBins(backend, rr.confidence, rr.correct, all, numBins)
@@ -273,6 +257,8 @@ export async function confidenceMetrics(
       nll: 'mean, natural log',
       brier: 'sum over classes of squared error, mean over rows',
       ece: 'top-label, L1, confidence = probability of the predicted class (tie rule)',
+      mce: 'top-label, max over non-empty bins of |accuracy - confidence|',
+      rmsce: 'top-label, sqrt of the row-weighted mean of (accuracy - confidence)^2 over bins',
     },
   };
 }

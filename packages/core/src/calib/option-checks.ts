@@ -9,6 +9,9 @@ export const MAX_BINS = 10_000;
 /** Classes at most: a head wider than this (16.7 Mi outputs) is a mistake, not a model. */
 export const MAX_CLASSES = 2 ** 24;
 
+/** Bootstrap replicates at most: each costs a pass over the per-row columns. */
+export const MAX_REPLICATES = 1_000_000;
+
 /** Rows per chunk at most (what an index into one chunk can address as an i32). */
 export const MAX_CHUNK_ROWS = 2 ** 31 - 1;
 
@@ -89,6 +92,18 @@ export const OPTION_KINDS = {
     ok: (x: number) => whole(x, 0, 65535),
     want: 'a port number in [0, 65535]',
     example: '8173',
+    integer: true,
+  },
+  topK: {
+    ok: (x: number) => whole(x, 2, MAX_CLASSES),
+    want: `a whole number k in [2, ${MAX_CLASSES}] (top-1 is the accuracy table itself)`,
+    example: '5',
+    integer: true,
+  },
+  replicates: {
+    ok: (x: number) => whole(x, 1, MAX_REPLICATES),
+    want: `a whole number of bootstrap replicates in [1, ${MAX_REPLICATES}]`,
+    example: '1000',
     integer: true,
   },
   seed: {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { arraySource, type RowSource } from '../../src/io/row-source.ts';
 
 /** A matrix as make_golden.py writes it: finite values, plus the flat indices of -Infinity entries. */
-interface EncodedMatrix {
+export interface EncodedMatrix {
   rows: number;
   cols: number;
   values: number[];
@@ -15,7 +15,7 @@ export interface Matrix {
   data: Float32Array;
 }
 
-function decode(m: EncodedMatrix): Matrix {
+export function decode(m: EncodedMatrix): Matrix {
   const data = Float32Array.from(m.values);
   for (const i of m.negInf) data[i] = Number.NEGATIVE_INFINITY;
   return { rows: m.rows, cols: m.cols, data };

@@ -16,8 +16,11 @@ export interface DemoConfig {
   weightDecay: number;
   pretrain: { epochs: number; lr: number };
   finetune: { epochs: number; lr: number };
-  /** Pseudo cross-validation: folds over S, and the share of each fold's seen rows it trains on. */
-  pcv: { folds: number; trainShare: number };
+  /**
+   * Pseudo cross-validation: folds over S. Each fold model is fine-tuned like the main model (all rows of
+   * its classes, the same number of SGD steps) and scored on every S row of the fine-tuning data.
+   */
+  pcv: { folds: number };
 }
 
 export function demoConfig(quick: boolean): DemoConfig {
@@ -34,6 +37,6 @@ export function demoConfig(quick: boolean): DemoConfig {
     weightDecay: 5e-4,
     pretrain: { epochs: quick ? 3 : 4, lr: 0.05 },
     finetune: { epochs: 3, lr: 0.005 },
-    pcv: { folds: 2, trainShare: 0.75 },
+    pcv: { folds: 2 },
   };
 }

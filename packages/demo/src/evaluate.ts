@@ -28,7 +28,7 @@ export const DEMO_METHODS: readonly DemoMethod[] = ['alg', 'pcv', 'hmean', 'orac
 /** How each γ was fitted, for the table's notes and the JSON. */
 export const METHOD_FIT: Record<DemoMethod, string> = {
   alg: 'fine-tuned logits on the fine-tuning training data (S only)',
-  pcv: 'fold models fine-tuned on parts of S, with the pre-trained logits on the same held-out S rows',
+  pcv: 'fold models fine-tuned on parts of S like the main model, scored with the pre-trained model on every fine-tuning row of S',
   hmean: 'the held-out test set, absent-class labels included (an analysis choice, not deployable)',
   oracle: 'the held-out test set, absent-class labels included (an upper bound)',
 };
@@ -52,7 +52,14 @@ export interface DemoEvaluation {
   rows: DemoRow[];
   curves: { pretrained: GammaCurve; finetuned: GammaCurve };
   finetunedStats: DataStats;
-  pcvFolds: { seen: number[]; gamma: number; pretrainedUnseen: number; satisfied: boolean; rows: number }[];
+  /** Per fold: its γ (null for a fold skipped because no γ reached the pre-trained accuracy). */
+  pcvFolds: {
+    seen: number[];
+    gamma: number | null;
+    pretrainedUnseen: number;
+    satisfied: boolean;
+    rows: number;
+  }[];
 }
 
 async function logitsOf(backend: TrainingBackend, m: Mlp, set: DigitSet) {
@@ -93,16 +100,18 @@ export async function evaluateDemo(
     await stats((await logitsOf(backend, trained.finetuned, finetuneSet)).logits, finetuneSet),
   );
   step();
+  // Every fold is scored on the same rows, all of S in the fine-tuning data, as the paper's code does.
+  const foldRows = finetuneSet.count;
+  const preLogits = (await logitsOf(backend, trained.pretrained, finetuneSet)).logits;
+  const pretrained = arraySource(preLogits, foldRows, 10, 'pre-trained logits on the fine-tuning rows of S');
   const folds = [];
   for (const fold of trained.folds) {
-    const { evaluation } = fold;
-    const foldLogits = (await logitsOf(backend, fold.model, evaluation)).logits;
-    const preLogits = (await logitsOf(backend, trained.pretrained, evaluation)).logits;
+    const foldLogits = (await logitsOf(backend, fold.model, finetuneSet)).logits;
     folds.push({
       seen: fold.seen,
-      labels: evaluation.labels,
-      logits: arraySource(foldLogits, evaluation.count, 10, `pcv fold (S_f = ${fold.seen.join(',')}) logits`),
-      pretrained: arraySource(preLogits, evaluation.count, 10, 'pre-trained logits on the fold rows'),
+      labels: finetuneSet.labels,
+      logits: arraySource(foldLogits, foldRows, 10, `pcv fold (S_f = ${fold.seen.join(',')}) logits`),
+      pretrained,
     });
     step();
   }

@@ -1,8 +1,7 @@
 import type { DemoConfig } from './config.ts';
 import { toDomainB } from './domain.ts';
 import { initMlp, type Mlp } from './mlp.ts';
-import { DIGITS, type DigitSet, loadMnist, onlyClasses, PIXELS, pickRows, splitDigits } from './mnist.ts';
-import { SeededRandom } from './random.ts';
+import { DIGITS, type DigitSet, loadMnist, onlyClasses, PIXELS, splitDigits } from './mnist.ts';
 import { train } from './train.ts';
 import type { TrainingBackend } from './training.ts';
 
@@ -17,7 +16,10 @@ export interface DemoProgress {
   loss?: number;
 }
 
-/** One pseudo cross-validation fold: a model fine-tuned on S_f, judged on rows of all of S. */
+/**
+ * One pseudo cross-validation fold: a model fine-tuned on S_f like the main model (every fine-tuning row
+ * of S_f, the same number of SGD steps), judged on every fine-tuning row of S, as the paper's code does.
+ */
 export interface DemoFoldModel {
   /** S_f, the classes this fold fine-tunes on. */
   seen: number[];
@@ -25,8 +27,8 @@ export interface DemoFoldModel {
   pseudoAbsent: number[];
   model: Mlp;
   losses: number[];
-  /** Held-out rows labelled in S: S_f rows the fold did not train on and every S \ S_f row. */
-  evaluation: DigitSet;
+  /** SGD steps, equal to the main model's. */
+  steps: number;
 }
 
 export interface TrainedDemo {
@@ -45,24 +47,7 @@ export interface TrainedDemo {
 }
 
 /** Stream numbers of the seeded generators, one per purpose. */
-const STREAM = { noisePool: 5, noiseTest: 6, init: 7, pretrain: 10, finetune: 11, fold: 20, foldSplit: 40 };
-
-/** Picks `share` of `set`'s rows by a seeded permutation; returns [picked, rest]. */
-function splitRows(set: DigitSet, share: number, rand: SeededRandom): [DigitSet, DigitSet] {
-  const order = rand.permutation(set.count);
-  const k = Math.round(set.count * share);
-  return [pickRows(set, order.subarray(0, k)), pickRows(set, order.subarray(k))];
-}
-
-function concat(a: DigitSet, b: DigitSet): DigitSet {
-  const images = new Float32Array((a.count + b.count) * PIXELS);
-  images.set(a.images);
-  images.set(b.images, a.images.length);
-  const labels = new Int32Array(a.count + b.count);
-  labels.set(a.labels);
-  labels.set(b.labels, a.count);
-  return { images, labels, count: a.count + b.count };
-}
+const STREAM = { noisePool: 5, noiseTest: 6, init: 7, pretrain: 10, finetune: 11, fold: 20 };
 
 /**
  * The training half of the demo: pre-train on domain A (all ten digits), fine-tune the whole network on
@@ -111,25 +96,15 @@ export async function trainDemo(
     // Fold f treats every k-th class of S (offset f) as absent, so the folds' pseudo-absent sets tile S.
     const pseudoAbsent = config.seen.filter((_, i) => i % k === f);
     const seen = config.seen.filter((_, i) => i % k !== f);
-    const [fit, heldOut] = splitRows(
-      onlyClasses(finetuneSet, seen),
-      config.pcv.trainShare,
-      new SeededRandom(seed, STREAM.foldSplit + f),
-    );
     const detail = `fold ${f + 1}/${k}`;
-    const run = await train(backend, pre.model, fit, {
+    const run = await train(backend, pre.model, onlyClasses(finetuneSet, seen), {
       ...sgd,
       ...config.finetune,
+      steps: fine.steps,
       stream: STREAM.fold + f,
       onStep: (done, total, loss) => onProgress({ stage: 'pcv', detail, done, total, loss }),
     });
-    folds.push({
-      seen,
-      pseudoAbsent,
-      model: run.model,
-      losses: run.epochLosses,
-      evaluation: concat(heldOut, onlyClasses(finetuneSet, pseudoAbsent)),
-    });
+    folds.push({ seen, pseudoAbsent, model: run.model, losses: run.epochLosses, steps: run.steps });
   }
   return {
     pretrained: pre.model,

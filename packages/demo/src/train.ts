@@ -5,6 +5,11 @@ import type { SgdMomentumOptions, TrainingBackend } from './training.ts';
 
 export interface TrainOptions extends SgdMomentumOptions {
   epochs: number;
+  /**
+   * Stop after this many SGD steps instead of `epochs` whole epochs (the last epoch may be partial): a
+   * model trained on fewer rows gets as many updates as one trained on more.
+   */
+  steps?: number;
   batchSize: number;
   seed: number;
   /** Separates the batch order of each training run made with the same seed. */
@@ -30,15 +35,16 @@ export async function train(
   const { inputs } = start;
   const rand = new SeededRandom(options.seed, options.stream);
   const batches = Math.ceil(set.count / options.batchSize);
-  const total = batches * options.epochs;
+  const total = options.steps ?? batches * options.epochs;
   let params: Float32Array = start.params;
   let velocity: Float32Array = new Float32Array(params.length);
   const epochLosses: number[] = [];
   let done = 0;
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  while (done < total) {
     const order = rand.permutation(set.count);
     let sum = 0;
-    for (let b0 = 0; b0 < set.count; b0 += options.batchSize) {
+    let seen = 0;
+    for (let b0 = 0; b0 < set.count && done < total; b0 += options.batchSize) {
       const rows = Math.min(options.batchSize, set.count - b0);
       const x = new Float32Array(rows * inputs);
       const y = new Int32Array(rows);
@@ -50,9 +56,11 @@ export async function train(
       const { loss, grad } = await gradients(backend, { ...start, params }, x, y, rows);
       ({ params, velocity } = await backend.sgdMomentum(params, grad, velocity, options));
       sum += loss * rows;
-      options.onStep?.(++done, total, loss);
+      seen += rows;
+      done++;
+      options.onStep?.(done, total, loss);
     }
-    epochLosses.push(sum / set.count);
+    epochLosses.push(sum / seen);
   }
   return { model: { ...start, params }, epochLosses, steps: total };
 }

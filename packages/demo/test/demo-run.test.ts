@@ -1,8 +1,11 @@
 import { CpuBackend, type WebGpuBackend } from '@ftcal/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoConfig } from '../src/config.ts';
+import { type DemoConfig, demoConfig } from '../src/config.ts';
 import type { DemoMethod, DemoRow } from '../src/evaluate.ts';
+import { onlyClasses } from '../src/mnist.ts';
+import { trainDemo } from '../src/pipeline.ts';
 import { type DemoResult, runDemo } from '../src/run.ts';
+import { withTraining } from '../src/training.ts';
 import { demoVerdict } from '../src/verdict.ts';
 import { openTestGpu, TEST_ADAPTERS } from './gpu.ts';
 
@@ -105,6 +108,32 @@ describe('runDemo on the CPU backend', () => {
     for (const losses of [a.losses.pretrain, a.losses.finetune, ...a.losses.pcvFolds]) {
       expect(losses[1]!).toBeLessThan(losses[0]!);
     }
+  });
+});
+
+describe('the demo’s pseudo cross-validation folds', () => {
+  it('train like the main model (every row of their classes, its step count) and score all of S', async () => {
+    const cpu = new CpuBackend();
+    const config = { ...demoConfig(false), ...small };
+    const steps = new Map<string, { total: number; done: number }>();
+    const trained = await trainDemo(withTraining(cpu), config, 3, (p) => {
+      if (p.stage === 'finetune' || p.stage === 'pcv')
+        steps.set(p.detail ?? p.stage, { total: p.total, done: p.done });
+    });
+    const main = steps.get('finetune')!;
+    expect(main.total).toBe(Math.ceil(trained.finetuneSet.count / config.batchSize) * config.finetune.epochs);
+    expect(trained.folds).toHaveLength(2);
+    trained.folds.forEach((fold, f) => {
+      expect(fold.steps).toBe(main.total);
+      expect(steps.get(`fold ${f + 1}/2`)).toEqual({ total: main.total, done: main.total });
+      // All rows of its classes: more epochs over fewer rows for the same steps.
+      const rows = onlyClasses(trained.finetuneSet, fold.seen).count;
+      expect(fold.losses).toHaveLength(Math.ceil(main.total / Math.ceil(rows / config.batchSize)));
+      expect([...fold.seen, ...fold.pseudoAbsent].sort()).toEqual(config.seen);
+    });
+    const { result } = await runDemo(cpu, { seed: 3, config: small });
+    for (const fold of result.pcvFolds) expect(fold.rows).toBe(result.data.finetuneRows);
+    cpu.dispose();
   });
 });
 

@@ -28,9 +28,9 @@ export function methodNote(row: { method: MethodName; details: unknown }): strin
     }
     case 'pcv': {
       const d = row.details as PcvDetails;
-      const unmet = d.folds.filter((f) => !f.satisfied).length;
-      const gammas = d.folds.map((f) => f.gamma.toFixed(3)).join(', ');
-      return `${d.folds.length} folds, γ ${gammas}${unmet ? `; ${unmet} fold(s) never reached the pre-trained accuracy` : ''}`;
+      const gammas = d.folds.map((f) => (f.gamma === null ? 'skipped' : f.gamma.toFixed(3))).join(', ');
+      const skipped = d.folds.length - d.usedFolds;
+      return `mean of ${d.usedFolds} of ${d.folds.length} folds, γ ${gammas}${skipped ? `; ${skipped} fold(s) skipped: no γ reached the pre-trained pseudo-absent accuracy (as the paper's code does)` : ''}`;
     }
     case 'nll':
     case 'temperature': {

@@ -72,6 +72,35 @@ describe.each(FIXTURES)('methods against the NumPy implementation: %s', (name) =
       expect(f.satisfied).toBe(true);
     });
     expect(r.gamma).toBe(golden.pcv);
+    expect(r.details.usedFolds).toBe(fx.folds.length);
+  });
+
+  it('pcv skips a fold no γ can satisfy, as the paper does, and fails when every fold is skipped', async () => {
+    // A pre-trained model that is always right on the fold rows: no fold γ reaches its 100%.
+    const perfect = (f: (typeof fx.folds)[number]) => {
+      const z = new Float32Array(f.logits.data.length);
+      f.labels.forEach((y, r) => {
+        z[r * f.logits.cols + y] = 10;
+      });
+      return { ...f.logits, data: z };
+    };
+    const folds = fx.folds.map((f, i) => ({
+      seen: f.seen,
+      labels: f.labels,
+      logits: sourceOf(f.logits, `fold${i}.npy`),
+      pretrained: sourceOf(i === 1 ? perfect(f) : f.pretrained, `pre${i}.npy`),
+    }));
+    const r = await pcvMethod(cpu, groups, folds);
+    expect(r.details.folds[1]!.satisfied).toBe(false);
+    expect(r.details.folds[1]!.gamma).toBeNull();
+    expect(r.details.folds[1]!.pretrainedUnseen).toBe(100);
+    expect(r.details.usedFolds).toBe(1);
+    expect(r.gamma).toBe(golden.pcvFolds[0]!.gamma);
+    const none = folds.map((f, i) => ({ ...f, pretrained: sourceOf(perfect(fx.folds[i]!), `pre${i}.npy`) }));
+    await expect(pcvMethod(cpu, groups, none)).rejects.toMatchObject({
+      code: 'unsupported',
+      message: expect.stringMatching(/in none of the 2 folds/),
+    });
   });
 
   it('nll: Newton on (γ, log T) reaches the grid-refined optimum', async () => {

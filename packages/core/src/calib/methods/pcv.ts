@@ -20,11 +20,15 @@ export interface PcvFold {
 }
 
 export interface PcvFoldResult {
-  gamma: number;
+  /** The fold's pick; null for a skipped fold. */
+  gamma: number | null;
   /** Pre-trained model's accuracy on pseudo-absent rows (U/Y under the fold's groups), percent. */
   pretrainedUnseen: number;
-  point: CurvePoint;
-  /** False when no point reached the pre-trained accuracy; the point of highest unseen accuracy is used. */
+  point: CurvePoint | null;
+  /**
+   * False when no curve point reached the pre-trained accuracy: the fold is skipped and left out of the
+   * mean, as the paper's code does.
+   */
   satisfied: boolean;
   rows: number;
   /** Rows labelled outside S, which a fold cannot score, dropped. */
@@ -33,6 +37,8 @@ export interface PcvFoldResult {
 
 export interface PcvDetails {
   folds: PcvFoldResult[];
+  /** Folds whose pick entered the mean (the satisfied ones). */
+  usedFolds: number;
 }
 
 /**
@@ -60,7 +66,8 @@ function foldGroups(groups: ClassGroups, fold: PcvFold, f: number): ClassGroups 
 /**
  * Pseudo cross-validation (DESIGN.md §1 `pcv`): per fold, the highest-overall curve point whose
  * pseudo-absent accuracy (U/Y under the fold's groups) is at least the pre-trained model's; γ is the mean
- * over folds. Needs no real absent-class data.
+ * over folds. A fold where no point reaches that accuracy is skipped, as the paper's code does; if every
+ * fold is skipped there is no γ (an InputError). Needs no real absent-class data.
  */
 export async function pcvMethod(
   backend: Backend,
@@ -108,23 +115,29 @@ export async function pcvMethod(
       });
     }
     const curve = await gammaCurve(backend, foldStats);
-    let index = bestPoint(
+    const index = bestPoint(
       curve.points,
       (p) => p.overall,
       (p) => p.unseen >= pretrainedUnseen,
     );
-    const satisfied = index >= 0;
-    if (!satisfied) index = bestPoint(curve.points, (p) => p.unseen);
-    const point = curve.points[index]!;
+    const point = index >= 0 ? curve.points[index]! : null;
     results.push({
-      gamma: point.gamma,
+      gamma: point?.gamma ?? null,
       pretrainedUnseen,
       point,
-      satisfied,
+      satisfied: point !== null,
       rows: foldStats.rows,
       droppedRows: foldStats.dropped.otherLabel,
     });
   }
-  const gamma = results.reduce((s, r) => s + r.gamma, 0) / results.length;
-  return { method: 'pcv', gamma, temperature: 1, details: { folds: results } };
+  const used = results.filter((r) => r.satisfied);
+  if (used.length === 0) {
+    throw new InputError({
+      code: 'unsupported',
+      problem: `pcv: in none of the ${results.length} folds does any γ bring the fold model's pseudo-absent accuracy up to the pre-trained model's (folds like that are skipped, as the paper's code does)`,
+      fix: 'check that each fold model was fine-tuned like the real one and scored on rows of all of S, or drop pcv',
+    });
+  }
+  const gamma = used.reduce((s, r) => s + r.gamma!, 0) / used.length;
+  return { method: 'pcv', gamma, temperature: 1, details: { folds: results, usedFolds: used.length } };
 }

@@ -2,10 +2,13 @@ import type { AccuracyTable, RowOutcomes } from '../calib/accuracy.ts';
 import type { GammaCurve } from '../calib/curve.ts';
 import type { MetricTable } from '../calib/evaluate.ts';
 import { SEEN } from '../calib/groups.ts';
+import type { BootstrapIntervals } from '../calib/metrics/bootstrap.ts';
 import type { CalibrationError } from '../calib/metrics.ts';
 import type {
   CurveMark,
   GammaCurvePlot,
+  GammaInterval,
+  IntervalRow,
   ReliabilityPanel,
   ReportMethodRow,
   ThresholdGroups,
@@ -65,6 +68,43 @@ export function methodRowOf(
  * One reliability diagram from the engine's calibration error (`ConfidenceMetrics.calibration`, or
  * `.equalMass` for equal-mass bins): its bins and ECE, under a label such as "Before" or "After (alg)".
  */
-export function reliabilityPanelOf(label: string, error: CalibrationError): ReliabilityPanel {
-  return { label, bins: error.bins, ece: error.ece };
+export function reliabilityPanelOf(
+  label: string,
+  error: CalibrationError,
+  ci?: BootstrapIntervals | null,
+): ReliabilityPanel {
+  const r = ci?.reliability;
+  // The band belongs to the panel only if it bins the same way (the bootstrap's bins are equal-width).
+  const band =
+    r && error.binning === 'equal-width' && r.numBins === error.bins.length
+      ? { accuracy: r.accuracy, level: ci!.level, replicates: ci!.replicates }
+      : undefined;
+  return { label, bins: error.bins, ece: error.ece, ...(band && { band }) };
+}
+
+/** The bootstrap intervals of the methods' γ, for the curve plot (labels as the methods are named). */
+export function gammaIntervalsOf(ci: BootstrapIntervals): GammaInterval[] {
+  return Object.entries(ci.gamma).map(([label, gamma]) => ({ label, gamma, level: ci.level }));
+}
+
+/**
+ * The report's table of bootstrap intervals: the operating point's accuracies, AUSUC, NLL and ECE
+ * beside their estimates on the whole set (`estimates`), then each method's γ beside its pick.
+ */
+export function intervalRowsOf(
+  ci: BootstrapIntervals,
+  estimates: Partial<MetricTable>,
+  gammas: Readonly<Partial<Record<string, number>>> = {},
+): IntervalRow[] {
+  const rows: IntervalRow[] = [];
+  for (const key of ['Y/Y', 'S/Y', 'U/Y', 'H'] as const) {
+    rows.push({ label: `${key} (%)`, estimate: estimates[key], interval: ci[key], digits: 2 });
+  }
+  rows.push({ label: 'AUSUC', estimate: estimates.ausuc, interval: ci.ausuc, digits: 4 });
+  if (ci.nll) rows.push({ label: 'NLL', estimate: estimates.nll, interval: ci.nll, digits: 4 });
+  if (ci.ece) rows.push({ label: 'ECE', estimate: estimates.ece, interval: ci.ece, digits: 4 });
+  for (const [method, interval] of Object.entries(ci.gamma)) {
+    rows.push({ label: `γ of ${method}`, estimate: gammas[method], interval, digits: 3 });
+  }
+  return rows;
 }

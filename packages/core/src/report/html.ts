@@ -1,5 +1,6 @@
 import { CONVENTIONS_HTML } from './conventions.ts';
 import { escapeXml } from './escape.ts';
+import { fixed } from './format.ts';
 import { gammaCurveSvg } from './svg/gamma-curve.ts';
 import { logitGapSvg } from './svg/logit-gap.ts';
 import { reliabilitySvg } from './svg/reliability.ts';
@@ -77,13 +78,19 @@ export function renderReportHtml(input: ReportInput): string {
       section('methods', 'Methods', metricTableHtml('Each method at its chosen γ and T', rows) + UNITS),
     );
   }
+  if (input.bootstrap) {
+    sections.push(section('bootstrap', 'Bootstrap intervals', intervalsHtml(input.bootstrap)));
+  }
   const figures: string[] = [];
   if (input.curve) {
     figures.push(
       figure(
         gammaCurveSvg(input.curve, 'plot-gamma-curve'),
         'Seen against absent-class accuracy along the exact γ curve; the shaded area is AUSUC. ' +
-          'Right: overall accuracy as γ grows.',
+          'Right: overall accuracy as γ grows.' +
+          (input.curve.intervals?.length
+            ? ' The tinted span (and the thick stretch of curve) is the bootstrap interval of a method’s γ.'
+            : ''),
       ),
     );
   }
@@ -91,7 +98,10 @@ export function renderReportHtml(input: ReportInput): string {
     figures.push(
       figure(
         reliabilitySvg(input.reliability, 'plot-reliability'),
-        'Bars: accuracy per confidence bin; shaded: the gap to the bin’s mean confidence; dashed: perfect calibration.',
+        'Bars: accuracy per confidence bin; shaded: the gap to the bin’s mean confidence; dashed: perfect calibration.' +
+          (input.reliability.some((p) => p.band)
+            ? ' The dark span on a bar is the bootstrap interval of that bin’s accuracy.'
+            : ''),
       ),
     );
   }
@@ -142,6 +152,24 @@ function section(id: string, heading: string, body: string): string {
 
 function figure(svg: string, caption: string): string {
   return `<figure>${svg}<figcaption>${escapeXml(caption)}</figcaption></figure>`;
+}
+
+function intervalsHtml(b: NonNullable<ReportInput['bootstrap']>): string {
+  const body = b.rows
+    .map(
+      (r) =>
+        `<tr><th scope="row">${escapeXml(r.label)}</th><td>${escapeXml(fixed(r.estimate, r.digits))}</td>` +
+        `<td>${escapeXml(fixed(r.interval[0], r.digits))}</td><td>${escapeXml(fixed(r.interval[1], r.digits))}</td></tr>`,
+    )
+    .join('');
+  const pct = Math.round(b.level * 100);
+  return (
+    `<table><caption>${pct}% intervals from ${b.replicates} bootstrap replicates (seed ${b.seed})</caption>` +
+    `<thead><tr><th scope="col"></th><th scope="col">estimate</th><th scope="col">${(100 - pct) / 2}%</th>` +
+    `<th scope="col">${100 - (100 - pct) / 2}%</th></tr></thead><tbody>${body}</tbody></table>` +
+    '<p class="units">Each replicate resamples the evaluated rows with replacement and recomputes every ' +
+    'metric from the statistics kept from the one pass; γ rows are re-picked on each replicate’s curve.</p>'
+  );
 }
 
 function classesHtml(classes: NonNullable<ReportInput['classes']>): string {

@@ -1,5 +1,13 @@
 export { escapeXml } from './escape.ts';
-export { curvePlotOf, markOf, methodRowOf, reliabilityPanelOf, thresholdGroupsOf } from './from-calib.ts';
+export {
+  curvePlotOf,
+  gammaIntervalsOf,
+  intervalRowsOf,
+  markOf,
+  methodRowOf,
+  reliabilityPanelOf,
+  thresholdGroupsOf,
+} from './from-calib.ts';
 export { renderReportHtml } from './html.ts';
 export { methodNote } from './method-notes.ts';
 export { type GammaCurveLayout, gammaCurveLayout, gammaCurveSvg } from './svg/gamma-curve.ts';
@@ -8,6 +16,8 @@ export { reliabilitySvg } from './svg/reliability.ts';
 export type {
   CurveMark,
   GammaCurvePlot,
+  GammaInterval,
+  IntervalRow,
   LogitGapPlot,
   ReliabilityPanel,
   ReportInput,

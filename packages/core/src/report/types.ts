@@ -29,12 +29,22 @@ export interface ThresholdGroups {
   unseen: ArrayLike<number>;
 }
 
+/** A bootstrap interval of a method's γ (e.g. the oracle's), drawn as a band along the curve. */
+export interface GammaInterval {
+  label: string;
+  gamma: readonly [number, number];
+  /** Confidence level, 0.95 for the bootstrap's intervals. */
+  level: number;
+}
+
 export interface GammaCurvePlot {
   points: readonly CurvePoint[];
   marks: readonly CurveMark[];
   ausuc: number;
   /** Adds a second panel: overall accuracy against γ. Default true. */
   overallPanel?: boolean;
+  /** γ intervals: a shaded span in the overall panel and the stretch of curve they cover. */
+  intervals?: readonly GammaInterval[];
 }
 
 export interface ReliabilityPanel {
@@ -42,6 +52,11 @@ export interface ReliabilityPanel {
   label: string;
   bins: readonly ReliabilityBin[];
   ece: number;
+  /**
+   * A bootstrap band of each bin's accuracy ([lo, hi] per bin, NaN where undefined), at the given
+   * level; drawn over the bars.
+   */
+  band?: { accuracy: readonly (readonly [number, number])[]; level: number; replicates: number };
 }
 
 export interface LogitGapPlot {
@@ -62,6 +77,15 @@ export interface ReportMethodRow {
   note?: string;
 }
 
+/** One row of the bootstrap intervals table: a metric, its estimate on the whole set, its interval. */
+export interface IntervalRow {
+  label: string;
+  estimate?: number;
+  interval: readonly [number, number];
+  /** Decimals to print: 2 for percentages, 4 for AUSUC, NLL and ECE, 3 for γ. */
+  digits: number;
+}
+
 export interface ReportInput {
   /** Page heading; defaults to "ftcal calibration report". */
   title?: string;
@@ -76,6 +100,8 @@ export interface ReportInput {
   curve?: GammaCurvePlot;
   reliability?: readonly ReliabilityPanel[];
   logitGap?: LogitGapPlot;
+  /** Bootstrap intervals at the chosen operating point (DESIGN.md §1.2 "ci"). */
+  bootstrap?: { level: number; replicates: number; seed: number; rows: readonly IntervalRow[] };
   /** Class names by group, listed (abridged) in the page; user-provided, so escaped. */
   classes?: { seen: readonly string[]; absent: readonly string[]; other?: readonly string[] };
 }

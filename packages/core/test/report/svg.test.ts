@@ -93,6 +93,34 @@ describe('gamma-curve plot', () => {
     expect(curve[curve.length - 1]![0]).toBeCloseTo(70 + (last.seen / 100) * 320, 1);
   });
 
+  it('shades a γ interval in the overall panel and along the curve, with its legend', () => {
+    const oracle = marks.find((m) => m.label === 'oracle') ?? marks[0]!;
+    const lo = oracle.gamma - 0.5;
+    const hi = oracle.gamma + 0.75;
+    const interval = { label: oracle.label, gamma: [lo, hi] as const, level: 0.95 };
+    const root = checkSvg(gammaCurveSvg({ points, marks, ausuc, intervals: [interval] }));
+    const span = byClass(root, 'gamma-interval');
+    expect(span).toHaveLength(1);
+    const stretch = pathPoints(byClass(root, 'gamma-interval-curve')[0]!.attrs.d!);
+    const inside = points.filter((p) => p.gamma >= lo && p.gamma <= hi);
+    expect(stretch.length).toBeGreaterThan(0);
+    expect(stretch.length).toBeLessThanOrEqual(inside.length);
+    expect(stretch[0]![0]).toBeCloseTo(70 + (inside[0]!.seen / 100) * 320, 1);
+    const legend = texts(root).join('\n');
+    expect(legend).toContain(`${oracle.label} γ, 95% bootstrap interval`);
+    expect(find(root, (e) => e.name === 'desc')[0]!.text).toContain('95% bootstrap interval');
+    // An interval with no finite end draws nothing and breaks nothing.
+    const none = checkSvg(
+      gammaCurveSvg({
+        points,
+        marks,
+        ausuc,
+        intervals: [{ label: 'x', gamma: [Number.NaN, 1], level: 0.95 }],
+      }),
+    );
+    expect(byClass(none, 'gamma-interval')).toHaveLength(0);
+  });
+
   it('keeps coordinates finite when accuracies are NaN and γ is infinite', () => {
     const hostile: CurvePoint[] = [
       { gamma: Number.NEGATIVE_INFINITY, seen: 90, unseen: 10, overall: 60 },
@@ -194,6 +222,25 @@ describe('reliability diagram', () => {
     expect(Number(bars[0]!.attrs.height) / 300).toBeCloseTo(0.25, 3);
     checkSvg(reliabilitySvg([]));
     checkSvg(reliabilitySvg([{ label: 'empty', bins: [], ece: 0 }]));
+  });
+
+  it('draws the bootstrap band of each bin’s accuracy where it is defined, and says so', () => {
+    const accuracy = before.map((b, k): [number, number] =>
+      k === 0 ? [Number.NaN, Number.NaN] : [Math.max(0, b.accuracy - 0.1), Math.min(1, b.accuracy + 0.05)],
+    );
+    const root = checkSvg(
+      reliabilitySvg([{ ...panels[0]!, band: { accuracy, level: 0.95, replicates: 200 } }, panels[1]!]),
+    );
+    const drawn = before.filter((b, k) => b.count > 0 && k > 0);
+    const bands = byClass(root, 'accuracy-band');
+    expect(bands).toHaveLength(drawn.length);
+    bands.forEach((band, i) => {
+      const [lo, hi] = accuracy[before.indexOf(drawn[i]!)]!;
+      expect(Number(band.attrs.height) / 300).toBeCloseTo(hi - lo, 3);
+      expect(Number(band.attrs.y)).toBeCloseTo(64 + 300 * (1 - hi), 1);
+    });
+    expect(texts(root).join(' ')).toContain('Before: ECE');
+    expect(find(root, (e) => e.name === 'desc')[0]!.text).toContain('95% bootstrap band');
   });
 });
 

@@ -1,6 +1,6 @@
 import { fixed, logitValue } from '../format.ts';
-import type { CurveMark, CurvePoint, GammaCurvePlot } from '../types.ts';
-import { axes, el, type Frame, line, polyline, svgDocument, symbol, text } from './draw.ts';
+import type { CurveMark, CurvePoint, GammaCurvePlot, GammaInterval } from '../types.ts';
+import { axes, el, type Frame, line, polyline, rect, svgDocument, symbol, text } from './draw.ts';
 import { drawMarks, markStyle } from './marks.ts';
 import { OKABE_ITO } from './palette.ts';
 import { PathThinner } from './path-decimate.ts';
@@ -12,6 +12,11 @@ const TOP = 52;
 const GUTTER = 100;
 
 const finiteNumber = Number.isFinite as (v: unknown) => v is number;
+
+/** The intervals a plot can draw: both ends finite. */
+function drawnIntervals(plot: GammaCurvePlot): GammaInterval[] {
+  return (plot.intervals ?? []).filter((i) => finiteNumber(i.gamma[0]) && finiteNumber(i.gamma[1]));
+}
 
 /** Where a γ-curve plot's panels sit (SVG user units) and the value ranges their axes span. */
 export interface GammaCurveLayout {
@@ -26,11 +31,12 @@ export interface GammaCurveLayout {
 /**
  * The geometry `gammaCurveSvg` draws with, for a page that overlays the plot (a live operating point,
  * a γ picked by pointer): the γ range covers the curve's points (the outer 0.5% of them left out, so a
- * few extreme thresholds do not squash the rest) and every mark.
+ * few extreme thresholds do not squash the rest), every mark and every γ interval.
  */
 export function gammaCurveLayout(plot: GammaCurvePlot): GammaCurveLayout {
   const withOverall = plot.overallPanel ?? true;
-  const legendRows = Math.ceil(plot.marks.length / 3);
+  const intervals = drawnIntervals(plot);
+  const legendRows = Math.ceil(plot.marks.length / 3) + intervals.length;
   const width = withOverall ? LEFT + PANEL + GUTTER + PANEL + 30 : LEFT + PANEL + 40;
   const height = TOP + PANEL + 50 + (legendRows > 0 ? 12 + legendRows * 18 : 0);
   const seenUnseen = {
@@ -45,7 +51,10 @@ export function gammaCurveLayout(plot: GammaCurvePlot): GammaCurveLayout {
     seenUnseen,
     overall: {
       frame: { x: LEFT + PANEL + GUTTER, y: TOP, width: PANEL, height: PANEL },
-      ...overallRanges(plot.points, plot.marks),
+      ...overallRanges(plot.points, [
+        ...plot.marks.map((m) => m.gamma),
+        ...intervals.flatMap((i) => i.gamma),
+      ]),
     },
   };
 }
@@ -56,16 +65,17 @@ export function gammaCurveLayout(plot: GammaCurvePlot): GammaCurveLayout {
  */
 export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string {
   const layout = gammaCurveLayout(plot);
+  const intervals = drawnIntervals(plot);
   let unusable = 0;
   for (const p of plot.points) if (!(finiteNumber(p.seen) && finiteNumber(p.unseen))) unusable++;
   const ausuc = fixed(plot.ausuc, 4);
 
   const parts: string[] = [
     text(LEFT, 24, `γ curve: seen vs absent-class accuracy (AUSUC ${ausuc})`, { class: 'title' }),
-    seenUnseenPanel(layout.seenUnseen.frame, plot.points, plot.marks),
+    seenUnseenPanel(layout.seenUnseen.frame, plot.points, plot.marks, intervals),
   ];
-  if (layout.overall) parts.push(overallPanel(layout.overall, plot.points, plot.marks));
-  parts.push(legend(LEFT, TOP + PANEL + 62, layout.width - LEFT, plot.marks));
+  if (layout.overall) parts.push(overallPanel(layout.overall, plot.points, plot.marks, intervals));
+  parts.push(legend(LEFT, TOP + PANEL + 62, layout.width - LEFT, plot.marks, intervals));
 
   const described = plot.marks.map(
     (m) =>
@@ -77,7 +87,8 @@ export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string 
     `(${plot.points.length} points${unusable > 0 ? `, ${unusable} without finite accuracies left out` : ''}); ` +
     `the shaded area is AUSUC = ${ausuc}.` +
     (layout.overall ? ' Second panel: overall accuracy Y/Y against γ.' : '') +
-    (described.length > 0 ? ` Operating points: ${described.join('; ')}.` : '');
+    (described.length > 0 ? ` Operating points: ${described.join('; ')}.` : '') +
+    intervals.map((i) => ` ${intervalText(i)}.`).join('');
   return svgDocument({
     id,
     width: layout.width,
@@ -88,7 +99,22 @@ export function gammaCurveSvg(plot: GammaCurvePlot, id = 'gamma-curve'): string 
   });
 }
 
-function seenUnseenPanel(frame: Frame, points: readonly CurvePoint[], marks: readonly CurveMark[]): string {
+function intervalText(i: GammaInterval): string {
+  return `${i.label} γ, ${Math.round(i.level * 100)}% bootstrap interval: ${logitValue(i.gamma[0])} to ${logitValue(i.gamma[1])}`;
+}
+
+/** The colour of the mark an interval belongs to (same label), else the first mark colour. */
+function intervalColour(i: GammaInterval, marks: readonly CurveMark[]): string {
+  const index = marks.findIndex((m) => m.label === i.label);
+  return markStyle(Math.max(index, 0)).colour;
+}
+
+function seenUnseenPanel(
+  frame: Frame,
+  points: readonly CurvePoint[],
+  marks: readonly CurveMark[],
+  intervals: readonly GammaInterval[],
+): string {
   const xs = linearScale([0, 100], [frame.x, frame.x + frame.width]);
   const ys = linearScale([0, 100], [frame.y + frame.height, frame.y]);
   const parts = [
@@ -123,6 +149,33 @@ function seenUnseenPanel(frame: Frame, points: readonly CurvePoint[], marks: rea
       }),
     );
   }
+  // The stretch of curve whose γ lies in each interval, under the marks.
+  for (const i of intervals) {
+    const lo = Math.min(i.gamma[0], i.gamma[1]);
+    const hi = Math.max(i.gamma[0], i.gamma[1]);
+    const stretch = new PathThinner();
+    for (const p of points) {
+      if (p.gamma >= lo && p.gamma <= hi && finiteNumber(p.seen) && finiteNumber(p.unseen)) {
+        stretch.add(xs(p.seen), ys(p.unseen));
+      }
+    }
+    const path = stretch.points();
+    if (path.length > 0) {
+      parts.push(
+        el('path', {
+          class: 'gamma-interval-curve',
+          // One point alone still shows: a zero-length segment with round caps.
+          d: path.length === 1 ? `${polyline(path)}l0.01,0` : polyline(path),
+          fill: 'none',
+          stroke: intervalColour(i, marks),
+          'stroke-opacity': 0.35,
+          'stroke-width': 8,
+          'stroke-linecap': 'round',
+          'stroke-linejoin': 'round',
+        }),
+      );
+    }
+  }
   const placed = marks
     .map((m, index) => ({ m, index }))
     .filter(({ m }) => finiteNumber(m.seen) && finiteNumber(m.unseen))
@@ -135,13 +188,13 @@ const drawnOverall = (p: CurvePoint) => finiteNumber(p.gamma) && finiteNumber(p.
 
 function overallRanges(
   all: readonly CurvePoint[],
-  marks: readonly CurveMark[],
+  extraGammas: readonly number[],
 ): { gamma: [number, number]; overall: [number, number] } {
   // Loops rather than filter/map/spread: the curve can have millions of points.
   const gammas = new Float64Array(all.length);
   let count = 0;
   for (const p of all) if (drawnOverall(p)) gammas[count++] = p.gamma;
-  const markGammas = marks.map((m) => m.gamma).filter(finiteNumber);
+  const markGammas = extraGammas.filter(finiteNumber);
   const extent = quantileRange(sortedFinite(gammas.subarray(0, count)).sorted);
   const lo = Math.min(extent?.[0] ?? 0, ...markGammas);
   const hi = Math.max(extent?.[1] ?? 1, ...markGammas);
@@ -162,6 +215,7 @@ function overallPanel(
   panel: NonNullable<GammaCurveLayout['overall']>,
   all: readonly CurvePoint[],
   marks: readonly CurveMark[],
+  intervals: readonly GammaInterval[],
 ): string {
   const { frame } = panel;
   const xs = linearScale(panel.gamma, [frame.x, frame.x + frame.width]);
@@ -172,6 +226,17 @@ function overallPanel(
       yLabel: 'Overall accuracy Y/Y (%)',
     }),
   ];
+  for (const i of intervals) {
+    const x0 = xs(Math.min(i.gamma[0], i.gamma[1]));
+    const x1 = xs(Math.max(i.gamma[0], i.gamma[1]));
+    parts.push(
+      rect(x0, frame.y, Math.max(1, x1 - x0), frame.height, {
+        class: 'gamma-interval',
+        fill: intervalColour(i, marks),
+        'fill-opacity': 0.15,
+      }),
+    );
+  }
   marks.forEach((m, index) => {
     if (!finiteNumber(m.gamma)) return;
     const { colour, shape } = markStyle(index);
@@ -218,8 +283,15 @@ function overallPanel(
   return el('g', { class: 'panel overall' }, parts.join(''));
 }
 
-function legend(x: number, y: number, width: number, marks: readonly CurveMark[]): string {
+function legend(
+  x: number,
+  y: number,
+  width: number,
+  marks: readonly CurveMark[],
+  intervals: readonly GammaInterval[],
+): string {
   const col = width / 3;
+  const below = y + Math.ceil(marks.length / 3) * 18;
   const parts = marks.map((m, index) => {
     const { colour, shape } = markStyle(index);
     const cx = x + (index % 3) * col;
@@ -230,6 +302,13 @@ function legend(x: number, y: number, width: number, marks: readonly CurveMark[]
       text(cx + 16, cy, `${m.label}: γ = ${logitValue(m.gamma)}${onCurve ? '' : ' (no finite accuracy)'}`, {
         class: 'tick',
       })
+    );
+  });
+  intervals.forEach((i, k) => {
+    const cy = below + k * 18;
+    parts.push(
+      rect(x, cy - 10, 12, 10, { fill: intervalColour(i, marks), 'fill-opacity': 0.3 }) +
+        text(x + 16, cy, intervalText(i), { class: 'tick' }),
     );
   });
   return el('g', { class: 'legend' }, parts.join(''));

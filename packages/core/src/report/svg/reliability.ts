@@ -43,10 +43,17 @@ export function reliabilitySvg(panels: readonly ReliabilityPanel[], id = 'reliab
   if (panels.length === 0)
     parts.push(noData({ x: LEFT, y: TOP, width: SIZE, height: SIZE }, 'no reliability data'));
   const eces = panels.map((p) => `${p.label} ECE ${fixed(p.ece, 4)}`).join(', ');
+  const banded = panels.filter((p) => p.band);
+  const bands = banded
+    .map(
+      (p) =>
+        `${p.label}: ${Math.round(p.band!.level * 100)}% bootstrap band of each bin's accuracy over ${p.band!.replicates} replicates`,
+    )
+    .join('; ');
   const desc =
     'Per-bin accuracy (bars) against mean top-label confidence, both 0–1, with the diagonal of perfect ' +
     'calibration; the shaded band between a bar top and its confidence is the bin gap, and the strip ' +
-    `below counts rows per bin. ${eces}.`;
+    `below counts rows per bin. ${eces}.${bands ? ` ${bands} (the hatched span on each bar).` : ''}`;
   return svgDocument({
     id,
     width,
@@ -66,7 +73,12 @@ function drawPanel(x: number, panel: ReliabilityPanel): string {
   const maxCount = Math.max(1, ...bins.map((b) => b.count));
   const cs = linearScale([0, maxCount], [strip.y + STRIP, strip.y + 4]);
   const parts = [
-    text(x, TOP - 12, `${panel.label}: ECE ${fixed(panel.ece, 4)}`, { class: 'label', 'font-weight': 600 }),
+    text(
+      x,
+      TOP - 12,
+      `${panel.label}: ECE ${fixed(panel.ece, 4)}${panel.band ? `, ${Math.round(panel.band.level * 100)}% band` : ''}`,
+      { class: 'label', 'font-weight': 600 },
+    ),
     axes(main, xs, ys, { xLabel: '', yLabel: 'Accuracy (fraction, 0–1)', hideX: true }),
     axes(strip, xs, cs, {
       xLabel: 'Confidence (mean top-label probability, 0–1)',
@@ -98,6 +110,20 @@ function drawPanel(x: number, panel: ReliabilityPanel): string {
       }),
       rect(x0, cs(b.count), w, strip.y + STRIP - cs(b.count), { class: 'bar-count', fill: '#888888' }),
     );
+    const band = panel.band?.accuracy[panel.bins.indexOf(b)];
+    if (band && Number.isFinite(band[0]) && Number.isFinite(band[1])) {
+      const top = ys(Math.max(band[0], band[1]));
+      const bottom = ys(Math.min(band[0], band[1]));
+      parts.push(
+        rect(x0 + w * 0.2, top, w * 0.6, Math.max(1, bottom - top), {
+          class: 'accuracy-band',
+          fill: OKABE_ITO.black,
+          'fill-opacity': 0.3,
+          stroke: OKABE_ITO.black,
+          'stroke-width': 1,
+        }),
+      );
+    }
     if (showCounts) {
       parts.push(
         upright

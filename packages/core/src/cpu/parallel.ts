@@ -356,6 +356,16 @@ export class ParallelCpu {
     this.pool = null;
   }
 
+  /**
+   * Runs `kernel` over `count` independent items (bootstrap replicates) in ranges spread over the
+   * workers, for `work` units of work in all. False when the pool is not for this job (one thread, a
+   * failed pool, less work than minWork): the caller runs the items on this thread.
+   */
+  async runItems(kernel: RowKernelName, args: unknown, count: number, work: number): Promise<boolean> {
+    if (!this.wanted(work)) return false;
+    return this.runJob(kernel, args, rowRanges(count, this.threads * TASKS_PER_THREAD));
+  }
+
   private wanted(work: number): boolean {
     return this.threads > 1 && !this.failed && work >= this.minWork;
   }

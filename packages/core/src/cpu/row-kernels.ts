@@ -1,4 +1,5 @@
 import { GROUP_ABSENT } from '@ftcal/kernels';
+import { bootstrapReplicates } from '../calib/metrics/bootstrap.ts';
 import { matmulRowsWasm } from './matmul-wasm.ts';
 import { rowPassRows } from './row-pass.ts';
 
@@ -120,5 +121,11 @@ export function softmaxRows(a: SoftmaxRowsArgs, r0: number, r1: number): void {
 }
 
 /** Every kernel the worker pool runs, by the name a job gives. */
-export const ROW_KERNELS = { rowPassRows, nllGradRows, softmaxRows, matmulRowsWasm } as const;
+export const ROW_KERNELS = {
+  rowPassRows,
+  nllGradRows,
+  softmaxRows,
+  matmulRowsWasm,
+  bootstrapReplicates,
+} as const;
 export type RowKernelName = keyof typeof ROW_KERNELS;

@@ -1,4 +1,5 @@
 import type { Backend } from '../../backend/backend.ts';
+import { ParallelCpu } from '../../cpu/parallel.ts';
 import { harmonicMean, percent, type RowOutcomes } from '../accuracy.ts';
 import { beyond, sortThresholds } from '../curve.ts';
 import { SEEN } from '../groups.ts';
@@ -38,6 +39,13 @@ export interface BootstrapIntervals {
   /** γ of each method, re-picked on each replicate's own curve (alg re-fitted on its fitting rows). */
   gamma: { alg?: Interval; oracle?: Interval; hmean?: Interval; constrained?: Interval };
   /**
+   * The same metrics on the whole set (every row once): what each interval is around. The γ picks are
+   * the methods' own on the set's curve (alg: on the whole fitting set).
+   */
+  estimate: Partial<Record<'Y/Y' | 'S/Y' | 'U/Y' | 'H' | 'ausuc' | 'nll' | 'ece', number>> & {
+    gamma: Partial<Record<'alg' | 'oracle' | 'hmean' | 'constrained', number>>;
+  };
+  /**
    * Replicates that drew no row of a label group a metric needs (so it is undefined there), by metric;
    * they are left out of that metric's interval. Empty when every replicate defines every metric.
    */
@@ -54,6 +62,8 @@ export interface BootstrapOptions {
   replicates: number;
   /** Default 0. Any seed gives the same intervals on every backend and thread count. */
   seed?: number;
+  /** Called as replicates finish: replicates done of the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** What each replicate recomputes, as per-row columns of the evaluated set. */
@@ -93,17 +103,29 @@ const METRICS = [
 export type BootstrapMetric = (typeof METRICS)[number];
 const M = Object.fromEntries(METRICS.map((m, i) => [m, i])) as Record<BootstrapMetric, number>;
 
-/** Per-position flags of the rows in threshold order. */
+type TypedCtor<T> = {
+  new (length: number): T;
+  new (buffer: SharedArrayBuffer): T;
+  BYTES_PER_ELEMENT: number;
+};
+
+/** An array the CPU pool's workers can read without a copy (SharedArrayBuffer), where there is one. */
+function sharedOrPlain<T>(Ctor: TypedCtor<T>, n: number): T {
+  if (typeof SharedArrayBuffer === 'undefined') return new Ctor(n);
+  return new Ctor(new SharedArrayBuffer(Math.max(n * Ctor.BYTES_PER_ELEMENT, 8)));
+}
+
+/** Per-row codes of the totals pass: label seen, right at the lowest curve point, right at the operating point. */
 const LABEL_SEEN = 1;
 const START_CORRECT = 2;
-const CORRECT_IF_U = 4;
-const CORRECT_IF_SO = 8;
-const GROUP_START = 16;
-const AT_POINT_IN_U = 32;
+const POINT_CORRECT = 4;
+/** Per-row flags of the sweep: label seen, first row of its threshold group. */
+const SWEEP_SEEN = 1;
+const GROUP_START = 2;
 
 /**
  * The evaluated set in ascending threshold order (t = −∞ first, then the finite thresholds, then +∞),
- * the order in which rows cross into U as γ grows, with the flags and columns each replicate reads.
+ * the order in which rows cross into U as γ grows, packed for the two loops every replicate runs.
  */
 interface Ordered {
   rows: number;
@@ -112,12 +134,16 @@ interface Ordered {
   /** Positions [finiteStart, finiteEnd) hold the finite thresholds. */
   finiteStart: number;
   finiteEnd: number;
-  flags: Uint8Array;
+  /** LABEL_SEEN | START_CORRECT | POINT_CORRECT: what a row adds to the totals. */
+  code: Uint8Array;
+  /** SWEEP_SEEN | GROUP_START, and correctIfU − correctIfSO: what crossing the row's threshold changes. */
+  sweep: Uint8Array;
+  change: Int8Array;
   tau: Float64Array;
+  /** At the operating point: −log p_y, the confidence, and its bin·2 + correctness. */
   nll: Float64Array | null;
-  confidence: Float64Array | null;
-  pointCorrect: Uint8Array | null;
-  bin: Uint16Array | null;
+  confidence: Float32Array | null;
+  binKey: Uint16Array | null;
 }
 
 async function order(backend: Backend, input: BootstrapInput, numBins: number): Promise<Ordered> {
@@ -133,53 +159,74 @@ async function order(backend: Backend, input: BootstrapInput, numBins: number): 
     else if (t === Number.POSITIVE_INFINITY || Number.isNaN(t)) high.push(r);
     else finite[finiteCount++] = r;
   }
-  const rows = new Uint32Array(n);
+  const rows = sharedOrPlain(Uint32Array, n);
   rows.set(low);
   rows.set(await sortThresholds(backend, o.threshold, finite.subarray(0, finiteCount)), low.length);
   rows.set(high, low.length + finiteCount);
   const point = input.point ?? null;
-  const edges = equalWidthEdges(numBins);
   const out: Ordered = {
     rows: n,
     order: rows,
     finiteStart: low.length,
     finiteEnd: low.length + finiteCount,
-    flags: new Uint8Array(n),
-    tau: new Float64Array(n),
-    nll: point ? new Float64Array(n) : null,
-    confidence: point ? new Float64Array(n) : null,
-    pointCorrect: point ? new Uint8Array(n) : null,
-    bin: point ? new Uint16Array(n) : null,
+    code: sharedOrPlain(Uint8Array, n),
+    sweep: sharedOrPlain(Uint8Array, n),
+    change: sharedOrPlain(Int8Array, n),
+    tau: sharedOrPlain(Float64Array, n),
+    nll: point ? sharedOrPlain(Float64Array, n) : null,
+    confidence: point ? sharedOrPlain(Float32Array, n) : null,
+    binKey: point ? sharedOrPlain(Uint16Array, n) : null,
   };
-  const { flags, tau, finiteStart, finiteEnd } = out;
+  const { code, sweep, change, tau, finiteStart, finiteEnd } = out;
   const gamma = input.gamma;
   for (let j = 0; j < n; j++) {
     const r = rows[j]!;
     const t = o.threshold[r]!;
     const cU = o.correctIfU[r]!;
     const cSO = o.correctIfSO[r]!;
-    let f = 0;
-    if (o.labelGroup[r] === SEEN) f |= LABEL_SEEN;
-    if (t === Number.NEGATIVE_INFINITY ? cU : cSO) f |= START_CORRECT;
-    if (cU) f |= CORRECT_IF_U;
-    if (cSO) f |= CORRECT_IF_SO;
-    if (j >= finiteStart && j < finiteEnd && (j === finiteStart || tau[j - 1] !== t)) f |= GROUP_START;
-    if (gamma > t) f |= AT_POINT_IN_U;
-    flags[j] = f;
+    const seen = o.labelGroup[r] === SEEN ? 1 : 0;
+    code[j] =
+      seen * LABEL_SEEN +
+      (t === Number.NEGATIVE_INFINITY ? cU : cSO) * START_CORRECT +
+      (gamma > t ? cU : cSO) * POINT_CORRECT;
+    const first = j >= finiteStart && j < finiteEnd && (j === finiteStart || tau[j - 1] !== t);
+    sweep[j] = seen * SWEEP_SEEN + (first ? GROUP_START : 0);
+    change[j] = cU - cSO;
     tau[j] = t;
   }
   if (point) {
-    const { nll, confidence, pointCorrect, bin } = out;
+    const edges = equalWidthEdges(numBins);
+    const { nll, confidence, binKey } = out;
     for (let j = 0; j < n; j++) {
       const r = rows[j]!;
       const c = point.confidence[r]!;
       nll![j] = point.nll[r]!;
       confidence![j] = c;
-      pointCorrect![j] = point.correct[r]!;
-      bin![j] = equalWidthBin(c, edges, numBins);
+      binKey![j] = equalWidthBin(c, edges, numBins) * 2 + point.correct[r]!;
     }
   }
   return out;
+}
+
+/** Per-replicate work space, made once: the totals by code and by bin key. */
+interface Scratch {
+  byCode: Float64Array;
+  byKey: Float64Array;
+  confidenceByKey: Float64Array;
+  binWeight: Float64Array;
+  binConfidence: Float64Array;
+  binCorrect: Float64Array;
+}
+
+function scratchFor(numBins: number): Scratch {
+  return {
+    byCode: new Float64Array(8),
+    byKey: new Float64Array(2 * numBins),
+    confidenceByKey: new Float64Array(2 * numBins),
+    binWeight: new Float64Array(numBins),
+    binConfidence: new Float64Array(numBins),
+    binCorrect: new Float64Array(numBins),
+  };
 }
 
 /**
@@ -189,46 +236,55 @@ async function order(backend: Backend, input: BootstrapInput, numBins: number): 
  */
 function replicate(
   d: Ordered,
-  input: BootstrapInput,
+  picks: NonNullable<BootstrapInput['picks']>,
   numBins: number,
-  w: Uint16Array | Int32Array,
+  w: Weights,
   out: Float64Array,
   at: number,
   binAccuracy: Float64Array | null,
+  scratch: Scratch,
 ): void {
   const n = d.rows;
-  const { flags } = d;
+  const { code, nll, confidence, binKey } = d;
+  const { byCode, byKey, confidenceByKey, binWeight, binConfidence, binCorrect } = scratch;
+  byCode.fill(0);
+  // Branch-free: a row drawn 0 times adds 0 (a third of the rows, in no order a branch could predict).
+  for (let j = 0; j < n; j++) byCode[code[j]!]! += w[j]!;
+  let nllSum = 0;
+  if (nll) {
+    byKey.fill(0);
+    confidenceByKey.fill(0);
+    for (let j = 0; j < n; j++) {
+      const wj = w[j]!;
+      const k = binKey![j]!;
+      nllSum += wj * nll[j]!;
+      byKey[k]! += wj;
+      confidenceByKey[k]! += wj * confidence![j]!;
+    }
+    for (let b = 0; b < numBins; b++) {
+      binWeight[b] = byKey[2 * b]! + byKey[2 * b + 1]!;
+      binCorrect[b] = byKey[2 * b + 1]!;
+      binConfidence[b] = confidenceByKey[2 * b]! + confidenceByKey[2 * b + 1]!;
+    }
+  }
   let seenRows = 0;
   let absentRows = 0;
   let seenStart = 0;
   let absentStart = 0;
   let seenAtPoint = 0;
   let absentAtPoint = 0;
-  let nllSum = 0;
-  const binWeight = new Float64Array(numBins);
-  const binConfidence = new Float64Array(numBins);
-  const binCorrect = new Float64Array(numBins);
-  for (let j = 0; j < n; j++) {
-    const wj = w[j]!;
-    if (wj === 0) continue;
-    const f = flags[j]!;
-    const start = f & START_CORRECT ? wj : 0;
-    const atPoint = f & (f & AT_POINT_IN_U ? CORRECT_IF_U : CORRECT_IF_SO) ? wj : 0;
-    if (f & LABEL_SEEN) {
-      seenRows += wj;
+  for (let c = 0; c < 8; c++) {
+    const v = byCode[c]!;
+    const start = c & START_CORRECT ? v : 0;
+    const atPoint = c & POINT_CORRECT ? v : 0;
+    if (c & LABEL_SEEN) {
+      seenRows += v;
       seenStart += start;
       seenAtPoint += atPoint;
     } else {
-      absentRows += wj;
+      absentRows += v;
       absentStart += start;
       absentAtPoint += atPoint;
-    }
-    if (d.nll) {
-      nllSum += wj * d.nll[j]!;
-      const b = d.bin![j]!;
-      binWeight[b]! += wj;
-      binConfidence[b]! += wj * d.confidence![j]!;
-      binCorrect[b]! += wj * d.pointCorrect![j]!;
     }
   }
   const sy = percent(seenAtPoint, seenRows);
@@ -237,8 +293,8 @@ function replicate(
   out[at + M['S/Y']] = sy;
   out[at + M['U/Y']] = uy;
   out[at + M.H] = harmonicMean(sy, uy);
-  out[at + M.nll] = d.nll ? nllSum / (seenRows + absentRows) : Number.NaN;
-  out[at + M.ece] = d.nll ? errorsOfTotals(binWeight, binConfidence, binCorrect).ece : Number.NaN;
+  out[at + M.nll] = nll ? nllSum / (seenRows + absentRows) : Number.NaN;
+  out[at + M.ece] = nll ? errorsOfTotals(binWeight, binConfidence, binCorrect).ece : Number.NaN;
   if (binAccuracy) {
     const base = (at / METRICS.length) * numBins;
     for (let b = 0; b < numBins; b++) {
@@ -246,7 +302,6 @@ function replicate(
     }
   }
 
-  const picks = input.picks ?? {};
   const both = seenRows > 0 && absentRows > 0;
   const delta = picks.constrained ?? null;
   sweep(d, w, { seenRows, absentRows, seenStart, absentStart }, delta ?? 0, out, at);
@@ -270,13 +325,13 @@ function pointGamma(lo: number, hi: number): number {
  */
 function sweep(
   d: Ordered,
-  w: Uint16Array | Int32Array,
+  w: Weights,
   totals: { seenRows: number; absentRows: number; seenStart: number; absentStart: number },
   delta: number,
   out: Float64Array,
   at: number,
 ): void {
-  const { flags, tau: taus, finiteEnd } = d;
+  const { sweep: flags, change, tau: taus, finiteEnd } = d;
   const { seenRows, absentRows } = totals;
   let s = totals.seenStart;
   let a = totals.absentStart;
@@ -306,13 +361,11 @@ function sweep(
       let weight = 0;
       do {
         const wj = w[j]!;
-        if (wj) {
-          const f = flags[j]!;
-          const change = ((f & CORRECT_IF_U) >> 2) - ((f & CORRECT_IF_SO) >> 3);
-          weight += wj;
-          if (f & LABEL_SEEN) ds += wj * change;
-          else da += wj * change;
-        }
+        const moved = wj * change[j]!;
+        const seen = flags[j]! & SWEEP_SEEN;
+        weight += wj;
+        ds += seen * moved;
+        da += (1 - seen) * moved;
         j++;
       } while (j < finiteEnd && !(flags[j]! & GROUP_START));
       if (weight === 0) continue;
@@ -354,28 +407,86 @@ function sweep(
   out[at + M['gamma.constrained']] = pointGamma(constrainedLo, constrainedHi);
 }
 
+/** How often a replicate drew each position: bytes (a cache-friendly 1 MB per million rows), or wider. */
+type Weights = Uint8Array | Int32Array;
+
 /**
- * Replicate r's weights: N positions drawn with replacement from its own stream, counted in 16 bits
- * (a count past 65535 needs that many of N draws on one row: then the replicate is redrawn in 32).
+ * Replicate r's weights: N positions drawn with replacement from its own stream, counted in bytes. A
+ * count past 255 needs that many of N draws on one row (never seen in practice: a row is drawn about
+ * once): then the replicate is redrawn, from the same stream, into 32-bit counts.
  */
-function draw(seed: number, r: number, w16: Uint16Array): { rng: Xoshiro128; w: Uint16Array | Int32Array } {
-  const n = w16.length;
+function draw(seed: number, r: number, w8: Uint8Array): { rng: Xoshiro128; w: Weights } {
+  const n = w8.length;
   let rng = new Xoshiro128(seed, r);
-  w16.fill(0);
-  if (rng.countDraws(n, n, w16)) return { rng, w: w16 };
+  w8.fill(0);
+  if (rng.countDraws(n, n, w8)) return { rng, w: w8 };
   rng = new Xoshiro128(seed, r);
   const w32 = new Int32Array(n);
   rng.countDraws(n, n, w32);
   return { rng, w: w32 };
 }
 
-/** γ of alg on one resample of the fitting set's rows: NaN when it drew no row labelled in S. */
-function resampledAlg(t: AlgTerms, rng: Xoshiro128): number {
+/** What the workers need to compute replicates [r0, r1): plain data and shared arrays only. */
+export interface ReplicateArgs {
+  d: Ordered;
+  picks: NonNullable<BootstrapInput['picks']>;
+  alg: AlgTerms | null;
+  numBins: number;
+  seed: number;
+  /** The replicate number of item 0 (its stream is (seed, first + i)). */
+  first: number;
+  /** METRICS.length values per item, and numBins bin accuracies per item (or null). */
+  values: Float64Array;
+  binAccuracy: Float64Array | null;
+}
+
+/**
+ * Items [i0, i1) of a step of replicates: a row kernel of the CPU pool (cpu/row-kernels.ts), run on
+ * worker threads or on this thread. Replicate r depends on (seed, r) alone, so any split gives the same
+ * values.
+ */
+export function bootstrapReplicates(a: ReplicateArgs, i0: number, i1: number): void {
+  const w8 = new Uint8Array(a.d.rows);
+  const scratch = scratchFor(a.numBins);
+  for (let i = i0; i < i1; i++) {
+    const at = i * METRICS.length;
+    const { rng, w } = draw(a.seed, a.first + i, w8);
+    replicate(a.d, a.picks, a.numBins, w, a.values, at, a.binAccuracy, scratch);
+    a.values[at + M['gamma.alg']] = a.alg ? algOver(a.alg, rng) : Number.NaN;
+  }
+}
+
+/** The ALG terms in shared memory, for the workers. */
+function sharedAlg(t: AlgTerms): AlgTerms {
+  const copy = (x: Float64Array) => {
+    const y = sharedOrPlain(Float64Array, x.length);
+    y.set(x);
+    return y;
+  };
+  const seen = sharedOrPlain(Uint8Array, t.rows);
+  seen.set(t.labelledSeen);
+  return { rows: t.rows, labelledSeen: seen, seenNonLabel: copy(t.seenNonLabel), absent: copy(t.absent) };
+}
+
+/** The CPU backend's worker pool, if the backend has one. */
+function poolOf(backend: Backend): ParallelCpu | null {
+  const parallel = (backend as { parallel?: unknown }).parallel;
+  return parallel instanceof ParallelCpu ? parallel : null;
+}
+
+/** Replicates per progress report: a few dozen reports over a long bootstrap. */
+const REPLICATES_PER_STEP = 32;
+
+/**
+ * γ of alg over the fitting set's rows, every row once, or (with `rng`) over one resample of them: NaN
+ * when no row labelled in S is there.
+ */
+function algOver(t: AlgTerms, rng: Xoshiro128 | null): number {
   let a = 0;
   let b = 0;
   let n = 0;
   for (let i = 0; i < t.rows; i++) {
-    const j = rng.below(t.rows);
+    const j = rng ? rng.below(t.rows) : i;
     if (!t.labelledSeen[j]) continue;
     a += t.seenNonLabel[j]!;
     b += t.absent[j]!;
@@ -415,14 +526,32 @@ export async function bootstrapIntervals(
     throw new RangeError(`bootstrap: ${input.point.rows} point rows for ${input.outcomes.rows} outcomes`);
   }
   const d = await order(backend, input, numBins);
-  const values = new Float64Array(B * METRICS.length);
-  const binAccuracy = input.point ? new Float64Array(B * numBins) : null;
-  const w16 = new Uint16Array(d.rows);
-  for (let r = 0; r < B; r++) {
-    const at = r * METRICS.length;
-    const { rng, w } = draw(seed, r, w16);
-    replicate(d, input, numBins, w, values, at, binAccuracy);
-    values[at + M['gamma.alg']] = input.alg ? resampledAlg(input.alg, rng) : Number.NaN;
+  const picks = input.picks ?? {};
+  const args: ReplicateArgs = {
+    d,
+    picks,
+    alg: input.alg ? sharedAlg(input.alg) : null,
+    numBins,
+    seed,
+    first: 0,
+    values: sharedOrPlain(Float64Array, B * METRICS.length),
+    binAccuracy: input.point ? sharedOrPlain(Float64Array, B * numBins) : null,
+  };
+  const { values, binAccuracy } = args;
+  const pool = poolOf(backend);
+  // Steps of replicates over the workers (or on this thread), with progress after each.
+  for (let r0 = 0; r0 < B; r0 += REPLICATES_PER_STEP) {
+    const r1 = Math.min(B, r0 + REPLICATES_PER_STEP);
+    const step: ReplicateArgs = {
+      ...args,
+      first: r0,
+      values: values.subarray(r0 * METRICS.length, r1 * METRICS.length),
+      binAccuracy: binAccuracy?.subarray(r0 * numBins, r1 * numBins) ?? null,
+    };
+    if (!(pool && (await pool.runItems('bootstrapReplicates', step, r1 - r0, (r1 - r0) * d.rows)))) {
+      bootstrapReplicates(step, 0, r1 - r0);
+    }
+    options.onProgress?.(r1, B);
   }
   const undefinedReplicates: Record<string, number> = {};
   const percentiles = (from: Float64Array, offset: number, stride: number, name: string | null): Interval => {
@@ -437,13 +566,26 @@ export async function bootstrapIntervals(
     return [quantile(sorted, 0.025), quantile(sorted, 0.975)];
   };
   const interval = (m: BootstrapMetric) => percentiles(values, M[m], METRICS.length, m);
-  const picks = input.picks ?? {};
   const gamma: BootstrapIntervals['gamma'] = {};
   if (input.alg) gamma.alg = interval('gamma.alg');
   if (picks.oracle) gamma.oracle = interval('gamma.oracle');
   if (picks.hmean) gamma.hmean = interval('gamma.hmean');
   if (picks.constrained !== undefined && picks.constrained !== null) {
     gamma.constrained = interval('gamma.constrained');
+  }
+  // The estimates: every row once, through the replicates' own arithmetic.
+  const once = new Float64Array(METRICS.length);
+  replicate(d, picks, numBins, new Uint8Array(d.rows).fill(1), once, 0, null, scratchFor(numBins));
+  if (input.alg) once[M['gamma.alg']] = algOver(input.alg, null);
+  const estimate: BootstrapIntervals['estimate'] = { gamma: {} };
+  for (const m of METRICS) {
+    const value = once[M[m]]!;
+    if (m.startsWith('gamma.')) {
+      const method = m.slice(6) as keyof typeof gamma;
+      if (gamma[method]) estimate.gamma[method] = value;
+    } else if (input.point || (m !== 'nll' && m !== 'ece')) {
+      estimate[m as Exclude<BootstrapMetric, `gamma.${string}`>] = value;
+    }
   }
   const result: BootstrapIntervals = {
     level: 0.95,
@@ -465,6 +607,7 @@ export async function bootstrapIntervals(
         }
       : {}),
     gamma,
+    estimate,
     undefinedReplicates,
     conventions: {
       resampling: 'N rows of N with replacement per replicate; the fitting set resampled likewise for alg',
@@ -490,6 +633,6 @@ export async function weightedMetrics(
   const w = new Int32Array(d.rows);
   for (let j = 0; j < d.rows; j++) w[j] = rowWeights[d.order[j]!]!;
   const out = new Float64Array(METRICS.length);
-  replicate(d, input, numBins, w, out, 0, null);
+  replicate(d, input.picks ?? {}, numBins, w, out, 0, null, scratchFor(numBins));
   return Object.fromEntries(METRICS.map((m, i) => [m, out[i]!])) as Record<BootstrapMetric, number>;
 }

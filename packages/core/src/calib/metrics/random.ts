@@ -60,9 +60,10 @@ export class Xoshiro128 {
   /**
    * `count` draws of below(n), each adding 1 to w at the drawn index: the same stream as calling
    * below(n) `count` times, with the generator's state in locals (the bootstrap's hot loop). Returns
-   * false if a Uint16Array count would pass 65535 (the caller redraws into wider counts).
+   * false if a count would wrap (past 255 in a Uint8Array, 65535 in a Uint16Array): the caller redraws
+   * into wider counts.
    */
-  countDraws(n: number, count: number, w: Uint16Array | Int32Array): boolean {
+  countDraws(n: number, count: number, w: Uint8Array | Uint16Array | Int32Array): boolean {
     if (n > LEMIRE_MAX) {
       for (let i = 0; i < count; i++) if (++w[this.below(n)]! === 0) return false;
       return true;

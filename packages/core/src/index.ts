@@ -166,6 +166,15 @@ export {
   classwiseOf,
 } from './calib/metrics/classwise.ts';
 export {
+  accumulateOver,
+  bootstrapAt,
+  extraJobs,
+  extrasOf,
+  type MetricOptions,
+  type PointExtras,
+  statesOf,
+} from './calib/metrics/extras.ts';
+export {
   INPUT_KINDS,
   type InputKind,
   looksLikeProbabilities,

@@ -4,6 +4,7 @@ export {
   l2NormalizeSubgroupKernel,
   l2NormalizeSubgroupVec4Kernel,
 } from './l2-normalize.ts';
+export { labelRankKernel } from './label-rank.ts';
 export {
   LINEAR_XENT_COEFS,
   linearXentGradKernel,
@@ -19,7 +20,6 @@ export {
   matmulTiledKernel,
   matmulTiledVec4Kernel,
 } from './matmul.ts';
-export { labelRankKernel } from './label-rank.ts';
 export {
   NLL_GRAD_KMAX,
   NLL_GRAD_TERMS,

@@ -310,7 +310,8 @@ export class Analysis {
   /** The metric table (DESIGN.md §3 names) of an operating point, as `ftcal evaluate` reports it. */
   tableOf(point: StatsPoint): MetricTable {
     const { gamma, temperature, nll, ece, brier } = point;
-    return { ...point.table, ausuc: this.curve.ausuc, gamma, temperature, nll, ece, brier };
+    const { mce, rmsce } = point.calibration;
+    return { ...point.table, ausuc: this.curve.ausuc, gamma, temperature, nll, ece, mce, rmsce, brier };
   }
 
   /** The calibrator `ftcal apply` and the library read, with fingerprints of the data it was fitted on. */

@@ -236,7 +236,7 @@ function render(): void {
 }
 
 function showTable(table: MetricTable): void {
-  const values: Record<string, number> = { ...table };
+  const values: Record<string, number | undefined> = { ...table };
   for (const cell of document.querySelectorAll<HTMLElement>('[data-metric]')) {
     const key = cell.dataset.metric!;
     const value = values[key];

@@ -1,8 +1,8 @@
 import { cpuLinearData } from '../calib/linear/cpu-data.ts';
 import { type LinearData, type MapShape, usingLinearData } from '../calib/linear/data.ts';
 import { l2NormalizeCpu } from '../cpu/l2-normalize.ts';
-import { nllGradResidentCpu } from '../cpu/nll-grad.ts';
 import { labelRanksCpu } from '../cpu/label-rank.ts';
+import { nllGradResidentCpu } from '../cpu/nll-grad.ts';
 import { ParallelCpu, type ParallelCpuOptions } from '../cpu/parallel.ts';
 import { sortKeysCpu } from '../cpu/sort.ts';
 import type {

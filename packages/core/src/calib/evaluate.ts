@@ -26,6 +26,19 @@ import {
   type MethodResult,
   methodNeeds,
 } from './methods/result.ts';
+import type { BootstrapIntervals } from './metrics/bootstrap.ts';
+import type { ClasswiseEce } from './metrics/classwise.ts';
+import {
+  accumulateOver,
+  bootstrapAt,
+  extraJobs,
+  extrasOf,
+  type MetricOptions,
+  type PointExtras,
+  statesOf,
+} from './metrics/extras.ts';
+import { withInputKind } from './metrics/input-kind.ts';
+import type { TopKTable } from './metrics/topk.ts';
 import { type ConfidenceMetrics, confidenceMetrics } from './metrics.ts';
 import { checkGamma, checkTemperature } from './option-checks.ts';
 import { accumulateStats, type DataStats, type NanPolicy } from './stats.ts';
@@ -38,17 +51,22 @@ export const EVALUATION_SCHEMA_VERSION = 1;
  * natural log), "ece" (top-label, 15 equal-width bins unless configured), "brier" (multi-class, mean).
  * NaN (an empty label group) becomes null in JSON.
  */
-export interface MetricTable extends AccuracyTable {
+export interface MetricTable extends AccuracyTable, TopKTable {
   ausuc: number;
   gamma: number;
   temperature: number;
   nll: number;
   ece: number;
+  /** MCE and RMSCE over the same bins as ECE (DESIGN.md §1.2). */
+  mce: number;
+  rmsce: number;
   brier: number;
+  /** Classwise ECE over S ∪ U, where asked for (`classwise: true`). */
+  classwiseEce?: number;
 }
 
-/** Options shared by `evaluate` and `calibrate`. */
-export interface EngineOptions {
+/** Options shared by `evaluate` and `calibrate` (with DESIGN.md §1.2's top-k, classwise, bootstrap, input kind). */
+export interface EngineOptions extends MetricOptions {
   /** Rows per chunk sent to the backend. */
   chunkRows?: number;
   nanPolicy?: NanPolicy;
@@ -58,8 +76,8 @@ export interface EngineOptions {
   equalMass?: boolean;
   /** Logits up to this many bytes stay in memory between passes (default 1 GiB). */
   residentBytes?: number;
-  /** Progress of the streamed statistics pass: rows done of total. */
-  onProgress?: (stage: 'stats', rowsDone: number, rowsTotal: number) => void;
+  /** Progress of the streamed statistics pass (rows done of total), then of the bootstrap (replicates). */
+  onProgress?: (stage: 'stats' | 'bootstrap', done: number, total: number) => void;
   /**
    * Chunk accumulators (calib/accumulators.ts) to run in the one pass over the logits, for metrics at the
    * operating point that need every logit; their states are in the prepared statistics' `accumulated`.
@@ -107,6 +125,10 @@ export interface Evaluation {
   table: MetricTable;
   curve: CurveSummary;
   confidence: ConfidenceMetrics;
+  /** Classwise ECE by group and class, with `classwise: true`. */
+  classwise: ClasswiseEce | null;
+  /** Bootstrap intervals at (γ, T), with `bootstrap`. */
+  ci: BootstrapIntervals | null;
   diagnostics: Diagnostics;
 }
 
@@ -131,25 +153,31 @@ function checkOperatingPoint(gamma: number, temperature: number): void {
   checkTemperature(temperature);
 }
 
-/** The one streamed pass over a labelled set at temperature T: statistics, moments, curve. */
+/**
+ * The one streamed pass over a labelled set at temperature T: statistics, moments, curve, and the
+ * metrics jobs at the operating point (`jobs`). Probabilities passed as logits are refused here.
+ */
 async function prepare(
   backend: Backend,
   set: LabelledSet,
-  options: EngineOptions & { temperature?: number } = {},
+  options: EngineOptions & { temperature?: number; jobs?: AccumulatorJob[]; scores?: boolean } = {},
 ): Promise<Prepared> {
-  const data = await accumulateStats(backend, set.logits, {
+  // Calibrated scores (`scores`) come from logits the guard has seen already.
+  const logits = options.scores ? set.logits : withInputKind(set.logits, options.inputKind);
+  const data = await accumulateStats(backend, logits, {
     groups: set.groups,
     labels: set.labels,
     temperature: options.temperature,
+    // The caller's accumulators and the metrics' own run in the same pass (statesOf finds each by job).
+    accumulators: [...(options.accumulators ?? []), ...(options.jobs ?? [])],
     chunkRows: options.chunkRows,
     nanPolicy: options.nanPolicy,
     allowOtherLabels: options.allowOtherLabels,
-    accumulators: options.accumulators,
     onProgress: options.onProgress && ((d, t) => options.onProgress!('stats', d, t)),
   });
   let passes: Promise<ResidentLogits> | null = null;
   const open = async () =>
-    ResidentLogits.of(set.logits, {
+    ResidentLogits.of(logits, {
       labels: set.labels,
       keep: data.keep,
       residentBytes: options.residentBytes ?? 2 ** 30,
@@ -199,9 +227,29 @@ async function tableAt(
     temperature,
     nll: confidence.nll,
     ece: confidence.ece,
+    mce: confidence.mce,
+    rmsce: confidence.rmsce,
     brier: confidence.brier,
   };
   return { table, confidence };
+}
+
+/** A table with the top-k and classwise entries of its operating point. */
+function withExtras(table: MetricTable, extras: PointExtras): MetricTable {
+  return {
+    ...table,
+    ...extras.topK,
+    ...(extras.classwise && { classwiseEce: extras.classwise.classwiseEce }),
+  };
+}
+
+const NO_EXTRAS: PointExtras = { topK: {}, classwise: null };
+
+/** Top-k and classwise ECE read every logit at the operating point: statistics files cannot give them. */
+function refuseAtPointFromStats(options: MetricOptions, source: string): void {
+  if (options.topK !== undefined || options.classwise) {
+    throw needsLogits('top-k accuracy and classwise ECE', source);
+  }
 }
 
 function curveSummary(curve: GammaCurve): CurveSummary {
@@ -226,14 +274,22 @@ function groupsJson(g: ClassGroups) {
 }
 
 /** Options of an evaluation from statistics already taken (a statistics file): γ, bins, weights. */
-export interface EvaluateStatsOptions extends Pick<EngineOptions, 'bins' | 'equalMass'> {
+export interface EvaluateStatsOptions
+  extends Pick<EngineOptions, 'bins' | 'equalMass' | 'bootstrap' | 'onProgress'> {
   /** Operating point γ. Default 0; T is the statistics' own. */
   gamma?: number;
   weights?: HeadWeights;
 }
 
-async function evaluation(p: Prepared, gamma: number, weights?: HeadWeights): Promise<Evaluation> {
+async function evaluation(
+  p: Prepared,
+  gamma: number,
+  weights?: HeadWeights,
+  extras: PointExtras = NO_EXTRAS,
+): Promise<Evaluation> {
   const { table, confidence } = await tableAt(p, gamma, p.data.temperature);
+  const b = p.options.bootstrap;
+  const onProgress = p.options.onProgress;
   return {
     schemaVersion: EVALUATION_SCHEMA_VERSION,
     backend: p.backend.name,
@@ -241,9 +297,17 @@ async function evaluation(p: Prepared, gamma: number, weights?: HeadWeights): Pr
     groups: groupsJson(p.data.groups),
     gamma,
     temperature: p.data.temperature,
-    table,
+    table: withExtras(table, extras),
     curve: curveSummary(p.curve),
     confidence,
+    classwise: extras.classwise,
+    ci: b
+      ? await bootstrapAt(p.backend, p.data, gamma, {
+          ...b,
+          bins: p.options.bins,
+          ...(onProgress && { onProgress: (d: number, t: number) => onProgress('bootstrap', d, t) }),
+        })
+      : null,
     diagnostics: diagnostics(p.data, weights),
   };
 }
@@ -256,8 +320,10 @@ export async function evaluate(backend: Backend, input: EvaluateInput): Promise<
   const gamma = input.gamma ?? 0;
   const temperature = input.temperature ?? 1;
   checkOperatingPoint(gamma, temperature);
-  const p = await prepare(backend, input, input);
-  return evaluation(p, gamma, input.weights);
+  const jobs = extraJobs(input, gamma, input.bins);
+  const p = await prepare(backend, input, { ...input, jobs });
+  const extras = extrasOf(statesOf(p.data.accumulated, jobs), input, input.groups, input.bins);
+  return evaluation(p, gamma, input.weights, extras);
 }
 
 /** The same evaluation from statistics taken before (`ftcal stats`, merged shards) at their T. */
@@ -365,6 +431,10 @@ export interface Calibration {
   /** Reliability tables before and after, for diagrams. */
   confidenceBefore: ConfidenceMetrics;
   confidenceAfter: ConfidenceMetrics;
+  /** Classwise ECE before and after, with `classwise: true`. */
+  classwise: { before: ClasswiseEce; after: ClasswiseEce } | null;
+  /** Bootstrap intervals at the chosen (γ, T), with `bootstrap`. */
+  ci: BootstrapIntervals | null;
   diagnostics: Diagnostics;
 }
 
@@ -389,10 +459,19 @@ async function runMethod(
       return constrainedMethod(p.curve, accuracyAt(p.data, 0)['S/Y'], input.maxSeenDrop ?? 1);
     case 'pcv':
       if (!input.folds?.length) throw methodNeeds('pcv', 'fold models’ logits', 'folds');
-      return pcvMethod(backend, groups, input.folds, {
-        chunkRows: input.chunkRows,
-        nanPolicy: input.nanPolicy,
-      });
+      return pcvMethod(
+        backend,
+        groups,
+        input.folds.map((f) => ({
+          ...f,
+          logits: withInputKind(f.logits, input.inputKind),
+          pretrained: withInputKind(f.pretrained, input.inputKind),
+        })),
+        {
+          chunkRows: input.chunkRows,
+          nanPolicy: input.nanPolicy,
+        },
+      );
     case 'nll':
       return nllMethod(backend, await p.passes(), groups, input.newton ?? {});
     case 'temperature':
@@ -413,8 +492,9 @@ async function linearTable(
   set: LabelledSet,
   options: EngineOptions,
   map: LinearMap,
-): Promise<{ table: MetricTable; confidence: ConfidenceMetrics }> {
-  const source = set.logits;
+  jobs: AccumulatorJob[] = [],
+): Promise<{ table: MetricTable; confidence: ConfidenceMetrics; data: DataStats; states: Float64Array[] }> {
+  const source = withInputKind(set.logits, options.inputKind);
   const calibrated: RowSource = {
     name: source.name,
     rows: source.rows,
@@ -422,10 +502,15 @@ async function linearTable(
     readRows: async (start, count) => linearScores(backend, map, await source.readRows(start, count), count),
     close: () => source.close(),
   };
-  const p = await prepare(backend, { ...set, logits: calibrated }, { ...options, onProgress: undefined });
+  const p = await prepare(
+    backend,
+    { ...set, logits: calibrated },
+    { ...options, onProgress: undefined, jobs, scores: true },
+  );
   const { table, confidence } = await tableAt(p, 0, 1);
   p.release();
-  return { table: { ...table, gamma: Number.NaN, temperature: Number.NaN }, confidence };
+  const states = statesOf(p.data.accumulated, jobs);
+  return { table: { ...table, gamma: Number.NaN, temperature: Number.NaN }, confidence, data: p.data, states };
 }
 
 /** The logits the fitted linear methods fit on: the fine-tuning set's when given as logits, else the labelled set's. */
@@ -488,8 +573,10 @@ export async function calibrate(backend: Backend, input: CalibrateInput): Promis
   if (fitted && !fit)
     throw needsLogits(`calibrate's ${fitted} (fitting on the training set)`, input.logits.name);
   if (fit) refuseUnfittable(plan.methods, fit, input.groups);
-  const p = await prepare(backend, input, input);
-  return fitCalibration(p, input, plan, [await fingerprint(input.logits)], input);
+  // The one pass also runs the top-k and classwise jobs at the point before calibration (γ = 0, T = 1).
+  const beforeJobs = extraJobs(input, 0, input.bins);
+  const p = await prepare(backend, input, { ...input, jobs: beforeJobs });
+  return fitCalibration(p, input, plan, [await fingerprint(input.logits)], beforeJobs, input);
 }
 
 /** Methods that iterate over the logits: statistics alone cannot run them (DESIGN.md §1.3). */
@@ -507,6 +594,7 @@ export async function calibrateStats(
 ): Promise<Calibration> {
   for (const m of options.methods ?? [])
     if (NEEDS_LOGITS.includes(m)) throw needsLogits(`calibrate's ${m}`, data.source);
+  refuseAtPointFromStats(options, data.source);
   if (data.temperature !== 1) {
     throw new InputError({
       code: 'option',
@@ -526,7 +614,7 @@ export async function calibrateStats(
   const p = await fromStats(backend, data, options, () =>
     Promise.reject(needsLogits('a table at another T', data.source)),
   );
-  return fitCalibration(p, { ...options, groups: data.groups }, plan, options.fingerprints ?? []);
+  return fitCalibration(p, { ...options, groups: data.groups }, plan, options.fingerprints ?? [], []);
 }
 
 async function fitCalibration(
@@ -534,6 +622,7 @@ async function fitCalibration(
   input: CalibrateOptions & { groups: ClassGroups },
   plan: { methods: readonly MethodName[]; select: MethodName },
   fingerprints: Fingerprint[],
+  beforeJobs: AccumulatorJob[],
   set: LabelledSet | null = null,
 ): Promise<Calibration> {
   const { backend } = p;
@@ -545,7 +634,7 @@ async function fitCalibration(
     train ??=
       'stats' in set
         ? set.stats
-        : await accumulateStats(backend, set.logits, {
+        : await accumulateStats(backend, withInputKind(set.logits, input.inputKind), {
             groups: input.groups,
             labels: set.labels,
             chunkRows: input.chunkRows,
@@ -559,7 +648,7 @@ async function fitCalibration(
   const linearLogits = async () => {
     const train = input.train;
     if (!train || 'stats' in train) return p.passes();
-    trainLogits ??= ResidentLogits.of(train.logits, {
+    trainLogits ??= ResidentLogits.of(withInputKind(train.logits, input.inputKind), {
       labels: train.labels,
       keep: (await trainStats()).keep,
       residentBytes: input.residentBytes ?? 2 ** 30,
@@ -570,13 +659,20 @@ async function fitCalibration(
   const rows: MethodRow[] = [];
   let chosenConfidence: ConfidenceMetrics | null = null;
   let chosenMap: LinearMap | null = null;
+  // A linear calibration's point is γ = 0, T = 1 of its calibrated scores: their pass runs the metrics.
+  let chosenLinear: { data: DataStats; extras: PointExtras } | null = null;
   for (const [i, m] of methods.entries()) {
     input.onMethod?.(m, i, methods.length);
     if (isLinearMethod(m)) {
       const r = await linearMethod(backend, m, { ...input, logits: linearLogits, fit: input.linear });
-      const { table, confidence } = await linearTable(backend, set!, input, r.map);
-      if (m === select) [chosenConfidence, chosenMap] = [confidence, r.map];
-      rows.push({ method: m, gamma: Number.NaN, temperature: Number.NaN, table, details: r.details });
+      const jobs = m === select ? extraJobs(input, 0, input.bins) : [];
+      const t = await linearTable(backend, set!, input, r.map, jobs);
+      if (m === select) {
+        [chosenConfidence, chosenMap] = [t.confidence, r.map];
+        chosenLinear = { data: t.data, extras: extrasOf(t.states, input, input.groups, input.bins) };
+      }
+      const row = { method: m, gamma: Number.NaN, temperature: Number.NaN, table: t.table };
+      rows.push({ ...row, details: r.details });
       continue;
     }
     const r = await runMethod(m, backend, p, input, trainStats);
@@ -587,8 +683,34 @@ async function fitCalibration(
   input.onMethod?.(null, methods.length, methods.length);
   const chosen = rows.find((r) => r.method === select)!;
   const before = await tableAt(p, 0, 1);
+  const extrasBefore = extrasOf(statesOf(p.data.accumulated, beforeJobs), input, input.groups, input.bins);
+  // At a chosen (γ, T) they need one more read of the logits, and only when asked for.
+  const afterJobs = chosenLinear ? [] : extraJobs(input, chosen.gamma, input.bins);
+  const extrasAfter =
+    chosenLinear?.extras ??
+    (afterJobs.length
+      ? extrasOf(
+        await accumulateOver(backend, await p.passes(), input.groups, chosen.temperature, afterJobs),
+        input,
+        input.groups,
+        input.bins,
+        )
+      : extrasBefore);
   // The methods and tables are done with the logits: free what the passes kept.
   p.release();
+  const onProgress = input.onProgress;
+  const [pointStats, pointGamma] = chosenLinear
+    ? [chosenLinear.data, 0]
+    : [p.tempered.get(chosen.temperature)!, chosen.gamma];
+  const ci = input.bootstrap
+    ? await bootstrapAt(backend, pointStats, pointGamma, {
+        ...input.bootstrap,
+        bins: input.bins,
+        maxSeenDrop: input.maxSeenDrop ?? 1,
+        train: input.train ? await trainStats() : null,
+        ...(onProgress && { onProgress: (d: number, t: number) => onProgress('bootstrap', d, t) }),
+      })
+    : null;
   (trainLogits as ResidentLogits | null)?.release();
   if (input.train && methods.some((m) => m === 'alg' || isFittedLinear(m))) {
     const set = input.train;
@@ -606,14 +728,19 @@ async function fitCalibration(
     method: select,
     gamma: chosen.gamma,
     temperature: chosen.temperature,
-    before: before.table,
-    after: chosen.table,
+    before: withExtras(before.table, extrasBefore),
+    after: withExtras(chosen.table, extrasAfter),
     methods: rows,
     calibrator: calibrator.toJSON(),
     data: dataSummary(p.data, p.curve),
     curve: curveSummary(p.curve),
     confidenceBefore: before.confidence,
     confidenceAfter: chosenConfidence!,
+    classwise:
+      extrasBefore.classwise && extrasAfter.classwise
+        ? { before: extrasBefore.classwise, after: extrasAfter.classwise }
+        : null,
+    ci,
     diagnostics: diagnostics(p.data, input.weights),
   };
 }

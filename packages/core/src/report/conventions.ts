@@ -20,13 +20,28 @@ The GPU and CPU paths follow these rules bit for bit.</dd>
 (τ<sub>k</sub> + τ<sub>k+1</sub>)/2 and τ<sub>m</sub> + 1.</dd>
 <dt>AUSUC (0–1)</dt>
 <dd>Trapezoids along that exact path on a 0–1 scale, points in γ-ascending order:
-Σ (seen<sub>k</sub> − seen<sub>k+1</sub>)·(unseen<sub>k</sub> + unseen<sub>k+1</sub>)/2. With O empty and no
-tied thresholds it equals the paper's AUC of its curve.</dd>
+Σ (seen<sub>k</sub> − seen<sub>k+1</sub>)·(unseen<sub>k</sub> + unseen<sub>k+1</sub>)/2. Points of equal seen
+accuracy are taken in γ order, the path the curve follows; with O empty this equals the paper's AUC of its
+curve when its points of equal seen accuracy are ordered along γ (its own sort leaves their order
+unspecified).</dd>
 <dt>ECE</dt>
 <dd>Top-label expected calibration error as torchmetrics computes it: the confidence of a row is the
 probability of its predicted class (under the tie rules above); 15 equal-width bins (lo, hi], confidence 0
 in the first bin and 1.0 in the last; the bin-count-weighted mean of |accuracy − mean confidence|, on a 0–1
 scale. Equal-mass bins, where shown, split the rows sorted by confidence into equal counts.</dd>
+<dt>MCE, RMSCE and classwise ECE</dt>
+<dd>MCE is the largest |accuracy − mean confidence| over the non-empty ECE bins, RMSCE the square root of
+their row-weighted mean square: the same bins as ECE. Classwise ECE bins every class's probability over all
+rows in the same equal-width bins, ECE<sub>c</sub> = Σ (n<sub>b</sub>/N)·|mean 1[y = c] − mean p<sub>c</sub>|,
+averaged over the seen and absent classes (and reported over each group).</dd>
+<dt>Top-k accuracy</dt>
+<dd>A/B@k: rows labelled in A whose label is among the k highest scores of the classes in B, ties ranked
+S∪O before U and then by lower index, as for the prediction itself.</dd>
+<dt>Bootstrap intervals</dt>
+<dd>Each replicate draws the evaluated rows with replacement (xoshiro128**, replicate r seeded from the
+seed and r) and recomputes every metric from the per-row statistics of the one pass; γ of each method is
+re-picked on the replicate's own curve. The interval is the 2.5th to 97.5th percentile of the replicates
+(linear interpolation). On the reliability diagram the dark span on a bar is that bin's accuracy interval.</dd>
 <dt>NLL and Brier</dt>
 <dd>NLL: mean negative natural-log probability of the true label, in nats. Brier: mean over rows of the
 squared distance between the probability vector and the one-hot label, summed over classes (0–2).</dd>

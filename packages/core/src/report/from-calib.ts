@@ -88,23 +88,25 @@ export function gammaIntervalsOf(ci: BootstrapIntervals): GammaInterval[] {
 }
 
 /**
- * The report's table of bootstrap intervals: the operating point's accuracies, AUSUC, NLL and ECE
- * beside their estimates on the whole set (`estimates`), then each method's γ beside its pick.
+ * The report's table of bootstrap intervals: the operating point's accuracies, AUSUC, NLL and ECE, then
+ * each method's γ, each beside its estimate on the whole set.
  */
-export function intervalRowsOf(
-  ci: BootstrapIntervals,
-  estimates: Partial<MetricTable>,
-  gammas: Readonly<Partial<Record<string, number>>> = {},
-): IntervalRow[] {
+export function intervalRowsOf(ci: BootstrapIntervals): IntervalRow[] {
+  const e = ci.estimate;
   const rows: IntervalRow[] = [];
   for (const key of ['Y/Y', 'S/Y', 'U/Y', 'H'] as const) {
-    rows.push({ label: `${key} (%)`, estimate: estimates[key], interval: ci[key], digits: 2 });
+    rows.push({ label: `${key} (%)`, estimate: e[key], interval: ci[key], digits: 2 });
   }
-  rows.push({ label: 'AUSUC', estimate: estimates.ausuc, interval: ci.ausuc, digits: 4 });
-  if (ci.nll) rows.push({ label: 'NLL', estimate: estimates.nll, interval: ci.nll, digits: 4 });
-  if (ci.ece) rows.push({ label: 'ECE', estimate: estimates.ece, interval: ci.ece, digits: 4 });
+  rows.push({ label: 'AUSUC', estimate: e.ausuc, interval: ci.ausuc, digits: 4 });
+  if (ci.nll) rows.push({ label: 'NLL', estimate: e.nll, interval: ci.nll, digits: 4 });
+  if (ci.ece) rows.push({ label: 'ECE', estimate: e.ece, interval: ci.ece, digits: 4 });
   for (const [method, interval] of Object.entries(ci.gamma)) {
-    rows.push({ label: `γ of ${method}`, estimate: gammas[method], interval, digits: 3 });
+    rows.push({
+      label: `γ of ${method}`,
+      estimate: e.gamma[method as keyof typeof e.gamma],
+      interval,
+      digits: 3,
+    });
   }
   return rows;
 }

@@ -22,7 +22,8 @@ table{border-collapse:collapse;margin:8px 0 4px;background:#fff;font-variant-num
 caption{text-align:left;font-weight:600;padding:4px 0}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
 th[scope=row],td.note,th.note{text-align:left}
-td.note{white-space:normal;color:#555;font-size:.9em}
+td.note{white-space:normal;color:#555;font-size:.9em;min-width:18em}
+.table-scroll{overflow-x:auto}
 thead th{background:#f0f0f0}
 tr.derived{color:#555;font-style:italic}
 .units{color:#555;font-size:.9em;margin:0 0 8px}
@@ -36,7 +37,7 @@ footer{color:#777;font-size:.85em;padding-bottom:32px}
 `;
 
 const UNITS =
-  '<p class="units">Accuracies in percent; AUSUC and ECE on a 0–1 scale; NLL in nats; γ in logit units. ' +
+  '<p class="units">Accuracies in percent; AUSUC, ECE, MCE, RMSCE and classwise ECE (cwECE) on a 0–1 scale; NLL in nats; γ in logit units. ' +
   'A dash marks a value that does not exist (for example U/Y with no absent-class rows).</p>';
 
 /** How many class names per group the page lists before abridging. */
@@ -64,7 +65,13 @@ export function renderReportHtml(input: ReportInput): string {
       section(
         'calibration',
         `Calibration: ${method}`,
-        metricTableHtml('Before and after calibration', rows) + UNITS,
+        metricTableHtml('Before and after calibration', rows) +
+          metricTableHtml(
+            'Top-k accuracy: the label among the k highest scores, ties S∪O before U',
+            rows,
+            true,
+          ) +
+          UNITS,
       ),
     );
   }

@@ -26,8 +26,33 @@ const COLUMNS: readonly Column[] = [
   { key: 'ausuc', head: 'AUSUC', title: 'area under the seen/unseen accuracy curve, 0–1', format: four },
   { key: 'nll', head: 'NLL', title: 'mean negative log-likelihood, nats', format: four },
   { key: 'ece', head: 'ECE', title: 'top-label expected calibration error, 0–1', format: four },
+  {
+    key: 'mce',
+    head: 'MCE',
+    title: 'top-label maximum calibration error over the ECE bins, 0–1',
+    format: four,
+  },
+  { key: 'rmsce', head: 'RMSCE', title: 'top-label root-mean-square calibration error, 0–1', format: four },
+  {
+    key: 'classwiseEce',
+    head: 'cwECE',
+    title: 'classwise ECE, mean over the seen and absent classes, 0–1',
+    format: four,
+  },
   { key: 'brier', head: 'Brier', title: 'Brier score', format: four },
 ];
+
+/** Top-k columns ("Y/Y@5" …) for the k the rows carry, after the accuracy columns. */
+function topKColumns(rows: readonly TableRow[]): Column[] {
+  const keys = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r.table)) if (/^[YSU]\/[YSU]@\d+$/.test(k)) keys.add(k);
+  return [...keys].map((key) => ({
+    key: key as keyof MetricTable,
+    head: key,
+    title: `${key.split('@')[0]} with the label among the top ${key.split('@')[1]} scores, %`,
+    format: pct,
+  }));
+}
 
 export interface TableRow {
   label: string;
@@ -41,9 +66,13 @@ function present(rows: readonly TableRow[]): Column[] {
   return COLUMNS.filter((c) => rows.some((r) => r.table[c.key] !== undefined));
 }
 
-/** An HTML table of metric rows; only columns some row has are shown. Every label is escaped. */
-export function metricTableHtml(caption: string, rows: readonly TableRow[]): string {
-  const columns = present(rows);
+/**
+ * An HTML table of metric rows; only columns some row has are shown (`topK`: the top-k splits, which
+ * have a table of their own). Every label is escaped; a table wider than the page scrolls.
+ */
+export function metricTableHtml(caption: string, rows: readonly TableRow[], topK = false): string {
+  const columns = topK ? topKColumns(rows) : present(rows);
+  if (columns.length === 0) return '';
   const withNotes = rows.some((r) => r.note);
   const head =
     '<tr><th scope="col"></th>' +
@@ -59,13 +88,13 @@ export function metricTableHtml(caption: string, rows: readonly TableRow[]): str
         '</tr>',
     )
     .join('');
-  return `<table><caption>${escapeXml(caption)}</caption><thead>${head}</thead><tbody>${body}</tbody></table>`;
+  return `<div class="table-scroll"><table><caption>${escapeXml(caption)}</caption><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
 }
 
 /** after − before for each metric both have (γ and T excluded: their change is not a result). */
 export function changeRow(before: Partial<MetricTable>, after: Partial<MetricTable>): TableRow {
   const table: Partial<MetricTable> = {};
-  for (const c of COLUMNS) {
+  for (const c of [...COLUMNS, ...topKColumns([{ label: '', table: before }])]) {
     if (c.key === 'gamma' || c.key === 'temperature') continue;
     const a = after[c.key];
     const b = before[c.key];

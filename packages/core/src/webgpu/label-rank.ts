@@ -2,10 +2,8 @@ import { labelRankKernel } from '@ftcal/kernels';
 import type { LabelRankOptions, LabelRanks } from '../backend/backend.ts';
 import { labelRankRow } from '../cpu/label-rank.ts';
 import { type GpuContext, rowGrid } from '../gpu/context.ts';
-import { rowStatsLanes } from './resident-rows.ts';
+import { lanesLayout } from './kernel-variants.ts';
 import { runRowChunks } from './row-runner.ts';
-
-const WG = 128;
 
 /**
  * Label ranks of host logits on the GPU. The kernel decides every comparison it can in f32 and marks
@@ -23,8 +21,8 @@ export async function labelRanksGpu(
   const gamma = options.gamma ?? 0;
   const gammaF32 = Math.fround(gamma);
   const out: LabelRanks = { rankY: new Int32Array(rows), rankOwn: new Int32Array(rows) };
-  const lanes = rowStatsLanes(cols);
-  const rowsPerGroup = WG / lanes;
+  // Lanes per row as the row statistics' fallback takes them: short rows share a workgroup.
+  const { constants, rowsPerWorkgroup } = lanesLayout(cols);
   await runRowChunks(ctx, {
     op: 'labelRanks',
     rows,
@@ -35,7 +33,7 @@ export async function labelRanksGpu(
       const logits = buffers.upload(z.subarray(r0 * cols, (r0 + n) * cols), 'logits');
       const labelBuf = buffers.upload(labels.subarray(r0, r0 + n), 'labels');
       const ranks = buffers.storage(n * 8, 'label-rank-out');
-      const grid = rowGrid(Math.ceil(n / rowsPerGroup), ctx.limits.maxComputeWorkgroupsPerDimension);
+      const grid = rowGrid(Math.ceil(n / rowsPerWorkgroup), ctx.limits.maxComputeWorkgroupsPerDimension);
       const uniforms = buffers.uniforms(labelRankKernel, {
         rows: n,
         cols,
@@ -47,7 +45,7 @@ export async function labelRanksGpu(
         labelRankKernel,
         [logits, groupsBuf, labelBuf, ranks, uniforms],
         [grid.x, grid.y],
-        { WG, LANES: lanes },
+        constants,
         encoder,
       );
       return async () => {

@@ -149,7 +149,7 @@ export function expectValue(actual: number, golden: Golden, tol = 0): void {
   }
 }
 
-export function expectTable(actual: Record<string, number>, golden: GoldenTable, tol = 0): void {
+export function expectTable(actual: Record<string, number | undefined>, golden: GoldenTable, tol = 0): void {
   for (const key of ['Y/Y', 'S/Y', 'U/Y', 'S/S', 'U/U', 'H'] as const) {
     try {
       expectValue(actual[key]!, golden[key], tol);

@@ -10,6 +10,7 @@ export const SUITES = [
   'page',
   'cpu-matmul',
   'linear',
+  'bootstrap',
 ] as const;
 export type Suite = (typeof SUITES)[number];
 
@@ -42,7 +43,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: pnpm bench [--json] [--quick] [--device auto|gpu|gpu:NAME|cpu] [--out DIR] [--docs FILE]
-                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,nll,curve,end-to-end,scale,page,cpu-matmul,linear]
+                  [--max-cells N] [--max-e2e-cells N] [--max-flops N] [--reps N] [--only kernels,nll,curve,end-to-end,scale,page,cpu-matmul,linear,bootstrap]
                   [--preflight] [--gpu-only] [--no-peers] [--render FILE]
   --json        print the result document on stdout (progress goes to stderr)
   --quick       small sizes only; finishes in under a minute on two cores

@@ -12,6 +12,7 @@ import { openTfjs } from './peers/tfjs.ts';
 import { preflight } from './preflight.ts';
 import { renderSaved, writeCheckpoint, writeReports } from './report/write.ts';
 import { type BenchDocument, type PeerStatus, SCHEMA_VERSION } from './results.ts';
+import { bootstrapSuite } from './suites/bootstrap.ts';
 import { cpuMatmulSuite } from './suites/cpu-matmul.ts';
 import { curveSuite } from './suites/curve.ts';
 import { endToEndSuite } from './suites/end-to-end.ts';
@@ -191,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
     if (opts.suites.has('page')) await pageSuite(ctx);
     if (opts.suites.has('linear')) await linearSuite(ctx);
     if (opts.suites.has('cpu-matmul')) await cpuMatmulSuite(ctx, twin ?? main, cpuPeers);
+    if (opts.suites.has('bootstrap')) await bootstrapSuite(ctx);
   } finally {
     onEveryRun(null);
     for (const p of cpuPeers) if ('close' in p) await p.close();

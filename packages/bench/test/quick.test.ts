@@ -75,17 +75,20 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       'linear fit: matrix',
       'linear fit: dirichlet',
       'linear fit: affine',
+      'bootstrap vs the pass it reads',
     ]) {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear']).toContain(
+      expect(['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear', 'bootstrap']).toContain(
         c.suite,
       );
       // The page's cases compare its two backends (and Node) with the page on the CPU; `ftcal logits`
       // end to end and the sharded run are the built CLI as a process; everything else the backend in process.
       const cli = c.op.startsWith('ftcal logits') || c.op.startsWith('stats ×3');
-      expect(c.baseline).toBe(c.suite === 'page' ? 'page-cpu' : cli ? 'ftcal-cli' : 'ftcal-cpu');
+      // The bootstrap's replicates are set against the pass whose statistics they resample.
+      const baseline = { page: 'page-cpu', bootstrap: 'ftcal-pass' }[c.suite as string];
+      expect(c.baseline).toBe(baseline ?? (cli ? 'ftcal-cli' : 'ftcal-cpu'));
       expect(c.runs.length).toBeGreaterThan(0);
       for (const run of c.runs) {
         expect(STATUSES).toContain(run.status);

@@ -1,4 +1,13 @@
-import type { AccuracyTable, CurveSummary, Diagnostics, MetricTable, Summary } from '@ftcal/core';
+import {
+  type AccuracyTable,
+  type BootstrapIntervals,
+  type ClasswiseEce,
+  type CurveSummary,
+  type Diagnostics,
+  type MetricTable,
+  type Summary,
+  TOP_K_SPLITS,
+} from '@ftcal/core';
 import { table } from './output.ts';
 
 /** Accuracy columns in the paper's order (DESIGN.md §1). */
@@ -32,14 +41,88 @@ export function calibratorText(c: {
 export const accuracyHeader = (): string[] => [...ACCURACY_KEYS];
 export const accuracyCells = (t: AccuracyTable): string[] => ACCURACY_KEYS.map((k) => fixed(t[k], 2));
 
-export const metricHeader = (): string[] => [...accuracyHeader(), 'AUSUC', 'NLL', 'ECE', 'Brier'];
+/** The calibration errors (DESIGN.md §1.2), with classwise ECE when the table has it. */
+const errorHeader = (t: MetricTable): string[] => [
+  'ECE',
+  'MCE',
+  'RMSCE',
+  ...(t.classwiseEce !== undefined ? ['cwECE'] : []),
+];
+const errorCells = (t: MetricTable): string[] => [
+  fixed(t.ece, 4),
+  fixed(t.mce, 4),
+  fixed(t.rmsce, 4),
+  ...(t.classwiseEce !== undefined ? [fixed(t.classwiseEce, 4)] : []),
+];
+
+/** Columns of a metric table; `like` decides the optional ones (classwise ECE). */
+export const metricHeader = (like: MetricTable): string[] => [
+  ...accuracyHeader(),
+  'AUSUC',
+  'NLL',
+  ...errorHeader(like),
+  'Brier',
+];
 export const metricCells = (t: MetricTable): string[] => [
   ...accuracyCells(t),
   fixed(t.ausuc, 4),
   fixed(t.nll, 4),
-  fixed(t.ece, 4),
+  ...errorCells(t),
   fixed(t.brier, 4),
 ];
+
+/** The k of a table's top-k entries ("Y/Y@5" → 5), or null without them. */
+export function topKOf(t: MetricTable): number | null {
+  const key = Object.keys(t).find((k) => k.startsWith('Y/Y@'));
+  return key ? Number(key.slice(4)) : null;
+}
+
+/** Rows labelled by `label` with their top-k splits, in the paper's order, or null without top-k. */
+export function topKLines(rows: readonly [string, MetricTable][]): string[] | null {
+  const k = rows.length ? topKOf(rows[0]![1]) : null;
+  if (k === null) return null;
+  const head = ['', ...TOP_K_SPLITS.map((s) => `${s}@${k}`)];
+  const body = rows.map(([label, t]) => [label, ...TOP_K_SPLITS.map((s) => fixed(t[`${s}@${k}`], 2))]);
+  return [
+    `top-${k} accuracy (%): the label among the ${k} highest scores, ties S∪O before U`,
+    ...table([head, ...body]).split('\n'),
+  ];
+}
+
+/** One line of classwise ECE by group. */
+export function classwiseLine(c: ClasswiseEce): string {
+  return `classwise ECE over ${c.numBins} bins: ${fixed(c.classwiseEce, 4)} (S ${fixed(c.seen, 4)}, U ${fixed(c.absent, 4)})`;
+}
+
+/** Each metric's estimate on the whole set and its 95% bootstrap interval, then each method's γ. */
+export function intervalLines(ci: BootstrapIntervals): string[] {
+  const rows: string[][] = [['', 'estimate', '2.5%', '97.5%']];
+  const add = (
+    label: string,
+    estimate: number | undefined,
+    interval: readonly number[] | undefined,
+    digits: number,
+  ) => {
+    if (interval)
+      rows.push([label, fixed(estimate, digits), fixed(interval[0], digits), fixed(interval[1], digits)]);
+  };
+  const e = ci.estimate;
+  for (const key of ['Y/Y', 'S/Y', 'U/Y', 'H'] as const) add(key, e[key], ci[key], 2);
+  add('AUSUC', e.ausuc, ci.ausuc, 4);
+  add('NLL', e.nll, ci.nll, 4);
+  add('ECE', e.ece, ci.ece, 4);
+  for (const [method, interval] of Object.entries(ci.gamma)) {
+    add(`γ of ${method}`, e.gamma[method as keyof typeof e.gamma], interval, 4);
+  }
+  const undefinedNote = Object.entries(ci.undefinedReplicates)
+    .map(([m, n]) => `${m} ${n}`)
+    .join(', ');
+  return [
+    `95% bootstrap intervals (${ci.replicates} replicates, seed ${ci.seed}; at γ = ${scalar(ci.at.gamma)}${ci.at.temperature !== null ? `, T = ${scalar(ci.at.temperature)}` : ''})`,
+    ...table(rows).split('\n'),
+    ...(undefinedNote ? [`replicates that drew no row a metric needs, left out: ${undefinedNote}`] : []),
+  ];
+}
 
 /**
  * The curve in JSON output without its points: a million-row set has up to a million of them, which

@@ -21,6 +21,10 @@ const FLAGS: Record<string, string | ((option: OptionRef) => string)> = {
   folds: '--fold-logits F --fold-seen LIST --pretrained-logits P',
   weights: '--weights W',
   odir: '--odir',
+  topK: '--top-k',
+  bootstrap: '--bootstrap',
+  seed: '--seed',
+  inputKind: '--input-kind',
 };
 
 /** The CLI's wording of a library option, for `renderError`; undefined keeps the library's wording. */

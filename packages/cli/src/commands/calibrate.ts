@@ -17,6 +17,7 @@ import {
 } from '../calibration-inputs.ts';
 import { withOpenFiles } from '../datasets.ts';
 import { deviceOption, jsonOption, nanPolicyOption, withBackend } from '../inputs.ts';
+import { addMetricOptions, atPointFromStats, type MetricArgs, metricOptionsOf } from '../metric-options.ts';
 import {
   addGroupOptions,
   allowOtherLabelsOption,
@@ -32,14 +33,17 @@ import {
   accuracyCells,
   accuracyHeader,
   calibratorText,
+  classwiseLine,
   curveJson,
   fixed,
+  intervalLines,
   metricCells,
   metricHeader,
   scalar,
+  topKLines,
 } from '../tables.ts';
 
-interface CalibrateOptions extends CalibrationArgs {
+interface CalibrateOptions extends CalibrationArgs, MetricArgs {
   stats?: string[];
   out: string;
   bins: number;
@@ -58,9 +62,10 @@ interface Skipped {
  * pass); `more` runs on the same backend and open files, for commands that need more than the tables.
  */
 export async function runCalibration<T = undefined>(
-  opts: CalibrationArgs & { bins: number; equalMass?: boolean; device?: string },
+  opts: CalibrationArgs & MetricArgs & { bins: number; equalMass?: boolean; device?: string },
   more?: (backend: Backend, c: Calibration, opened: OpenedCalibration) => Promise<T>,
 ): Promise<{ calibration: Calibration; skipped: Skipped[]; more: T | undefined }> {
+  const metrics = metricOptionsOf(opts);
   return withOpenFiles(async (files) => {
     const opened = await openCalibration(files, opts);
     return withBackend(opts.device, async (backend) => {
@@ -71,7 +76,8 @@ export async function runCalibration<T = undefined>(
         ...opened.input,
         bins: opts.bins,
         ...(opts.equalMass ? { equalMass: true } : {}),
-        onProgress: (_stage, done, total) => bar.update(done, total),
+        ...metrics,
+        onProgress: (stage, done, total) => bar.update(done, total, stage),
         onMethod: (_method, done, total) => methodsBar.update(done, total),
       });
       bar.done();
@@ -85,16 +91,22 @@ export async function runCalibration<T = undefined>(
 async function calibrationFromStats(
   opts: CalibrateOptions & { stats: string[] },
 ): Promise<{ calibration: Calibration; skipped: Skipped[] }> {
+  const metrics = atPointFromStats(opts);
   return withOpenFiles(async (files) => {
     const opened = await openStatsCalibration(files, opts);
-    const calibration = await withBackend(opts.device, (backend) =>
-      calibrateStats(backend, opened.data, {
+    const calibration = await withBackend(opts.device, async (backend) => {
+      const bar = progress('bootstrap');
+      const c = await calibrateStats(backend, opened.data, {
         ...opened.options,
         bins: opts.bins,
         ...(opts.equalMass ? { equalMass: true } : {}),
+        ...(metrics.bootstrap && { bootstrap: metrics.bootstrap }),
         fingerprints: opened.fingerprints,
-      }),
-    );
+        onProgress: (_stage, done, total) => bar.update(done, total),
+      });
+      bar.done();
+      return c;
+    });
     return { calibration, skipped: opened.skipped };
   });
 }
@@ -104,18 +116,29 @@ function printCalibration(c: Calibration, skipped: readonly Skipped[]): void {
   print(
     `calibration on ${basename(c.data.source)} (${c.data.rows} rows: ${c.data.seenRows} labelled seen, ${c.data.absentRows} absent): ${calibratorText({ ...c, linear: c.calibrator.linear })}`,
   );
-  print(
-    table([
-      ['', ...metricHeader()],
-      ['before (γ = 0, T = 1)', ...metricCells(c.before)],
-      [`after (${c.method})`, ...metricCells(c.after)],
-    ]),
-  );
+  const points: [string, typeof c.before][] = [
+    ['before (γ = 0, T = 1)', c.before],
+    [`after (${c.method})`, c.after],
+  ];
+  print(table([['', ...metricHeader(c.after)], ...points.map(([label, t]) => [label, ...metricCells(t)])]));
+  if (c.classwise) {
+    print(`before: ${classwiseLine(c.classwise.before)}`);
+    print(`after:  ${classwiseLine(c.classwise.after)}`);
+  }
+  const topK = topKLines(points);
+  if (topK) {
+    print();
+    for (const line of topK) print(line);
+  }
+  if (c.ci) {
+    print();
+    for (const line of intervalLines(c.ci)) print(line);
+  }
   print();
   print(
     `all methods, on ${basename(c.data.source)} (accuracies in %; AUSUC ${fixed(c.before.ausuc, 4)} at any γ)`,
   );
-  const rows = [['method', 'γ', 'T', ...accuracyHeader(), 'NLL', 'ECE', 'Brier', 'note']];
+  const rows = [['method', 'γ', 'T', ...accuracyHeader(), 'NLL', 'ECE', 'MCE', 'RMSCE', 'Brier', 'note']];
   for (const r of c.methods) {
     rows.push([
       r.method === c.method ? `${r.method} *` : r.method,
@@ -124,6 +147,8 @@ function printCalibration(c: Calibration, skipped: readonly Skipped[]): void {
       ...accuracyCells(r.table),
       fixed(r.table.nll, 4),
       fixed(r.table.ece, 4),
+      fixed(r.table.mce, 4),
+      fixed(r.table.rmsce, 4),
       fixed(r.table.brier, 4),
       methodNote(r),
     ]);
@@ -155,9 +180,9 @@ export function registerCalibrate(program: Command): void {
       'statistics files of the fitting set of alg, instead of --fit-logits/--fit-labels',
     )
     .requiredOption('--out <file>', 'where to write the calibrator JSON (for ftcal apply and the library)');
-  addCalibrationOptions(addGroupOptions(cmd))
-    .addOption(binsOption())
-    .addOption(equalMassOption())
+  addMetricOptions(
+    addCalibrationOptions(addGroupOptions(cmd)).addOption(binsOption()).addOption(equalMassOption()),
+  )
     .addOption(nanPolicyOption())
     .addOption(allowOtherLabelsOption())
     .addOption(chunkRowsOption())

@@ -2,6 +2,8 @@ import { basename } from 'node:path';
 import {
   accumulateStats,
   accuracyAt,
+  type BootstrapIntervals,
+  bootstrapAt,
   Calibrator,
   type ClassGroups,
   type CurveMark,
@@ -14,6 +16,7 @@ import {
   openAtomicWriter,
   oracleMethod,
   type TensorSource,
+  withInputKind,
   writeFileAtomic,
 } from '@ftcal/core';
 import type { Command } from 'commander';
@@ -28,6 +31,7 @@ import {
   withBackend,
 } from '../inputs.ts';
 import { cleanupOnSignal } from '../interrupt.ts';
+import { addMetricOptions, atPointFromStats, type MetricArgs, metricOptionsOf } from '../metric-options.ts';
 import { addGroupOptions, allowOtherLabelsOption, chunkRowsOption } from '../options.ts';
 import { print, printJson } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
@@ -35,7 +39,7 @@ import { progress } from '../progress.ts';
 import { inputKind, loadStats, statsOption } from '../stats-inputs.ts';
 import { fixed, scalar } from '../tables.ts';
 
-interface CurveOptions extends GroupArgs {
+interface CurveOptions extends GroupArgs, MetricArgs {
   logits?: string;
   labels?: string;
   stats?: string[];
@@ -106,7 +110,8 @@ export function registerCurve(program: Command): void {
     .requiredOption('--out <file>', 'CSV: gamma,seen,unseen,overall (accuracies in %), ascending γ');
   addGroupOptions(cmd)
     .option('--plot <file>', 'also draw the curve as SVG, with γ = 0 and the oracle point marked')
-    .option('--calibrator <file>', 'mark this calibrator’s γ on the plot too')
+    .option('--calibrator <file>', 'mark this calibrator’s γ on the plot too');
+  addMetricOptions(cmd, { atPoint: false })
     .addOption(nanPolicyOption())
     .addOption(allowOtherLabelsOption())
     .addOption(chunkRowsOption())
@@ -114,8 +119,10 @@ export function registerCurve(program: Command): void {
     .addOption(jsonOption())
     .action(async (opts: CurveOptions) => {
       await checkOutputPaths(opts, { out: '--out', plot: '--plot' });
+      const metrics = metricOptionsOf(opts);
       const fromStats = inputKind('curve', opts) === 'stats' ? await loadStats(opts.stats!, opts) : null;
-      const { curve, marks } = await withOpenFiles(async (files) => {
+      if (fromStats) atPointFromStats(opts);
+      const { curve, marks, ci } = await withOpenFiles(async (files) => {
         // Every input is opened and checked before any work: the labelled set, then the calibrator.
         let input: { logits: TensorSource; labels: Int32Array; groups: ClassGroups } | null = null;
         if (!fromStats) {
@@ -130,7 +137,7 @@ export function registerCurve(program: Command): void {
           let data = fromStats?.data;
           if (input) {
             const bar = progress(`statistics of ${basename(input.logits.name)}`);
-            data = await accumulateStats(backend, input.logits, {
+            data = await accumulateStats(backend, withInputKind(input.logits, metrics.inputKind), {
               ...input,
               nanPolicy: nanPolicyOf(opts.nanPolicy),
               ...(opts.allowOtherLabels ? { allowOtherLabels: true } : {}),
@@ -151,12 +158,25 @@ export function registerCurve(program: Command): void {
               markOf(fromCalibrator.label, fromCalibrator.gamma, accuracyAt(stats, fromCalibrator.gamma)),
             );
           }
-          return { curve, marks };
+          let ci: BootstrapIntervals | null = null;
+          if (metrics.bootstrap) {
+            const boot = progress('bootstrap');
+            ci = await bootstrapAt(backend, stats, 0, {
+              ...metrics.bootstrap,
+              onProgress: (done, total) => boot.update(done, total),
+            });
+            boot.done();
+          }
+          return { curve, marks, ci };
         });
       });
       await writeCurveCsv(opts.out, curve);
       if (opts.plot) {
-        const svg = gammaCurveSvg(curvePlotOf(curve, marks));
+        const plot = curvePlotOf(curve, marks);
+        const oracle = ci?.gamma.oracle;
+        const svg = gammaCurveSvg(
+          oracle ? { ...plot, intervals: [{ label: 'oracle', gamma: oracle, level: ci!.level }] } : plot,
+        );
         await writeFileAtomic(opts.plot, `<?xml version="1.0" encoding="UTF-8"?>\n${svg}\n`);
       }
       if (opts.json) {
@@ -173,6 +193,7 @@ export function registerCurve(program: Command): void {
           seenRows: curve.seenRows,
           absentRows: curve.absentRows,
           marks,
+          ci,
         });
         return;
       }
@@ -180,8 +201,14 @@ export function registerCurve(program: Command): void {
         `${curve.points.length} points (${curve.distinctThresholds} distinct thresholds) over ${curve.seenRows} seen- and ${curve.absentRows} absent-labelled rows; AUSUC ${fixed(curve.ausuc, 4)}`,
       );
       for (const m of marks) {
+        const interval = m.label === 'oracle' ? ci?.gamma.oracle : undefined;
         print(
-          `  ${m.label.padEnd(8)} γ = ${scalar(m.gamma)}: seen ${fixed(m.seen, 2)}, unseen ${fixed(m.unseen, 2)}, overall ${fixed(m.overall, 2)}`,
+          `  ${m.label.padEnd(8)} γ = ${scalar(m.gamma)}${interval ? ` (95% ${scalar(interval[0])} to ${scalar(interval[1])})` : ''}: seen ${fixed(m.seen, 2)}, unseen ${fixed(m.unseen, 2)}, overall ${fixed(m.overall, 2)}`,
+        );
+      }
+      if (ci) {
+        print(
+          `  AUSUC 95% ${fixed(ci.ausuc[0], 4)} to ${fixed(ci.ausuc[1], 4)}; hmean γ 95% ${fixed(ci.gamma.hmean?.[0], 4)} to ${fixed(ci.gamma.hmean?.[1], 4)} (${ci.replicates} bootstrap replicates, seed ${ci.seed})`,
         );
       }
       print(`wrote ${opts.out}${opts.plot ? ` and ${opts.plot}` : ''}`);

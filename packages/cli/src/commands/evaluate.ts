@@ -11,6 +11,7 @@ import {
   nanPolicyOption,
   withBackend,
 } from '../inputs.ts';
+import { addMetricOptions, atPointFromStats, type MetricArgs, metricOptionsOf } from '../metric-options.ts';
 import {
   addGroupOptions,
   allowOtherLabelsOption,
@@ -23,9 +24,19 @@ import {
 import { info, print, printJson, table } from '../output.ts';
 import { progress } from '../progress.ts';
 import { inputKind, loadStats, statsOption } from '../stats-inputs.ts';
-import { curveJson, diagnosticsLines, fixed, metricCells, metricHeader, scalar } from '../tables.ts';
+import {
+  classwiseLine,
+  curveJson,
+  diagnosticsLines,
+  fixed,
+  intervalLines,
+  metricCells,
+  metricHeader,
+  scalar,
+  topKLines,
+} from '../tables.ts';
 
-interface EvaluateOptions extends GroupArgs {
+interface EvaluateOptions extends GroupArgs, MetricArgs {
   logits?: string[];
   labels?: string;
   stats?: string[];
@@ -57,7 +68,7 @@ function printEvaluations(evaluations: Evaluation[]): void {
   print(
     `${g.numClasses} classes: ${g.seen.length} seen, ${g.absent.length} absent${g.other.length ? `, ${g.other.length} other` : ''}; γ = ${scalar(first.gamma)}, T = ${scalar(first.temperature)}; accuracies in %`,
   );
-  const rows = [['logits', 'rows', ...metricHeader()]];
+  const rows = [['logits', 'rows', ...metricHeader(first.table)]];
   for (const e of evaluations)
     rows.push([basename(e.data.source), String(e.data.rows), ...metricCells(e.table)]);
   print(table(rows));
@@ -65,10 +76,22 @@ function printEvaluations(evaluations: Evaluation[]): void {
     const dropped = droppedText(e);
     if (dropped) print(dropped);
   }
+  const topK = topKLines(evaluations.map((e) => [basename(e.data.source), e.table]));
+  if (topK) {
+    print();
+    for (const line of topK) print(line);
+  }
+  for (const e of evaluations) {
+    if (!e.ci) continue;
+    print();
+    print(`${basename(e.data.source)}:`);
+    for (const line of intervalLines(e.ci)) print(`  ${line}`);
+  }
   for (const e of evaluations) {
     print();
     print(`diagnostics, ${basename(e.data.source)} (mean ± std over rows)`);
     for (const line of diagnosticsLines(e.diagnostics)) print(`  ${line}`);
+    if (e.classwise) print(`  ${classwiseLine(e.classwise)}`);
     if (e.confidence.equalMass) {
       print(
         `  ECE over ${e.confidence.equalMass.numBins} equal-mass bins: ${fixed(e.confidence.equalMass.ece, 4)}`,
@@ -80,6 +103,7 @@ function printEvaluations(evaluations: Evaluation[]): void {
 async function evaluateLogits(
   opts: EvaluateOptions & { logits: string[]; labels: string },
 ): Promise<Evaluation[]> {
+  const metrics = metricOptionsOf(opts);
   return withOpenFiles(async (files) => {
     const first = await openLogitsFor(files, opts.logits[0]!, null);
     const groups = await loadGroups(opts, first.cols);
@@ -113,7 +137,8 @@ async function evaluateLogits(
             ...(allowOther ? { allowOtherLabels: true } : {}),
             ...(opts.chunkRows ? { chunkRows: opts.chunkRows } : {}),
             ...(weights ? { weights } : {}),
-            onProgress: (_stage, done, total) => bar.update(done, total),
+            ...metrics,
+            onProgress: (stage, done, total) => bar.update(done, total, stage),
           }),
         );
         bar.done();
@@ -125,6 +150,7 @@ async function evaluateLogits(
 
 /** The reduce step: merged statistics files, evaluated at their own T. */
 async function evaluateFromStats(opts: EvaluateOptions, temperatureGiven: boolean): Promise<Evaluation> {
+  const metrics = atPointFromStats(opts);
   const { data } = await loadStats(opts.stats!, opts);
   if (temperatureGiven && opts.temperature !== data.temperature) {
     throw new InputError(
@@ -132,14 +158,19 @@ async function evaluateFromStats(opts: EvaluateOptions, temperatureGiven: boolea
     );
   }
   const weights = opts.weights ? await loadHeadWeights(opts.weights, data.groups.numClasses) : undefined;
-  return withBackend(opts.device, (backend) =>
-    evaluateStats(backend, data, {
+  return withBackend(opts.device, async (backend) => {
+    const bar = progress('bootstrap');
+    const e = await evaluateStats(backend, data, {
       gamma: opts.gamma,
       bins: opts.bins,
       ...(opts.equalMass ? { equalMass: true } : {}),
       ...(weights ? { weights } : {}),
-    }),
-  );
+      ...(metrics.bootstrap && { bootstrap: metrics.bootstrap }),
+      onProgress: (_stage, done, total) => bar.update(done, total),
+    });
+    bar.done();
+    return e;
+  });
 }
 
 export function registerEvaluate(program: Command): void {
@@ -164,7 +195,8 @@ export function registerEvaluate(program: Command): void {
       'head weights (classes × features, nn.Linear layout) for weight-norm diagnostics',
     )
     .addOption(binsOption())
-    .addOption(equalMassOption())
+    .addOption(equalMassOption());
+  addMetricOptions(cmd)
     .addOption(nanPolicyOption())
     .addOption(allowOtherLabelsOption())
     .addOption(chunkRowsOption())

@@ -2,6 +2,9 @@ import { basename } from 'node:path';
 import {
   accumulateStats,
   type CurveMark,
+  type GammaInterval,
+  gammaIntervalsOf,
+  intervalRowsOf,
   markOf,
   methodNote,
   methodRowOf,
@@ -9,11 +12,13 @@ import {
   readClassNames,
   reliabilityPanelOf,
   thresholdsByLabelGroup,
+  withInputKind,
   writeReport,
 } from '@ftcal/core';
 import type { Command } from 'commander';
 import { addCalibrationOptions, type CalibrationArgs } from '../calibration-inputs.ts';
 import { deviceOption, jsonOption, nanPolicyOption } from '../inputs.ts';
+import { addMetricOptions, type MetricArgs, metricOptionsOf } from '../metric-options.ts';
 import {
   addGroupOptions,
   allowOtherLabelsOption,
@@ -26,7 +31,7 @@ import { checkOutputPaths } from '../output-paths.ts';
 import { calibratorText } from '../tables.ts';
 import { calibrationJson, runCalibration } from './calibrate.ts';
 
-interface ReportOptions extends CalibrationArgs {
+interface ReportOptions extends CalibrationArgs, MetricArgs {
   out: string;
   title?: string;
   bins: number;
@@ -44,15 +49,15 @@ export function registerReport(program: Command): void {
   const cmd = program
     .command('report')
     .description(
-      'one self-contained HTML page: tables before and after, every method, the γ curve with the chosen points, reliability diagrams and logit-gap histograms',
+      'one self-contained HTML page: tables before and after, every method, the γ curve with the chosen points, reliability diagrams and logit-gap histograms (with --bootstrap: intervals, the reliability band and the oracle γ interval)',
     )
     .requiredOption('--logits <file>', 'logits of a labelled set covering seen and absent classes')
     .requiredOption('--labels <file>', 'class index of each row')
     .requiredOption('--out <file>', 'the HTML page to write')
     .option('--title <text>', 'page heading');
-  addCalibrationOptions(addGroupOptions(cmd))
-    .addOption(binsOption())
-    .addOption(equalMassOption())
+  addMetricOptions(
+    addCalibrationOptions(addGroupOptions(cmd)).addOption(binsOption()).addOption(equalMassOption()),
+  )
     .addOption(nanPolicyOption())
     .addOption(allowOtherLabelsOption())
     .addOption(chunkRowsOption())
@@ -68,13 +73,17 @@ export function registerReport(program: Command): void {
       } = await runCalibration(opts, async (backend, _c, opened) => {
         // Calibration keeps per-row statistics internally; the logit-gap histogram needs the thresholds
         // by row, so the statistics pass runs once more here.
-        const data = await accumulateStats(backend, opened.logits, {
-          groups: opened.input.groups,
-          labels: opened.input.labels,
-          nanPolicy: opened.input.nanPolicy ?? 'error',
-          ...(opened.input.allowOtherLabels ? { allowOtherLabels: true } : {}),
-          ...(opened.input.chunkRows ? { chunkRows: opened.input.chunkRows } : {}),
-        });
+        const data = await accumulateStats(
+          backend,
+          withInputKind(opened.logits, metricOptionsOf(opts).inputKind),
+          {
+            groups: opened.input.groups,
+            labels: opened.input.labels,
+            nanPolicy: opened.input.nanPolicy ?? 'error',
+            ...(opened.input.allowOtherLabels ? { allowOtherLabels: true } : {}),
+            ...(opened.input.chunkRows ? { chunkRows: opened.input.chunkRows } : {}),
+          },
+        );
         return {
           thresholds: thresholdsByLabelGroup(data),
           device: backend.name,
@@ -88,6 +97,10 @@ export function registerReport(program: Command): void {
         ...c.methods.filter((m) => Number.isFinite(m.gamma)).map((m) => markOf(m.method, m.gamma, m.table)),
       ];
       const label = (k: number) => names?.[k] ?? String(k);
+      // The oracle's γ interval on the curve, and the chosen method's when the bootstrap has one.
+      const curveIntervals: GammaInterval[] = c.ci
+        ? gammaIntervalsOf(c.ci).filter((i) => i.label === 'oracle' || i.label === c.method)
+        : [];
       const evaluated: [string, string][] = [
         ['logits', opts.logits],
         ['labels', opts.labels],
@@ -113,11 +126,26 @@ export function registerReport(program: Command): void {
           ...c.methods.map((m) => methodRowOf(m, m.table, methodNote(m))),
           ...skipped.map((s) => ({ method: s.method, table: {}, note: `skipped: ${s.reason}` })),
         ],
-        curve: { points: c.curve.points, marks, ausuc: c.curve.ausuc, overallPanel: true },
+        curve: {
+          points: c.curve.points,
+          marks,
+          ausuc: c.curve.ausuc,
+          overallPanel: true,
+          intervals: curveIntervals,
+        },
         reliability: [
           reliabilityPanelOf('Before (γ = 0, T = 1)', c.confidenceBefore.calibration),
-          reliabilityPanelOf(`After (${c.method})`, c.confidenceAfter.calibration),
+          // The bootstrap ran at the chosen point: its band belongs to this panel.
+          reliabilityPanelOf(`After (${c.method})`, c.confidenceAfter.calibration, c.ci),
         ],
+        ...(c.ci && {
+          bootstrap: {
+            level: c.ci.level,
+            replicates: c.ci.replicates,
+            seed: c.ci.seed,
+            rows: intervalRowsOf(c.ci),
+          },
+        }),
         logitGap: { thresholds, markers: marks.map((m) => ({ label: m.label, gamma: m.gamma })) },
         classes: {
           seen: groups.seen.map(label),

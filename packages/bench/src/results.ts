@@ -32,7 +32,16 @@ export interface Run {
 }
 
 export interface Case {
-  suite: 'kernels' | 'nll' | 'curve' | 'end-to-end' | 'scale' | 'page' | 'cpu-matmul' | 'linear' | 'bootstrap';
+  suite:
+    | 'kernels'
+    | 'nll'
+    | 'curve'
+    | 'end-to-end'
+    | 'scale'
+    | 'page'
+    | 'cpu-matmul'
+    | 'linear'
+    | 'bootstrap';
   op: string;
   /** Human label of the shape, e.g. "1024×1024×1024" or "N=10⁴ C=100". */
   label: string;

@@ -80,9 +80,17 @@ describe('pnpm bench --quick (the built bundle, as a user runs it)', () => {
       expect(ops).toContain(op);
     }
     for (const c of doc.cases) {
-      expect(['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear', 'bootstrap']).toContain(
-        c.suite,
-      );
+      expect([
+        'kernels',
+        'nll',
+        'curve',
+        'end-to-end',
+        'scale',
+        'page',
+        'cpu-matmul',
+        'linear',
+        'bootstrap',
+      ]).toContain(c.suite);
       // The page's cases compare its two backends (and Node) with the page on the CPU; `ftcal logits`
       // end to end and the sharded run are the built CLI as a process; everything else the backend in process.
       const cli = c.op.startsWith('ftcal logits') || c.op.startsWith('stats ×3');

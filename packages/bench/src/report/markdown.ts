@@ -136,7 +136,17 @@ function table(cases: Case[]): string {
   return out;
 }
 
-const SUITE_ORDER: Case['suite'][] = ['kernels', 'nll', 'curve', 'end-to-end', 'scale', 'page', 'cpu-matmul', 'linear', 'bootstrap'];
+const SUITE_ORDER: Case['suite'][] = [
+  'kernels',
+  'nll',
+  'curve',
+  'end-to-end',
+  'scale',
+  'page',
+  'cpu-matmul',
+  'linear',
+  'bootstrap',
+];
 
 const size = (c: Case) => c.work.flops ?? c.work.bytes ?? c.work.rows ?? c.work.keys ?? 0;
 

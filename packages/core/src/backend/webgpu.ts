@@ -1,7 +1,7 @@
+import { accumulatorOf } from '../calib/accumulators.ts';
 import type { LinearData, MapShape } from '../calib/linear/data.ts';
 import { usingLinearData } from '../calib/linear/data.ts';
 import { gpuLinearData } from '../calib/linear/gpu-data.ts';
-import { accumulatorOf } from '../calib/accumulators.ts';
 import { rowPassCpu } from '../cpu/row-stats.ts';
 import type { GpuContext } from '../gpu/context.ts';
 import { l2NormalizeGpu } from '../webgpu/l2-normalize.ts';

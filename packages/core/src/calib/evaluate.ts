@@ -510,7 +510,12 @@ async function linearTable(
   const { table, confidence } = await tableAt(p, 0, 1);
   p.release();
   const states = statesOf(p.data.accumulated, jobs);
-  return { table: { ...table, gamma: Number.NaN, temperature: Number.NaN }, confidence, data: p.data, states };
+  return {
+    table: { ...table, gamma: Number.NaN, temperature: Number.NaN },
+    confidence,
+    data: p.data,
+    states,
+  };
 }
 
 /** The logits the fitted linear methods fit on: the fine-tuning set's when given as logits, else the labelled set's. */
@@ -690,10 +695,10 @@ async function fitCalibration(
     chosenLinear?.extras ??
     (afterJobs.length
       ? extrasOf(
-        await accumulateOver(backend, await p.passes(), input.groups, chosen.temperature, afterJobs),
-        input,
-        input.groups,
-        input.bins,
+          await accumulateOver(backend, await p.passes(), input.groups, chosen.temperature, afterJobs),
+          input,
+          input.groups,
+          input.bins,
         )
       : extrasBefore);
   // The methods and tables are done with the logits: free what the passes kept.

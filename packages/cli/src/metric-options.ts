@@ -11,9 +11,13 @@ export interface MetricArgs {
   inputKind?: string;
 }
 
-/** Which of them a command offers: curve has no table at an operating point (no top-k, no classwise). */
+/**
+ * Which of them a command offers: curve has no table at an operating point (no top-k, no classwise);
+ * stats takes no bootstrap (`bootstrap: false`: the reduce step resamples the merged rows).
+ */
 interface Offered {
   atPoint?: boolean;
+  bootstrap?: boolean;
 }
 
 export function addMetricOptions(cmd: Command, offered: Offered = { atPoint: true }): Command {
@@ -31,32 +35,35 @@ export function addMetricOptions(cmd: Command, offered: Offered = { atPoint: tru
         'also report classwise ECE over S∪U, S and U (bins every class probability of every row)',
       );
   }
-  return cmd
-    .addOption(
-      numberOption(
-        '--bootstrap <B>',
-        '95% bootstrap intervals from B replicates (rows resampled; no second read of the logits)',
-        'replicates',
-      ),
-    )
-    .addOption(numberOption('--seed <s>', 'seed of the bootstrap resampling (default 0)', 'seed'))
-    .addOption(
-      choiceOption(
-        '--input-kind <kind>',
-        'what the logits files hold: logits (probabilities are refused) or probs (log p is used)',
-        INPUT_KINDS,
-      ).default('logits'),
-    );
+  if (offered.bootstrap !== false) {
+    cmd
+      .addOption(
+        numberOption(
+          '--bootstrap <B>',
+          '95% bootstrap intervals from B replicates (rows resampled; no second read of the logits)',
+          'replicates',
+        ),
+      )
+      .addOption(numberOption('--seed <s>', 'seed of the bootstrap resampling (default 0)', 'seed'));
+  }
+  return cmd.addOption(
+    choiceOption(
+      '--input-kind <kind>',
+      'what the logits files hold: logits (probabilities are refused) or probs (log p is used)',
+      INPUT_KINDS,
+    ).default('logits'),
+  );
 }
 
 /**
- * The options that statistics files (--stats) can serve: the bootstrap; top-k and classwise ECE read
- * every logit at the operating point, and the input kind is about logits files.
+ * The options that statistics files (--stats) can serve: the bootstrap, and on evaluate (`held`) top-k
+ * and classwise ECE at the operating point `ftcal stats` accumulated them at (core refuses another
+ * point); after a calibration they read every logit at the chosen γ, and the input kind is about logits.
  */
-export function atPointFromStats(args: MetricArgs): MetricOptions {
+export function atPointFromStats(args: MetricArgs, held = false): MetricOptions {
   for (const [flag, given] of [
-    ['--top-k', args.topK !== undefined],
-    ['--classwise', args.classwise === true],
+    ['--top-k', !held && args.topK !== undefined],
+    ['--classwise', !held && args.classwise === true],
     ['--input-kind', args.inputKind !== undefined && args.inputKind !== 'logits'],
   ] as const) {
     if (given) {

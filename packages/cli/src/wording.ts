@@ -22,6 +22,7 @@ const FLAGS: Record<string, string | ((option: OptionRef) => string)> = {
   weights: '--weights W',
   odir: '--odir',
   topK: '--top-k',
+  classwise: '--classwise',
   bootstrap: '--bootstrap',
   seed: '--seed',
   inputKind: '--input-kind',

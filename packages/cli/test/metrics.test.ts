@@ -236,17 +236,27 @@ describe('calibrate, report and curve with --bootstrap', () => {
     const text = ftcal(args);
     expect(text.stdout).toMatch(/oracle\s+γ = \S+ \(95% \S+ to \S+\)/);
   });
-  it('with --stats: the same intervals as from the logits; top-k and classwise refused in one line', () => {
+  it('with --stats: the same intervals as from the logits; what the files do not hold refused in one line', () => {
     const stats = path('set.stats.npz');
     expect(ftcal(['stats', ...set, ...cpu, '--out', stats]).code).toBe(0);
     const boot = ['--bootstrap', '25', '--seed', '4', '--gamma', '0.5'];
     const fromLogits = jsonOf(ftcal(['evaluate', ...set, ...cpu, ...boot, '--json']));
     const fromStats = jsonOf(ftcal(['evaluate', '--stats', stats, ...cpu, ...boot, '--json']));
     expect(fromStats.ci).toEqual(fromLogits.ci);
-    for (const flag of [['--top-k', '2'], ['--classwise'], ['--input-kind', 'probs']]) {
+    // Top-k and classwise ECE come from --stats only where ftcal stats took them (stats.test.ts).
+    for (const [flag, message] of [
+      [['--top-k', '2'], /hold no top-2 accuracy at γ = 0/],
+      [['--classwise'], /hold no classwise ECE \(15 bins\) at γ = 0/],
+      [['--input-kind', 'probs'], /--input-kind: needs the logits, and only --stats were given/],
+    ] as const) {
       const r = ftcal(['evaluate', '--stats', stats, ...cpu, ...flag]);
       expect(r.code, r.stderr).toBe(2);
       expect(messageLines(r), r.stderr).toHaveLength(1);
+      expect(messageLines(r)[0]).toMatch(message);
+    }
+    for (const flag of [['--top-k', '2'], ['--classwise']]) {
+      const r = ftcal(['calibrate', '--stats', stats, ...cpu, ...flag, '--out', path('c-stats.json')]);
+      expect(r.code, r.stderr).toBe(2);
       expect(messageLines(r)[0]).toMatch(
         new RegExp(`${flag[0]}: needs the logits, and only --stats were given`),
       );

@@ -88,6 +88,49 @@ describe('ftcal stats and --stats (built binary): sharded data gives the single-
     expect(fromStats.data.source).toMatch(/4 statistics files/);
   });
 
+  it('top-k and classwise ECE: shards take them at one γ, --stats gives the single run’s numbers', () => {
+    const atPoint = ['--top-k', '3', '--classwise', '--gamma', '1.25', '--bins', '10'];
+    for (let i = 0; i + 1 < CUTS.length; i++) {
+      const args = ['stats', '--logits', s.path(`z-${i}.npy`), '--labels', s.path(`y-${i}.npy`), ...common()];
+      const r = ftcal([...args, ...atPoint, '--out', s.path(`k-${i}.stats.npz`)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/with top-3 accuracy and classwise ECE at γ = 1\.25 written to/);
+    }
+    const one = jsonOf(ftcal(['evaluate', ...single(), ...atPoint, '--json']));
+    const merged = jsonOf(
+      ftcal(['evaluate', '--stats', s.path('k-*.stats.npz'), ...atPoint, ...dev, '--json']),
+    );
+    expect(one.table['S/Y@3']).toEqual(expect.any(Number));
+    expect(one.classwise.numBins).toBe(10);
+    expect(comparable(merged)).toEqual(comparable(one));
+    const text = ftcal(['evaluate', '--stats', s.path('k-*.stats.npz'), ...atPoint, ...dev]);
+    expect(text.stdout).toMatch(/Y\/Y@3/);
+    expect(text.stdout).toMatch(/classwise ECE/);
+
+    // Another point than the statistics were taken at, or files without them: one line, exit 2.
+    expectInputError(
+      ftcal(['evaluate', '--stats', s.path('k-*.stats.npz'), '--top-k', '3', '--gamma', '2', ...dev]),
+      'statistics files',
+      /hold no top-3 accuracy at γ = 2 \(they hold classwise ECE \(10 bins\) at γ = 1\.25, top-3 accuracy at γ = 1\.25\); take the statistics with --top-k 3 at γ = 2/,
+    );
+    expectInputError(
+      ftcal(['evaluate', '--stats', s.path('s-*.stats.npz'), '--classwise', ...dev]),
+      'statistics files',
+      /hold no classwise ECE \(15 bins\) at γ = 0 \(they hold no metrics at an operating point\); take the statistics with --classwise/,
+    );
+    expectInputError(
+      ftcal(['evaluate', '--stats', s.path('s-0.stats.npz'), s.path('k-1.stats.npz'), ...dev]),
+      'k-1.stats.npz',
+      /statistics with other accumulated metrics \(or their operating point\) than/,
+    );
+    const plain = ['stats', '--logits', s.path('z-1.npy'), '--labels', s.path('y-1.npy'), ...common()];
+    expectInputError(
+      ftcal([...plain, '--gamma', '1', '--out', s.path('gamma-only.npz')]),
+      '--gamma',
+      /sets the operating point of --top-k and --classwise, and neither was given/,
+    );
+  });
+
   it('calibrate and curve: the same methods, γ and curve from merged statistics', () => {
     const methods = ['--methods', 'alg,oracle,constrained,hmean'];
     const fit = ['--fit-logits', s.path('fit.npy'), '--fit-labels', s.path('fit-labels.npy')];

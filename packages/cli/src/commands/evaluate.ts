@@ -150,7 +150,7 @@ async function evaluateLogits(
 
 /** The reduce step: merged statistics files, evaluated at their own T. */
 async function evaluateFromStats(opts: EvaluateOptions, temperatureGiven: boolean): Promise<Evaluation> {
-  const metrics = atPointFromStats(opts);
+  const metrics = atPointFromStats(opts, true);
   const { data } = await loadStats(opts.stats!, opts);
   if (temperatureGiven && opts.temperature !== data.temperature) {
     throw new InputError(
@@ -165,7 +165,7 @@ async function evaluateFromStats(opts: EvaluateOptions, temperatureGiven: boolea
       bins: opts.bins,
       ...(opts.equalMass ? { equalMass: true } : {}),
       ...(weights ? { weights } : {}),
-      ...(metrics.bootstrap && { bootstrap: metrics.bootstrap }),
+      ...metrics,
       onProgress: (_stage, done, total) => bar.update(done, total),
     });
     bar.done();

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { accumulateStats, fingerprint, writeStatsFile } from '@ftcal/core';
+import { accumulateStats, extraJobs, fingerprint, withInputKind, writeStatsFile } from '@ftcal/core';
 import type { Command } from 'commander';
 import { labelsFor, openLogitsFor, withOpenFiles } from '../datasets.ts';
 import {
@@ -11,16 +11,26 @@ import {
   nanPolicyOption,
   withBackend,
 } from '../inputs.ts';
-import { addGroupOptions, allowOtherLabelsOption, chunkRowsOption, numberOption } from '../options.ts';
+import { addMetricOptions, type MetricArgs, metricOptionsOf } from '../metric-options.ts';
+import {
+  addGroupOptions,
+  allowOtherLabelsOption,
+  binsOption,
+  chunkRowsOption,
+  numberOption,
+  usageError,
+} from '../options.ts';
 import { print, printJson } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
 
-interface StatsOptions extends GroupArgs {
+interface StatsOptions extends GroupArgs, MetricArgs {
   logits: string;
   labels: string;
   out: string;
   temperature: number;
+  gamma: number;
+  bins: number;
   nanPolicy?: string;
   allowOtherLabels?: boolean;
   chunkRows?: number;
@@ -52,12 +62,33 @@ export function registerStats(program: Command): void {
         'temperature',
       ).default(1),
     )
+    .addOption(
+      numberOption(
+        '--gamma <g>',
+        'bias of the operating point of --top-k and --classwise (the tables stay at any γ)',
+        'gamma',
+      ).default(0),
+    )
+    .addOption(binsOption());
+  addMetricOptions(cmd, { atPoint: true, bootstrap: false })
     .addOption(nanPolicyOption())
     .addOption(allowOtherLabelsOption())
     .addOption(chunkRowsOption())
     .addOption(deviceOption())
     .addOption(jsonOption())
-    .action(async (opts: StatsOptions) => {
+    .action(async (opts: StatsOptions, command: Command) => {
+      const metrics = metricOptionsOf(opts);
+      // Top-k and classwise ECE are taken at one (γ, T) and merge only there (DESIGN.md §1.3).
+      const jobs = extraJobs(metrics, opts.gamma, opts.bins);
+      for (const flag of ['gamma', 'bins'] as const) {
+        if (jobs.length === 0 && command.getOptionValueSource(flag) === 'cli') {
+          throw usageError(
+            `--${flag}`,
+            'sets the operating point of --top-k and --classwise, and neither was given',
+            `add --top-k k or --classwise, or drop --${flag}`,
+          );
+        }
+      }
       await checkOutputPaths(opts, { out: '--out' });
       const header = await withOpenFiles(async (files) => {
         const logits = await openLogitsFor(files, opts.logits, null);
@@ -66,10 +97,11 @@ export function registerStats(program: Command): void {
         const labels = await labelsFor(opts.labels, logits, groups, allowOther);
         return withBackend(opts.device, async (backend) => {
           const bar = progress(`statistics of ${basename(logits.name)}`);
-          const data = await accumulateStats(backend, logits, {
+          const data = await accumulateStats(backend, withInputKind(logits, metrics.inputKind), {
             groups,
             labels,
             temperature: opts.temperature,
+            accumulators: jobs,
             nanPolicy: nanPolicyOf(opts.nanPolicy),
             allowOtherLabels: allowOther,
             chunkRows: opts.chunkRows,
@@ -78,7 +110,13 @@ export function registerStats(program: Command): void {
           bar.done();
           const provenance = { fingerprints: [await fingerprint(logits)], backend: backend.name };
           await writeStatsFile(opts.out, data, provenance);
-          return { source: data.source, rows: data.rows, sourceRows: data.sourceRows, dropped: data.dropped };
+          return {
+            source: data.source,
+            rows: data.rows,
+            sourceRows: data.sourceRows,
+            dropped: data.dropped,
+            accumulators: jobs,
+          };
         });
       });
       if (opts.json) {
@@ -88,6 +126,11 @@ export function registerStats(program: Command): void {
       const { nonFinite, otherLabel } = header.dropped;
       const dropped =
         nonFinite + otherLabel ? ` (${nonFinite + otherLabel} of ${header.sourceRows} dropped)` : '';
-      print(`${header.source}: statistics of ${header.rows} rows${dropped} written to ${opts.out}`);
+      const held = [
+        metrics.topK !== undefined ? `top-${metrics.topK} accuracy` : '',
+        metrics.classwise ? 'classwise ECE' : '',
+      ].filter(Boolean);
+      const at = held.length ? `, with ${held.join(' and ')} at γ = ${opts.gamma}` : '';
+      print(`${header.source}: statistics of ${header.rows} rows${dropped}${at} written to ${opts.out}`);
     });
 }

@@ -33,6 +33,7 @@ import {
   bootstrapAt,
   extraJobs,
   extrasOf,
+  heldStates,
   type MetricOptions,
   type PointExtras,
   statesOf,
@@ -245,10 +246,13 @@ function withExtras(table: MetricTable, extras: PointExtras): MetricTable {
 
 const NO_EXTRAS: PointExtras = { topK: {}, classwise: null };
 
-/** Top-k and classwise ECE read every logit at the operating point: statistics files cannot give them. */
+/**
+ * Top-k and classwise ECE after a calibration read every logit at a γ chosen after the pass: statistics
+ * files hold them only at the point they were taken at.
+ */
 function refuseAtPointFromStats(options: MetricOptions, source: string): void {
   if (options.topK !== undefined || options.classwise) {
-    throw needsLogits('top-k accuracy and classwise ECE', source);
+    throw needsLogits('top-k accuracy and classwise ECE at the calibrated point', source);
   }
 }
 
@@ -273,9 +277,12 @@ function groupsJson(g: ClassGroups) {
   return { numClasses: g.numClasses, seen: [...g.seen], absent: [...g.absent], other: [...g.other] };
 }
 
-/** Options of an evaluation from statistics already taken (a statistics file): γ, bins, weights. */
+/**
+ * Options of an evaluation from statistics already taken (a statistics file): γ, bins, weights, the
+ * bootstrap, and top-k and classwise ECE where the statistics pass accumulated them at this γ.
+ */
 export interface EvaluateStatsOptions
-  extends Pick<EngineOptions, 'bins' | 'equalMass' | 'bootstrap' | 'onProgress'> {
+  extends Pick<EngineOptions, 'bins' | 'equalMass' | 'bootstrap' | 'onProgress' | 'topK' | 'classwise'> {
   /** Operating point γ. Default 0; T is the statistics' own. */
   gamma?: number;
   weights?: HeadWeights;
@@ -337,7 +344,9 @@ export async function evaluateStats(
   const p = await fromStats(backend, data, options, () =>
     Promise.reject(needsLogits('a table at another T', data.source)),
   );
-  return evaluation(p, gamma, options.weights);
+  const jobs = extraJobs(options, gamma, options.bins);
+  const extras = extrasOf(heldStates(data, jobs), options, data.groups, options.bins);
+  return evaluation(p, gamma, options.weights, extras);
 }
 
 /** What statistics alone cannot give: it iterates over the logits (DESIGN.md §1.3). */

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
 import { calibrate, calibrateStats, evaluate, evaluateStats } from '../../src/calib/evaluate.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
+import { extraJobs } from '../../src/calib/metrics/extras.ts';
 import { accumulateStats, type DataStats } from '../../src/calib/stats.ts';
 import { mergeStats, readStatsFile, writeStatsFile } from '../../src/calib/stats-file.ts';
 import { columnsOf } from '../../src/cpu/columns.ts';
@@ -69,6 +70,58 @@ describe.each(FIXTURES)('statistics files: shards merge to the single run (%s)',
       const fitStats = await calibrateStats(cpu, merged.data, { methods: [...methods] });
       expect(fitStats.methods).toEqual(fit.methods);
       expect(fitStats.after).toEqual(fit.after);
+    });
+  });
+});
+
+describe.each(FIXTURES)('statistics files: top-k and classwise ECE at their operating point (%s)', (name) => {
+  const fx = loadFixture(name);
+  const groups = makeGroups(fx.numClasses, fx.seen, fx.absent);
+  const cuts = [0, 1, 38, 120, fx.logits.rows];
+  const metrics = { topK: 3, classwise: true, bins: 10 };
+
+  it('shards accumulate them, files carry them, the merge gives the single run’s numbers', async () => {
+    await withTempDir(async (dir) => {
+      const files = [];
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        const s = shard(fx, cuts[i]!, cuts[i + 1]!, `part-${i}.npy`);
+        const accumulators = extraJobs(metrics, 0.7, metrics.bins);
+        const data = await accumulateStats(cpu, s.logits, { groups, labels: s.labels, accumulators });
+        const path = join(dir, `part-${i}.stats.npz`);
+        await writeStatsFile(path, data, { fingerprints: [], backend: cpu.name });
+        files.push(await readStatsFile(path));
+      }
+      const merged = mergeStats(files);
+      const one = await evaluate(cpu, {
+        logits: sourceOf(fx.logits),
+        labels: fx.labels,
+        groups,
+        gamma: 0.7,
+        ...metrics,
+      });
+      const many = await evaluateStats(cpu, merged.data, { gamma: 0.7, ...metrics });
+      expect(one.table['Y/Y@3']).toEqual(expect.any(Number));
+      expect(one.classwise?.classwiseEce).toEqual(expect.any(Number));
+      expect({ ...many, data: { ...many.data, source: one.data.source } }).toEqual(one);
+
+      // Another point, another k or other bins than the pass took: refused, naming what the files hold.
+      const held = /they hold classwise ECE \(10 bins\) at γ = 0\.7, top-3 accuracy at γ = 0\.7/;
+      for (const asked of [
+        { gamma: 0.5, topK: 3 },
+        { gamma: 0.7, topK: 2 },
+        { gamma: 0.7, classwise: true },
+      ]) {
+        await expectInputError(evaluateStats(cpu, merged.data, asked), held);
+      }
+      await expectInputError(
+        calibrateStats(cpu, merged.data, { methods: ['oracle'], ...metrics }),
+        /top-k accuracy and classwise ECE at the calibrated point needs the logits/,
+      );
+      const plain = await accumulateStats(cpu, sourceOf(fx.logits), { groups, labels: fx.labels });
+      await expectInputError(
+        evaluateStats(cpu, plain, { topK: 3 }),
+        /hold no top-3 accuracy at γ = 0 \(they hold no metrics at an operating point\); take the statistics with topK: 3 at γ = 0/,
+      );
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { AccumulatorJob, Backend } from '../../backend/backend.ts';
 import type { ResidentLogits } from '../../backend/resident-logits.ts';
+import { InputError } from '../../errors.ts';
 import { accumulatorOf, addState } from '../accumulators.ts';
 import { rowOutcomes } from '../accuracy.ts';
 import type { ClassGroups } from '../groups.ts';
@@ -63,6 +64,41 @@ export function statesOf(
     const found = accumulated.find((a) => a.job === job);
     if (!found) throw new RangeError(`the pass did not run the ${job.name} job`);
     return found.state;
+  });
+}
+
+function sameJob(a: AccumulatorJob, b: AccumulatorJob): boolean {
+  if (a.name !== b.name) return false;
+  const pa = a.params as Record<string, unknown>;
+  const pb = b.params as Record<string, unknown>;
+  const keys = Object.keys(pa);
+  return keys.length === Object.keys(pb).length && keys.every((k) => Object.is(pa[k], pb[k]));
+}
+
+function describeJob(job: AccumulatorJob): string {
+  const p = job.params as { k?: number; gamma?: number; bins?: number };
+  const what = job.name === 'topK' ? `top-${p.k} accuracy` : `classwise ECE (${p.bins} bins)`;
+  return `${what} at γ = ${p.gamma}`;
+}
+
+/**
+ * The states of `jobs` from statistics taken before (a statistics file, merged shards): top-k and
+ * classwise ECE merge only at the operating point the statistics pass ran them at (DESIGN.md §1.3), so a
+ * job is found when the pass ran the same metric with the same parameters, and refused otherwise.
+ */
+export function heldStates(data: DataStats, jobs: readonly AccumulatorJob[]): Float64Array[] {
+  return jobs.map((job) => {
+    const found = data.accumulated.find((a) => sameJob(a.job, job));
+    if (found) return found.state;
+    const held = data.accumulated.map((a) => describeJob(a.job));
+    const p = job.params as { k?: number; gamma: number };
+    throw new InputError({
+      code: 'unsupported',
+      file: data.source,
+      problem: `the statistics hold no ${describeJob(job)} (they hold ${held.length ? held.join(', ') : 'no metrics at an operating point'})`,
+      fix: `take the statistics with {option} at γ = ${p.gamma} (and the same bins), or pass the logits`,
+      option: job.name === 'topK' ? { name: 'topK', value: p.k! } : { name: 'classwise', value: true },
+    });
   });
 }
 

@@ -54,10 +54,10 @@ function expectClose(got: number, want: number, tolerance: number, what: string)
   }
 }
 
-/** The page's table equals the CLI's: accuracies and AUSUC exactly, NLL, ECE and Brier to `tolerance`. */
+/** The page's table equals the CLI's: accuracies and AUSUC exactly, NLL, ECE, MCE and Brier to `tolerance`. */
 function expectSameTable(page: Metrics, cli: Metrics, what: string, tolerance = GPU_TOLERANCE): void {
   for (const k of ACCURACY) expect(page[k], `${what}: ${k}`).toBe(cli[k]);
-  for (const k of ['nll', 'ece', 'brier']) expectClose(page[k]!, cli[k]!, tolerance, `${what}: ${k}`);
+  for (const k of ['nll', 'ece', 'mce', 'brier']) expectClose(page[k]!, cli[k]!, tolerance, `${what}: ${k}`);
 }
 
 /** Every `[data-metric]` element's full-precision value. */

@@ -98,7 +98,9 @@ describe('ftcal evaluate (built binary)', () => {
     const r = ftcal(['evaluate', '--logits', s.path('logits.npy'), ...base()]);
     expect(r.code, r.stderr).toBe(0);
     const want = golden.expected.accuracy[0]!.table;
-    expect(r.stdout).toMatch(/Y\/Y\s+S\/Y\s+U\/Y\s+S\/S\s+U\/U\s+H\s+AUSUC\s+NLL\s+ECE\s+Brier/);
+    expect(r.stdout).toMatch(
+      /Y\/Y\s+S\/Y\s+U\/Y\s+S\/S\s+U\/U\s+H\s+AUSUC\s+NLL\s+ECE\s+MCE\s+RMSCE\s+Brier/,
+    );
     expect(r.stdout).toContain(
       `${want['Y/Y']!.toFixed(2)}  ${want['S/Y']!.toFixed(2)}  ${want['U/Y']!.toFixed(2)}`,
     );

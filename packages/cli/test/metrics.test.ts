@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { openArray } from '@ftcal/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectInputError, jsonOf, messageLines } from './expect-cli.ts';
 import { scratch, writeLabels, writeMatrix } from './files.ts';
@@ -35,6 +36,15 @@ await writeLabels(path('fit-labels.npy'), golden.fit.labels);
 writeFileSync(path('groups.json'), JSON.stringify({ seen: golden.seen, absent: golden.absent }));
 const set = ['--logits', path('logits.npy'), '--labels', path('labels.npy'), '--groups', path('groups.json')];
 const cpu = ['--device', 'cpu'];
+
+async function readNpy(file: string): Promise<Float32Array> {
+  const a = await openArray(file);
+  try {
+    return await a.readRows(0, a.rows);
+  } finally {
+    await a.close();
+  }
+}
 
 describe('evaluate --top-k --classwise --bootstrap', () => {
   const boot = golden.expected.bootstrap;
@@ -164,6 +174,21 @@ describe('--input-kind', () => {
     const ref = jsonOf(ftcal(['evaluate', ...set, ...cpu, '--gamma', '0.3', '--json']));
     expect(ok.table['Y/Y']).toBe(ref.table['Y/Y']);
     expect(ok.table.nll).toBeCloseTo(ref.table.nll, 5);
+
+    // apply: refused as well, or log p calibrated, whose softmax is that of the logits (a row shift).
+    const cal = ['--calibrator', path('c-oracle.json')];
+    expect(
+      ftcal(['calibrate', ...set, ...cpu, '--methods', 'oracle', '--out', path('c-oracle.json')]).code,
+    ).toBe(0);
+    const onProbs = ['apply', ...cal, '--logits', path('probs.npy'), '--probs', ...cpu];
+    expectInputError(ftcal([...onProbs, '--out', path('p0.npy')]), 'probs.npy', /probabilities, not logits/);
+    expect(existsSync(path('p0.npy'))).toBe(false);
+    expect(ftcal([...onProbs, '--input-kind', 'probs', '--out', path('p1.npy')]).code).toBe(0);
+    const onLogits = ['apply', ...cal, '--logits', path('logits.npy'), '--probs', ...cpu];
+    expect(ftcal([...onLogits, '--out', path('p2.npy')]).code).toBe(0);
+    const [a, b] = [await readNpy(path('p1.npy')), await readNpy(path('p2.npy'))];
+    expect(a.length).toBe(b.length);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5);
   });
 });
 

@@ -4,15 +4,18 @@ import {
   Calibrator,
   createNpyWriter,
   fingerprint,
+  INPUT_KINDS,
   InputError,
+  type InputKind,
   type RowSource,
+  withInputKind,
 } from '@ftcal/core';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openLogitsFor, readTextFile, withOpenFiles } from '../datasets.ts';
 import { deviceOption, jsonOption, nanPolicyOf, nanPolicyOption, withBackend } from '../inputs.ts';
 import { cleanupOnSignal } from '../interrupt.ts';
-import { chunkRowsOption } from '../options.ts';
+import { choiceOption, chunkRowsOption } from '../options.ts';
 import { info, print, printJson } from '../output.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 import { progress } from '../progress.ts';
@@ -24,6 +27,7 @@ interface ApplyOptions {
   out: string;
   probs?: boolean;
   logProbs?: boolean;
+  inputKind: string;
   nanPolicy?: string;
   chunkRows?: number;
   device?: string;
@@ -118,6 +122,13 @@ export function registerApply(program: Command): void {
       new Option('--probs', 'write probabilities (softmax of the calibrated logits)').conflicts('logProbs'),
     )
     .addOption(new Option('--log-probs', 'write log-probabilities'))
+    .addOption(
+      choiceOption(
+        '--input-kind <kind>',
+        'what --logits holds: logits (probabilities are refused) or probs (log p is used)',
+        INPUT_KINDS,
+      ).default('logits'),
+    )
     .addOption(nanPolicyOption('rows with NaN/+Inf logits: error, or skip them (written as NaN rows)'))
     .addOption(chunkRowsOption())
     .addOption(deviceOption())
@@ -135,7 +146,8 @@ export function registerApply(program: Command): void {
         const logits = await openLogitsFor(files, opts.logits, calibrator.groups, opts.calibrator);
         const origin = await provenance(calibrator, logits);
         if (origin.warning) info(`ftcal: warning: ${origin.warning}`);
-        const guard = guardNonFinite(logits);
+        // DESIGN.md §1.2: probabilities passed as logits are refused here too, or taken as log p.
+        const guard = guardNonFinite(withInputKind(logits, opts.inputKind as InputKind));
         return withBackend(opts.device, async (backend) => {
           const writer = await createNpyWriter(opts.out, 'float32', [logits.rows, logits.cols]);
           return cleanupOnSignal(

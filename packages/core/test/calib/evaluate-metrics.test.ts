@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
+import { Calibrator } from '../../src/calib/calibrator.ts';
 import { calibrate, evaluate } from '../../src/calib/evaluate.ts';
 import { makeGroups } from '../../src/calib/groups.ts';
 import { InputError } from '../../src/errors.ts';
@@ -145,5 +146,42 @@ describe('the input-kind guard in the engine', () => {
     expect(fromProbs.table['Y/Y']).toBe(fromLogits.table['Y/Y']);
     expect(fromProbs.table.nll).toBeCloseTo(fromLogits.table.nll, 5);
     expect(fromProbs.table.ece).toBeCloseTo(fromLogits.table.ece, 5);
+  });
+});
+
+describe('calibrate with a linear-family method selected', () => {
+  it('gives top-k, classwise ECE and intervals at its calibrated scores, as evaluate of them does', async () => {
+    const { rows, cols } = logits;
+    const metrics = { topK: 2, classwise: true, bootstrap: { replicates: 30, seed: 5 } };
+    const c = await calibrate(cpu, {
+      logits: sourceOf(logits),
+      labels,
+      groups,
+      methods: ['oracle', 'affine'],
+      select: 'affine',
+      ...metrics,
+    });
+    expect(c.method).toBe('affine');
+    const calibrator = Calibrator.fromJSON(JSON.stringify(c.calibrator), 'affine.json');
+    const scores = await calibrator.applyArray(cpu, logits.data, rows, cols, 'logits');
+    const e = await evaluate(cpu, {
+      logits: arraySource(scores, rows, cols, 'calibrated'),
+      labels,
+      groups,
+      ...metrics,
+    });
+    expect(c.after['Y/Y@2']).toBe(e.table['Y/Y@2']);
+    expect(c.after['U/U@2']).toBe(e.table['U/U@2']);
+    expect(c.classwise?.after).toEqual(e.classwise);
+    expect(c.ci?.['Y/Y']).toEqual(e.ci?.['Y/Y']);
+    expect(c.ci?.gamma.oracle).toEqual(e.ci?.gamma.oracle);
+    // Before calibration: the logits themselves at γ = 0, T = 1.
+    const before = await evaluate(cpu, {
+      logits: sourceOf(logits),
+      labels,
+      groups,
+      topK: 2,
+    });
+    expect(c.before['Y/Y@2']).toBe(before.table['Y/Y@2']);
   });
 });

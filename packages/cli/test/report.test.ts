@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonOf } from './expect-cli.ts';
 import { scratch } from './files.ts';
@@ -64,5 +64,39 @@ describe('ftcal report (built binary)', () => {
       new RegExp(`^wrote .*plain\\.html: method oracle, γ = .*U/Y ${before['U/Y']!.toFixed(2)} → `),
     );
     expect(readFileSync(out, 'utf8')).toContain('skipped: needs the fine-tuning training logits');
+  });
+
+  it('with --plots, writes the page’s three plots as SVG files, the bootstrap band and γ interval in them', () => {
+    const dir = s.path('plots');
+    mkdirSync(dir);
+    const out = s.path('with-plots.html');
+    const args = ['report', ...labelled(), '--method', 'oracle', '--bootstrap', '50', '--seed', '3'];
+    const doc = jsonOf(ftcal([...args, '--out', out, '--plots', dir, '--json']));
+    const files = ['gamma-curve.svg', 'reliability.svg', 'logit-gap.svg'].map((f) => `${dir}/${f}`);
+    expect(doc.plots).toEqual(files);
+    for (const f of files) {
+      const svg = readFileSync(f, 'utf8');
+      expect(svg.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg')).toBe(true);
+    }
+    expect(readFileSync(files[1]!, 'utf8')).toContain('95% bootstrap band of each bin');
+    expect(readFileSync(files[0]!, 'utf8')).toMatch(/oracle[^<]*interval|interval[^<]*oracle/i);
+  });
+
+  it('refuses --plots naming a missing directory, or one whose plot file is an input, before any work', () => {
+    const out = s.path('refused.html');
+    const missing = ftcal(['report', ...labelled(), '--out', out, '--plots', s.path('nowhere')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /the directory .*nowhere does not exist; create it or pass another --plots/,
+    );
+    // A labels file named like a plot, in the plots directory: it would be overwritten.
+    const dir = s.path('clash');
+    mkdirSync(dir);
+    writeFileSync(`${dir}/reliability.svg`, readFileSync(labelled()[labelled().indexOf('--labels') + 1]!));
+    const args = labelled().map((a, i, all) => (all[i - 1] === '--labels' ? `${dir}/reliability.svg` : a));
+    const clash = ftcal(['report', ...args, '--out', out, '--plots', dir]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/reliability\.svg: is this run's input --labels .* pass another --plots/);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   accumulateStats,
   type CurveMark,
@@ -14,6 +14,7 @@ import {
   thresholdsByLabelGroup,
   withInputKind,
   writeReport,
+  writeReportPlots,
 } from '@ftcal/core';
 import type { Command } from 'commander';
 import { addCalibrationOptions, type CalibrationArgs } from '../calibration-inputs.ts';
@@ -33,11 +34,28 @@ import { calibrationJson, runCalibration } from './calibrate.ts';
 
 interface ReportOptions extends CalibrationArgs, MetricArgs {
   out: string;
+  plots?: string;
   title?: string;
   bins: number;
   equalMass?: boolean;
   device?: string;
   json?: boolean;
+}
+
+/** The files `--plots` writes (core's reportPlots names them; the report always has all three). */
+const PLOT_FILES = ['gamma-curve.svg', 'reliability.svg', 'logit-gap.svg'];
+
+/**
+ * The outputs for the one output guard: the page, and each plot file `--plots` will write, so a plot that
+ * would land on an input or on the page is refused before any work, like any other output.
+ */
+function outputsOf(opts: ReportOptions): [Record<string, unknown>, Record<string, string>] {
+  const plotFiles = Object.fromEntries(
+    opts.plots ? PLOT_FILES.map((f, i) => [`plot${i}`, join(opts.plots!, f)]) : [],
+  );
+  const outputs: Record<string, string> = { out: '--out' };
+  for (const key of Object.keys(plotFiles)) outputs[key] = '--plots';
+  return [{ ...opts, ...plotFiles }, outputs];
 }
 
 function groupsText(opts: ReportOptions): string {
@@ -54,6 +72,10 @@ export function registerReport(program: Command): void {
     .requiredOption('--logits <file>', 'logits of a labelled set covering seen and absent classes')
     .requiredOption('--labels <file>', 'class index of each row')
     .requiredOption('--out <file>', 'the HTML page to write')
+    .option(
+      '--plots <dir>',
+      `also write the page's plots as standalone SVG files into this existing directory: ${PLOT_FILES.join(', ')}`,
+    )
     .option('--title <text>', 'page heading');
   addMetricOptions(
     addCalibrationOptions(addGroupOptions(cmd)).addOption(binsOption()).addOption(equalMassOption()),
@@ -64,7 +86,7 @@ export function registerReport(program: Command): void {
     .addOption(deviceOption())
     .addOption(jsonOption())
     .action(async (opts: ReportOptions) => {
-      await checkOutputPaths(opts, { out: '--out' });
+      await checkOutputPaths(...outputsOf(opts));
       const names = opts.classNames ? await readClassNames(opts.classNames) : null;
       const {
         calibration: c,
@@ -154,13 +176,14 @@ export function registerReport(program: Command): void {
         },
       };
       await writeReport(opts.out, input);
+      const plots = opts.plots ? await writeReportPlots(opts.plots, input) : [];
       if (opts.json) {
         const { calibrator: _calibrator, ...doc } = calibrationJson(c, skipped);
-        printJson({ ...doc, command: 'report', out: opts.out });
+        printJson({ ...doc, command: 'report', out: opts.out, ...(opts.plots && { plots }) });
         return;
       }
       print(
-        `wrote ${opts.out}: ${calibratorText({ ...c, linear: c.calibrator.linear })}; U/Y ${c.before['U/Y'].toFixed(2)} → ${c.after['U/Y'].toFixed(2)}, Y/Y ${c.before['Y/Y'].toFixed(2)} → ${c.after['Y/Y'].toFixed(2)}`,
+        `wrote ${[opts.out, ...plots].join(', ')}: ${calibratorText({ ...c, linear: c.calibrator.linear })}; U/Y ${c.before['U/Y'].toFixed(2)} → ${c.after['U/Y'].toFixed(2)}, Y/Y ${c.before['Y/Y'].toFixed(2)} → ${c.after['Y/Y'].toFixed(2)}`,
       );
     });
 }

@@ -174,4 +174,23 @@ describe('input kind', () => {
     expect(await later.readRows(1, 1)).toEqual(z.subarray(3));
     expect(() => withInputKind(arraySource(z, 2, 3), 'softmax' as never)).toThrow(/not one of logits, probs/);
   });
+
+  it('keeps the source’s readRowsInto, so chunk streams reuse their shared buffers, with the same guard', async () => {
+    const z = Float32Array.from([2, -1, 0.5, 0.2, 0.3, 0.5]);
+    const logits = withInputKind(arraySource(z, 2, 3));
+    const shared = new Float32Array(new SharedArrayBuffer(6 * 4));
+    await logits.readRowsInto!(0, 2, shared);
+    expect(shared).toEqual(z);
+    const refused = withInputKind(arraySource(probs, 3, 3, 'probs.npy'));
+    await expect(refused.readRowsInto!(0, 3, new Float32Array(9))).rejects.toThrow(
+      /probabilities, not logits/,
+    );
+    const turned = withInputKind(arraySource(probs, 3, 3, 'probs.npy'), 'probs');
+    const out: number[] = [];
+    for await (const { data } of rowChunks(turned, 2, { reuse: 'shared' })) out.push(...data);
+    expect(out).toEqual([...probs].map((p) => Math.fround(Math.log(Math.max(p, 1e-45)))));
+    // A source without it gets none: the stream then reads fresh arrays, as before.
+    const plain = withInputKind({ ...arraySource(z, 2, 3), readRowsInto: undefined });
+    expect(plain.readRowsInto).toBeUndefined();
+  });
 });

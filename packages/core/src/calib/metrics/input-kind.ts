@@ -29,8 +29,13 @@ export function looksLikeProbabilities(z: Float32Array, rows: number, cols: numb
   return true;
 }
 
-function probabilitiesAsLogits(source: RowSource, start: number, p: Float32Array): Float32Array {
-  const out = new Float32Array(p.length);
+/** log(max(p, 1e-45)) of every value into `out`, which may be `p` itself. */
+function probabilitiesAsLogits(
+  source: RowSource,
+  start: number,
+  p: Float32Array,
+  out: Float32Array = new Float32Array(p.length),
+): Float32Array {
   for (let i = 0; i < p.length; i++) {
     const v = p[i]!;
     if (!(v >= 0 && v <= 1 + SUM_TOLERANCE)) {
@@ -63,7 +68,20 @@ export function withInputKind(source: RowSource, kind: InputKind = 'logits'): Ro
     });
   }
   let checked = false;
-  return {
+  const checkFirst = (start: number, count: number, z: Float32Array) => {
+    if (start !== 0 || checked) return;
+    checked = true;
+    if (looksLikeProbabilities(z, count, source.cols)) {
+      throw new InputError({
+        code: 'input-kind',
+        file: source.name,
+        problem: `these are probabilities, not logits (the first ${count} rows are in [0, 1] and each sums to 1)`,
+        fix: 'pass the logits before softmax, or {option} to use log(p) as logits',
+        option: { name: 'inputKind', value: 'probs' },
+      });
+    }
+  };
+  const wrapped: RowSource = {
     name: source.name,
     rows: source.rows,
     cols: source.cols,
@@ -71,19 +89,19 @@ export function withInputKind(source: RowSource, kind: InputKind = 'logits'): Ro
     async readRows(start, count) {
       const z = await source.readRows(start, count);
       if (kind === 'probs') return probabilitiesAsLogits(source, start, z);
-      if (start === 0 && !checked) {
-        checked = true;
-        if (looksLikeProbabilities(z, count, source.cols)) {
-          throw new InputError({
-            code: 'input-kind',
-            file: source.name,
-            problem: `these are probabilities, not logits (the first ${count} rows are in [0, 1] and each sums to 1)`,
-            fix: 'pass the logits before softmax, or {option} to use log(p) as logits',
-            option: { name: 'inputKind', value: 'probs' },
-          });
-        }
-      }
+      checkFirst(start, count, z);
       return z;
     },
   };
+  // Kept where the source has it: the engine's chunk streams then reuse their (shared) buffers, which
+  // the CPU pool reads in place, instead of allocating every chunk.
+  if (source.readRowsInto) {
+    const into = source.readRowsInto.bind(source);
+    wrapped.readRowsInto = async (start, count, out) => {
+      await into(start, count, out);
+      if (kind === 'probs') probabilitiesAsLogits(source, start, out, out);
+      else checkFirst(start, count, out);
+    };
+  }
+  return wrapped;
 }

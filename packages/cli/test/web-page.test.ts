@@ -409,9 +409,12 @@ describe.skipIf(!haveChromium())('the web page in headless Chromium (WebGPU on S
       const nan = new Float32Array(1000 * 10).fill(0.5);
       nan[3 * 10 + 2] = Number.NaN;
       writeFileSync(join(dir, 'nan.npy'), npyMatrix(nan, 1000, 10));
+      // Probabilities saved instead of logits (DESIGN §1.2): refused unless the page's box says so.
+      writeFileSync(join(dir, 'probs.npy'), npyMatrix(new Float32Array(1000 * 10).fill(0.1), 1000, 10));
       const cases = [
         { logits: 'truncated.npy', from: [] as string[], to: '' },
         { logits: 'nan.npy', from: ['--nan-policy skip'], to: '“Skip rows with NaN or +Inf logits”' },
+        { logits: 'probs.npy', from: ['--input-kind probs'], to: '“The scores are probabilities”' },
       ];
       for (const c of cases) {
         const cli = ftcal(

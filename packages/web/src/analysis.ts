@@ -16,6 +16,7 @@ import {
   gammaCurve,
   hmeanMethod,
   InputError,
+  type InputKind,
   type MethodName,
   type MethodResult,
   type MetricTable,
@@ -27,13 +28,14 @@ import {
   operatingPoints,
   oracleMethod,
   ResidentLogits,
+  type RowSource,
   readClassNames,
   readGroupsFile,
   readLabels,
   renderError,
   type StatsPoint,
   selectBackend,
-  type TensorSource,
+  withInputKind,
 } from '@ftcal/core';
 import { pageWording } from './wording.ts';
 
@@ -57,6 +59,8 @@ export interface PageInputs {
   maxSeenDrop: number;
   nanPolicy: NanPolicy;
   allowOtherLabels: boolean;
+  /** What the logits files hold (DESIGN §1.2): probabilities are refused as logits unless 'probs'. */
+  inputKind: InputKind;
 }
 
 /** The methods the page offers, in the order of their buttons. */
@@ -107,7 +111,8 @@ async function openBackend(device: DevicePreference, hooks: Hooks): Promise<Back
   }
 }
 
-async function openLogits(input: ArrayInput): Promise<TensorSource> {
+/** A 2-D logits array, guarded as the CLI guards it: probabilities passed as logits are refused. */
+async function openLogits(input: ArrayInput, kind: InputKind): Promise<RowSource> {
   const source = await openArray(input.file, input.tensor === undefined ? {} : { tensor: input.tensor });
   if (source.shape.length !== 2) {
     await source.close();
@@ -118,7 +123,7 @@ async function openLogits(input: ArrayInput): Promise<TensorSource> {
       fix: 'save the logits as a matrix',
     });
   }
-  return source;
+  return withInputKind(source, kind);
 }
 
 async function openLabels(input: ArrayInput, groups: ClassGroups, allowOtherLabels: boolean) {
@@ -155,8 +160,8 @@ export class Analysis {
   private constructor(
     readonly inputs: PageInputs,
     readonly backend: Backend,
-    private readonly logits: TensorSource,
-    private readonly fitLogits: TensorSource | null,
+    private readonly logits: RowSource,
+    private readonly fitLogits: RowSource | null,
     readonly labels: Int32Array,
     readonly groups: ClassGroups,
     readonly classNames: string[] | null,
@@ -168,10 +173,10 @@ export class Analysis {
 
   /** Opens and checks every input, runs the statistics pass and the curve, and picks each method's γ. */
   static async load(inputs: PageInputs, hooks: Hooks): Promise<Analysis> {
-    const opened: TensorSource[] = [];
+    const opened: RowSource[] = [];
     let backend: Backend | null = null;
     try {
-      const logits = await openLogits(inputs.logits);
+      const logits = await openLogits(inputs.logits, inputs.inputKind);
       opened.push(logits);
       const names = inputs.classNames ? await readClassNames(inputs.classNames) : null;
       const lists = await readGroupsFile(inputs.groups, {
@@ -180,9 +185,9 @@ export class Analysis {
       });
       const groups = makeGroups(logits.cols, lists.seen, lists.absent ?? undefined, inputs.groups.name);
       const labels = await openLabels(inputs.labels, groups, inputs.allowOtherLabels);
-      let fit: { logits: TensorSource; labels: Int32Array } | null = null;
+      let fit: { logits: RowSource; labels: Int32Array } | null = null;
       if (inputs.fit) {
-        const fitLogits = await openLogits(inputs.fit.logits);
+        const fitLogits = await openLogits(inputs.fit.logits, inputs.inputKind);
         opened.push(fitLogits);
         fit = {
           logits: fitLogits,
@@ -222,7 +227,7 @@ export class Analysis {
   }
 
   private async pickMethods(
-    fit: { logits: TensorSource; labels: Int32Array } | null,
+    fit: { logits: RowSource; labels: Int32Array } | null,
     hooks: Hooks,
   ): Promise<void> {
     const { curve, data, inputs } = this;

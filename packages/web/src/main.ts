@@ -132,6 +132,7 @@ async function evaluate(): Promise<void> {
         maxSeenDrop: $<HTMLInputElement>('max-seen-drop').valueAsNumber,
         nanPolicy: $<HTMLInputElement>('nan-skip').checked ? 'skip' : 'error',
         allowOtherLabels: $<HTMLInputElement>('allow-other').checked,
+        inputKind: $<HTMLInputElement>('probs').checked ? 'probs' : 'logits',
       },
       hooks,
     );

@@ -23,6 +23,7 @@ const CONTROLS: Record<string, (value: string | number | boolean | undefined) =>
   classNames: () => 'a class-names file',
   tensor: () => 'the array picker',
   train: () => 'the fitting data for alg (its logits and labels)',
+  inputKind: () => '“The scores are probabilities”',
 };
 
 export const pageWording: OptionWording = ({ name, value }) => CONTROLS[name]?.(value);

@@ -32,6 +32,7 @@ function inputs(overrides: Partial<PageInputs> = {}): PageInputs {
     maxSeenDrop: 1,
     nanPolicy: 'error',
     allowOtherLabels: false,
+    inputKind: 'logits',
     ...overrides,
   };
 }
@@ -121,6 +122,53 @@ describe('Analysis refuses bad options with the page’s wording', () => {
     expect(renderError(e, pageWording)).toBe(
       'the number of ECE bins = NaN is not a whole number of bins in [1, 10000]; pass a whole number of bins in [1, 10000] as “ECE bins”',
     );
+  });
+});
+
+describe('Analysis and probabilities (DESIGN §1.2 input kind)', () => {
+  /** The toy logits' softmax, as a user who saved probabilities would hand them over. */
+  async function probsFile(): Promise<File> {
+    const src = await openArray(toy('logits.npy'));
+    const z = await src.readRows(0, src.rows);
+    const { rows, cols } = src;
+    await src.close();
+    const p = new Float32Array(z.length);
+    for (let r = 0; r < rows; r++) {
+      const row = z.subarray(r * cols, (r + 1) * cols);
+      const m = Math.max(...row);
+      let sum = 0;
+      for (let c = 0; c < cols; c++) sum += Math.exp(row[c]! - m);
+      for (let c = 0; c < cols; c++) p[r * cols + c] = Math.exp(row[c]! - m) / sum;
+    }
+    const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+    const padded = `${header.padEnd(128 - 10 - 1, ' ')}\n`;
+    const head = new Uint8Array(10 + padded.length);
+    head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, padded.length & 0xff, padded.length >> 8]);
+    head.set(new TextEncoder().encode(padded), 10);
+    return new File([head, new Uint8Array(p.buffer)], 'probs.npy');
+  }
+
+  it('refuses probabilities given as logits in one line naming the file and the page’s box', async () => {
+    const e = await Analysis.load(
+      inputs({ logits: { file: await probsFile() }, fit: undefined }),
+      hooks,
+    ).catch((x: unknown) => x);
+    expect(renderError(e, pageWording)).toMatch(
+      /^probs\.npy: these are probabilities, not logits .*; pass the logits before softmax, or “The scores are probabilities” to use log\(p\) as logits$/,
+    );
+  });
+
+  it('with the box ticked, takes log p as the logits: the same argmax, so the same accuracies', async () => {
+    const fromLogits = await Analysis.load(inputs({ fit: undefined }), hooks);
+    const fromProbs = await Analysis.load(
+      inputs({ logits: { file: await probsFile() }, fit: undefined, inputKind: 'probs' }),
+      hooks,
+    );
+    const at0 = (a: Analysis) => a.at({ gamma: 0, temperature: 1 }).table;
+    for (const k of ['Y/Y', 'S/Y', 'U/Y', 'S/S', 'U/U'] as const)
+      expect(at0(fromProbs)[k]).toBe(at0(fromLogits)[k]);
+    await fromLogits.dispose();
+    await fromProbs.dispose();
   });
 });
 

@@ -25,7 +25,7 @@ done
 
 bash "$kit_src"
 node tools/esbuild.mjs packages/bench/src/main.ts .gpu-kit/app/bench.mjs
-# The bundle looks for its peers next to itself (peers/numpy.ts and peers/torch.ts try ./*.py).
+# The bundle looks for its peers next to itself (paths.ts: peerScript tries ./NAME.py last).
 cp packages/bench/src/peers/numpy_peer.py packages/bench/src/peers/torch_peer.py \
   packages/bench/src/peers/torch_linear_peer.py .gpu-kit/app/
 # tfjs is imported by name at run time (peers/tfjs.ts): give it small ESM bundles in the kit.

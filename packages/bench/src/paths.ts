@@ -16,5 +16,9 @@ function beside(...candidates: string[]): string | null {
 /** The built CLI (packages/cli/dist/ftcal.mjs); null until `pnpm --filter @ftcal/cli... build`. */
 export const cliPath = (): string | null => beside('../../cli/dist/ftcal.mjs');
 
-/** A Python peer script of src/peers. */
-export const peerScript = (name: string): string | null => beside(`./peers/${name}`, `../src/peers/${name}`);
+/**
+ * A Python peer script of src/peers: beside the sources or the dist bundle, or right beside a bundle that
+ * travels alone (scripts/gpu-run.sh copies the scripts next to .gpu-kit/app/bench.mjs).
+ */
+export const peerScript = (name: string): string | null =>
+  beside(`./peers/${name}`, `../src/peers/${name}`, `./${name}`);

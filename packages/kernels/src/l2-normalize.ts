@@ -1,9 +1,9 @@
 import type { KernelDescriptor } from './descriptor.ts';
+import { subgroupRowKernels } from './subgroup-rows.ts';
 import code from './wgsl/l2_normalize.wgsl';
 import subgroupBody from './wgsl/l2_normalize_subgroup.wgsl';
 import subgroupScalarIo from './wgsl/l2_normalize_subgroup_scalar.wgsl';
 import subgroupVec4Io from './wgsl/l2_normalize_subgroup_vec4.wgsl';
-import subgroupSlot from './wgsl/subgroup_slot.wgsl';
 
 const bindings = [
   { name: 'x', kind: 'storage-read' },
@@ -29,22 +29,12 @@ export const l2NormalizeKernel: KernelDescriptor = {
 };
 
 /**
- * The L2 normalisation with one subgroup per row and subgroup reductions, the row read once into
- * registers where it fits; any cols (scalar loads). A workgroup takes ROWS consecutive rows.
+ * The L2 normalisation with one subgroup per row and subgroup reductions (subgroupRowKernels): the scalar-load
+ * kernel for any cols, and the vec4 one for cols a multiple of 4. Same bindings and uniforms as
+ * l2NormalizeKernel.
  */
-export const l2NormalizeSubgroupKernel: KernelDescriptor = {
-  name: 'l2-normalize-subgroup',
-  code: `${subgroupSlot}\n${subgroupScalarIo}\n${subgroupBody}`,
-  entryPoint: 'main',
-  bindings,
-  overrides: { WG: 128, ROWS: 32 },
-  uniforms,
-  requires: ['subgroups'],
-};
-
-/** l2NormalizeSubgroupKernel with vec4 loads and stores; valid only when cols is a multiple of 4. */
-export const l2NormalizeSubgroupVec4Kernel: KernelDescriptor = {
-  ...l2NormalizeSubgroupKernel,
-  name: 'l2-normalize-subgroup-vec4',
-  code: `${subgroupSlot}\n${subgroupVec4Io}\n${subgroupBody}`,
-};
+export const [l2NormalizeSubgroupKernel, l2NormalizeSubgroupVec4Kernel] = subgroupRowKernels(
+  'l2-normalize',
+  { body: subgroupBody, scalarIo: subgroupScalarIo, vec4Io: subgroupVec4Io },
+  { bindings, uniforms },
+);

@@ -1,9 +1,9 @@
 import type { KernelDescriptor } from './descriptor.ts';
+import { subgroupRowKernels } from './subgroup-rows.ts';
 import code from './wgsl/row_stats.wgsl';
 import subgroupBody from './wgsl/row_stats_subgroup.wgsl';
 import subgroupScalarIo from './wgsl/row_stats_subgroup_scalar.wgsl';
 import subgroupVec4Io from './wgsl/row_stats_subgroup_vec4.wgsl';
-import subgroupSlot from './wgsl/subgroup_slot.wgsl';
 
 /** The kernel's output fields, in buffer order: field f of row r is word f·rows + r. */
 export const ROW_STATS_FIELDS = [
@@ -55,23 +55,12 @@ export const rowStatsKernel: KernelDescriptor = {
 };
 
 /**
- * The row statistics with one subgroup per row and subgroup reductions (no workgroup memory per row),
- * for any cols: four scalar loads per quad. A workgroup takes ROWS consecutive rows. Same bindings,
- * uniforms and output as rowStatsKernel.
+ * The row statistics with one subgroup per row and subgroup reductions (subgroupRowKernels): the scalar-load
+ * kernel for any cols, and the vec4 one for cols a multiple of 4. Same bindings and uniforms as
+ * rowStatsKernel.
  */
-export const rowStatsSubgroupKernel: KernelDescriptor = {
-  name: 'row-stats-subgroup',
-  code: `${subgroupSlot}\n${subgroupScalarIo}\n${subgroupBody}`,
-  entryPoint: 'main',
-  bindings,
-  overrides: { WG: 128, ROWS: 32 },
-  uniforms,
-  requires: ['subgroups'],
-};
-
-/** rowStatsSubgroupKernel with vec4 loads of logits and group codes; valid only when cols is a multiple of 4. */
-export const rowStatsSubgroupVec4Kernel: KernelDescriptor = {
-  ...rowStatsSubgroupKernel,
-  name: 'row-stats-subgroup-vec4',
-  code: `${subgroupSlot}\n${subgroupVec4Io}\n${subgroupBody}`,
-};
+export const [rowStatsSubgroupKernel, rowStatsSubgroupVec4Kernel] = subgroupRowKernels(
+  'row-stats',
+  { body: subgroupBody, scalarIo: subgroupScalarIo, vec4Io: subgroupVec4Io },
+  { bindings, uniforms },
+);

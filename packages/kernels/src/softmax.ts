@@ -1,9 +1,9 @@
 import type { KernelDescriptor } from './descriptor.ts';
+import { subgroupRowKernels } from './subgroup-rows.ts';
 import code from './wgsl/softmax.wgsl';
 import subgroupBody from './wgsl/softmax_subgroup.wgsl';
 import subgroupScalarIo from './wgsl/softmax_subgroup_scalar.wgsl';
 import subgroupVec4Io from './wgsl/softmax_subgroup_vec4.wgsl';
-import subgroupSlot from './wgsl/subgroup_slot.wgsl';
 
 const bindings = [
   { name: 'z', kind: 'storage-read' },
@@ -37,23 +37,12 @@ export const softmaxKernel: KernelDescriptor = {
 };
 
 /**
- * The softmax with one subgroup per row and subgroup reductions, the row read once into registers where
- * it fits; any cols (scalar loads). A workgroup takes ROWS consecutive rows. Same bindings and uniforms
- * as softmaxKernel.
+ * The softmax with one subgroup per row and subgroup reductions (subgroupRowKernels): the scalar-load
+ * kernel for any cols, and the vec4 one for cols a multiple of 4. Same bindings and uniforms as
+ * softmaxKernel.
  */
-export const softmaxSubgroupKernel: KernelDescriptor = {
-  name: 'softmax-subgroup',
-  code: `${subgroupSlot}\n${subgroupScalarIo}\n${subgroupBody}`,
-  entryPoint: 'main',
-  bindings,
-  overrides: { WG: 128, ROWS: 32 },
-  uniforms,
-  requires: ['subgroups'],
-};
-
-/** softmaxSubgroupKernel with vec4 loads and stores; valid only when cols is a multiple of 4. */
-export const softmaxSubgroupVec4Kernel: KernelDescriptor = {
-  ...softmaxSubgroupKernel,
-  name: 'softmax-subgroup-vec4',
-  code: `${subgroupSlot}\n${subgroupVec4Io}\n${subgroupBody}`,
-};
+export const [softmaxSubgroupKernel, softmaxSubgroupVec4Kernel] = subgroupRowKernels(
+  'softmax',
+  { body: subgroupBody, scalarIo: subgroupScalarIo, vec4Io: subgroupVec4Io },
+  { bindings, uniforms },
+);
